@@ -1,0 +1,178 @@
+/**
+ * The routine machine: one actor per routine instance per job.
+ *
+ * Slot arrivals are its input events (`slot.<name>`) and fill FIFO queues. The activation policy is the guard on
+ * the eventless transition from `idle` into `active` (`ready`), and the policy's consume step is that
+ * transition's action (`consume`). The machine runs at most one activation at a time: while `active`, arrivals
+ * only queue, and the guard is evaluated again when the activation ends. User code never runs in here: entering
+ * `active.running` asks the host to schedule the activation (`startActivation`); the host reports back with
+ * `activation.done` / `activation.failed`.
+ *
+ * Pure definition: the runtime supplies the guard and action implementations with `.provide()`.
+ */
+import { assign, setup } from 'xstate';
+
+/** Where a routine actor asks for what only the runtime knows (its policy, clock and scheduler). */
+export interface RoutineHost {
+  /** The activation policy's guard over the queues (called only while not paused). */
+  ready(context: RoutineMachineContext): boolean;
+  /** The policy's consume step: removes what it takes from the queues and returns it. */
+  consume(context: RoutineMachineContext): Inflight;
+  /** Entering `active.running`: schedule the activation (never run it here). */
+  startActivation(context: RoutineMachineContext): void;
+  /** Entering `active.backoff`: arm the retry timer. */
+  armRetry(context: RoutineMachineContext): void;
+  /** Entering or leaving `active` (the job is busy while any routine is). */
+  busy(delta: 1 | -1): void;
+  /** The clock's time, for windows and intervals. */
+  now(): number;
+}
+
+/** What an activation consumed, kept until it succeeds or its retries are spent (retries re-run it). */
+export interface Inflight {
+  readonly consumed: Readonly<Record<string, readonly unknown[]>>;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly message: Readonly<{ reason: string }>;
+}
+
+export interface RoutineMachineContext {
+  readonly routineId: string;
+  readonly host: RoutineHost;
+  /**
+   * Slot -> queued payloads, oldest first. Mutated in place, and only by this machine's actions: copying on
+   * every arrival would make a 1,000-item batch quadratic.
+   */
+  readonly queues: Record<string, unknown[]>;
+  readonly inflight: Inflight | undefined;
+  /** 0 for the first attempt of the inflight activation, k for retry k. */
+  readonly attempt: number;
+  readonly paused: boolean;
+  /** The retry timer fired (it may fire while paused; the retry then waits for `resume`). */
+  readonly retryDue: boolean;
+  readonly lastActivationAt: number | undefined;
+  /** When data first arrived into empty queues (a window opens). */
+  readonly firstArrivalAt: number | undefined;
+}
+
+export interface RoutineMachineInput {
+  readonly routineId: string;
+  readonly slots: readonly string[];
+  readonly host: RoutineHost;
+}
+
+/** What the error strategy decided for a failed attempt (computed by the runtime, which knows the strategy). */
+export type FailureDecision = 'retry' | 'continue' | 'skip' | 'stop';
+
+export type RoutineMachineEvent =
+  | { readonly type: `slot.${string}`; readonly payload: unknown }
+  | { readonly type: 'activation.done' }
+  | { readonly type: 'activation.failed'; readonly decision: FailureDecision; readonly error: unknown }
+  | { readonly type: 'retry' }
+  | { readonly type: 'tick' }
+  | { readonly type: 'pause' }
+  | { readonly type: 'resume' };
+
+
+export const routineMachine = setup({
+  types: {} as {
+    context: RoutineMachineContext;
+    events: RoutineMachineEvent;
+    input: RoutineMachineInput;
+  },
+  guards: {
+    /** The activation policy holds (and the job is not paused). */
+    ready: ({ context }) => !context.paused && context.host.ready(context),
+    retry: ({ event }) => event.type === 'activation.failed' && event.decision === 'retry',
+    skip: ({ event }) => event.type === 'activation.failed' && event.decision === 'skip',
+    stop: ({ event }) => event.type === 'activation.failed' && event.decision === 'stop',
+    retryNow: ({ context }) => context.retryDue && !context.paused,
+  },
+  actions: {
+    enqueue: assign(({ context, event }) => {
+      const queue = context.queues[event.type.slice(5)];
+      if (!queue || !('payload' in event)) return {};
+      queue.push(event.payload);
+      return context.firstArrivalAt === undefined ? { firstArrivalAt: context.host.now() } : {};
+    }),
+    consume: assign(({ context }) => {
+      const inflight = context.host.consume(context);
+      let left = false;
+      for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
+      const now = context.host.now();
+      return { inflight, attempt: 0, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
+    }),
+    startActivation: ({ context }) => {
+      context.host.startActivation(context);
+    },
+    armRetry: ({ context }) => {
+      context.host.armRetry(context);
+    },
+    enterActive: ({ context }) => {
+      context.host.busy(1);
+    },
+    leaveActive: ({ context }) => {
+      context.host.busy(-1);
+    },
+    nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, retryDue: false })),
+    clearInflight: assign({ inflight: undefined, attempt: 0, retryDue: false }),
+    markRetryDue: assign({ retryDue: true }),
+    pause: assign({ paused: true }),
+    resume: assign({ paused: false }),
+  },
+}).createMachine({
+  id: 'routine',
+  context: ({ input }) => ({
+    routineId: input.routineId,
+    host: input.host,
+    queues: Object.fromEntries(input.slots.map((slot) => [slot, [] as unknown[]])),
+    inflight: undefined,
+    attempt: 0,
+    paused: false,
+    retryDue: false,
+    lastActivationAt: undefined,
+    firstArrivalAt: undefined,
+  }),
+  initial: 'idle',
+  on: {
+    'slot.*': { actions: 'enqueue' },
+    pause: { actions: 'pause' },
+    resume: { actions: 'resume' },
+  },
+  states: {
+    idle: {
+      // Evaluated after every event (an arrival, a timer tick, resume): the policy is the guard.
+      always: { guard: 'ready', target: 'active', actions: 'consume' },
+      on: { tick: {} },
+    },
+    active: {
+      entry: 'enterActive',
+      exit: 'leaveActive',
+      initial: 'running',
+      states: {
+        running: {
+          entry: 'startActivation',
+          on: {
+            'activation.done': { target: '#routine.idle', actions: 'clearInflight' },
+            'activation.failed': [
+              { guard: 'retry', target: 'backoff', actions: 'nextAttempt' },
+              { guard: 'skip', target: '#routine.skipped', actions: 'clearInflight' },
+              { guard: 'stop', target: '#routine.stopped', actions: 'clearInflight' },
+              { target: '#routine.idle', actions: 'clearInflight' },
+            ],
+          },
+        },
+        backoff: {
+          entry: 'armRetry',
+          always: { guard: 'retryNow', target: 'running' },
+          on: { retry: { actions: 'markRetryDue' } },
+        },
+      },
+    },
+    /** The `skip` strategy: no further activations in this job; arrivals are kept and reported as pending. */
+    skipped: {},
+    /** The `stop` strategy: the job fails; arrivals are kept and reported as pending. */
+    stopped: {},
+  },
+});
+
+export type RoutineMachine = typeof routineMachine;

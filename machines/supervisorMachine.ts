@@ -1,0 +1,148 @@
+/**
+ * The flow supervisor machine: one per job, its own root actor.
+ *
+ * It owns the job's lifecycle (`queued -> running <-> paused`, `running <-> idle` with keepAlive, then
+ * `completed | failed | cancelled`), routes every emitted payload to the connected slots (`routine.emitted`,
+ * action `route`) and every posted payload (`post`), and detects completion by itself: `running` leaves for
+ * `completed` (or `idle` with keepAlive) through an eventless transition guarded by `quiescent`: no activation
+ * running or waiting for the scheduler, no routine whose policy holds, no pending timer. The host sends `settle`
+ * when its busy count drops to zero, so the guard is re-evaluated without polling and without timers.
+ *
+ * Pure definition: the runtime supplies the guard and action implementations with `.provide()`.
+ */
+import { assign, setup } from 'xstate';
+
+/** The cycle guard of a bounded edge: deliver while `!until(payload) && iterations < maxIterations`. */
+export function edgeOutcome(converged: boolean, iterations: number, maxIterations: number): 'deliver' | 'converged' | 'exhausted' {
+  if (converged) return 'converged';
+  return iterations < maxIterations ? 'deliver' : 'exhausted';
+}
+
+export interface SupervisorHost {
+  /** No activation running or scheduled, no timer armed, nothing a policy would take. */
+  quiescent(): boolean;
+  /** Routes one emitted payload to the connected slots (throws to fail the emitting activation). */
+  route(routineId: string, event: string, payload: unknown): void;
+  /** Delivers a posted payload into a slot. */
+  deliver(routineId: string, slot: string, payload: unknown): void;
+  pauseRoutines(paused: boolean): void;
+  /** The job reached a final status: tear down timers, actors and scheduled work. */
+  finished(status: 'completed' | 'failed' | 'cancelled', error: unknown): void;
+  /** Entered a status (for events and the job's `status`). */
+  status(status: SupervisorStatus): void;
+}
+
+export type SupervisorStatus = 'queued' | 'running' | 'paused' | 'idle' | 'completed' | 'failed' | 'cancelled';
+
+export interface SupervisorContext {
+  readonly host: SupervisorHost;
+  readonly keepAlive: boolean;
+  /** `complete()` was called on a keepAlive job: complete when next quiescent. */
+  readonly completing: boolean;
+  readonly error: unknown;
+}
+
+export interface SupervisorInput {
+  readonly host: SupervisorHost;
+  readonly keepAlive: boolean;
+}
+
+export type SupervisorEvent =
+  | { readonly type: 'start' }
+  | { readonly type: 'routine.emitted'; readonly routineId: string; readonly event: string; readonly payload: unknown }
+  | { readonly type: 'post'; readonly routineId: string; readonly slot: string; readonly payload: unknown }
+  | { readonly type: 'settle' }
+  | { readonly type: 'pause' }
+  | { readonly type: 'resume' }
+  | { readonly type: 'complete' }
+  | { readonly type: 'fail'; readonly error: unknown }
+  | { readonly type: 'cancel'; readonly error: unknown };
+
+export const supervisorMachine = setup({
+  types: {} as { context: SupervisorContext; events: SupervisorEvent; input: SupervisorInput },
+  guards: {
+    quiescent: ({ context }) => context.host.quiescent(),
+    done: ({ context }) => (!context.keepAlive || context.completing) && context.host.quiescent(),
+  },
+  actions: {
+    route: ({ context, event }) => {
+      if (event.type === 'routine.emitted') context.host.route(event.routineId, event.event, event.payload);
+    },
+    deliver: ({ context, event }) => {
+      if (event.type === 'post') context.host.deliver(event.routineId, event.slot, event.payload);
+    },
+    pauseRoutines: ({ context }) => {
+      context.host.pauseRoutines(true);
+    },
+    resumeRoutines: ({ context }) => {
+      context.host.pauseRoutines(false);
+    },
+    markCompleting: assign({ completing: true }),
+    recordError: assign({ error: ({ event }) => (event.type === 'fail' || event.type === 'cancel' ? event.error : undefined) }),
+    status: ({ context }, params: { status: SupervisorStatus }) => {
+      context.host.status(params.status);
+    },
+    finished: ({ context }, params: { status: 'completed' | 'failed' | 'cancelled' }) => {
+      context.host.finished(params.status, context.error);
+    },
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => ({ host: input.host, keepAlive: input.keepAlive, completing: false, error: undefined }),
+  initial: 'queued',
+  states: {
+    queued: {
+      entry: { type: 'status', params: { status: 'queued' } },
+      on: {
+        start: 'running',
+        cancel: { target: 'cancelled', actions: 'recordError' },
+        fail: { target: 'failed', actions: 'recordError' },
+        post: { actions: 'deliver' },
+        complete: { actions: 'markCompleting' },
+      },
+    },
+    running: {
+      entry: { type: 'status', params: { status: 'running' } },
+      always: [
+        { guard: 'done', target: 'completed' },
+        { guard: 'quiescent', target: 'idle' },
+      ],
+      on: {
+        'routine.emitted': { actions: 'route' },
+        post: { actions: 'deliver' },
+        settle: {},
+        pause: 'paused',
+        complete: { actions: 'markCompleting' },
+      },
+    },
+    paused: {
+      entry: [{ type: 'status', params: { status: 'paused' } }, 'pauseRoutines'],
+      exit: 'resumeRoutines',
+      on: {
+        'routine.emitted': { actions: 'route' },
+        post: { actions: 'deliver' },
+        resume: 'running',
+        complete: { actions: 'markCompleting' },
+      },
+    },
+    /** keepAlive only: quiescent, waiting for posts or `complete()`. */
+    idle: {
+      entry: { type: 'status', params: { status: 'idle' } },
+      on: {
+        post: { target: 'running', actions: 'deliver' },
+        'routine.emitted': { target: 'running', actions: 'route' },
+        complete: { target: 'running', actions: 'markCompleting' },
+        pause: 'paused',
+      },
+    },
+    completed: { type: 'final', entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }] },
+    failed: { type: 'final', entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }] },
+    cancelled: { type: 'final', entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }] },
+  },
+  on: {
+    fail: { target: '.failed', actions: 'recordError' },
+    cancel: { target: '.cancelled', actions: 'recordError' },
+  },
+});
+
+export type SupervisorMachine = typeof supervisorMachine;

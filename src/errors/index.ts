@@ -1,0 +1,2 @@
+export * from './SlotflowError.js';
+export * from './errors.js';

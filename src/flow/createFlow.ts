@@ -1,0 +1,215 @@
+/**
+ * createFlow: the flow builder. Routines are added under ids; `connect('a.out', 'b.in')` is checked by the
+ * compiler against the routines added so far; `validate()` lists every problem; `compile()` (done by the runtime
+ * on register/exec) freezes the flow.
+ */
+import { FlowValidationError, InvalidOptionError, type FlowProblem } from '../errors/index.js';
+import type { ActivationPolicy } from '../policies/index.js';
+import { assertErrorStrategy, isRoutineDefinition, type AnyRoutine, type ConfigOfRoutine, type ErrorStrategy, type SlotsOfRoutine } from '../routine/index.js';
+import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
+import type { ConnectOptions, Connection, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
+import type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';
+import { validateFlow } from './validateFlow.js';
+
+/** Per-instance overrides for `flow.add(id, routine, options)`. */
+export interface AddOptions<TRoutine extends AnyRoutine = AnyRoutine> {
+  /** Merged over the routine's config defaults. */
+  readonly config?: Partial<ConfigOfRoutine<TRoutine>>;
+  readonly policy?: ActivationPolicy;
+  readonly onError?: ErrorStrategy;
+  readonly timeoutMs?: number;
+  readonly maxQueue?: number;
+}
+
+type Payload = Readonly<Record<string, unknown>>;
+/** A slot declared without a type accepts any payload; a typed slot only payloads assignable to its type. */
+type CheckPayload<TEvent, TSlot> = Payload extends TSlot ? unknown : [TEvent] extends [TSlot] ? unknown : { readonly '~error': 'the event payload does not fit the slot type' };
+
+/** The flow builder; every method returns the builder. */
+export interface FlowBuilder<TRoutines extends RoutineMap = Record<never, never>> {
+  readonly id: string;
+  /** Adds a routine under a unique id. */
+  add<const TId extends string, TRoutine extends AnyRoutine>(
+    id: TId extends keyof TRoutines ? never : TId,
+    routine: TRoutine,
+    options?: AddOptions<TRoutine>,
+  ): FlowBuilder<TRoutines & { [K in TId]: TRoutine }>;
+  /** Connects an event to a slot: `connect('fetcher.output', 'collector.input')`. */
+  connect<TFrom extends EventRef<TRoutines>, TTo extends SlotRef<TRoutines>>(
+    from: TFrom,
+    to: TTo & CheckPayload<EventPayloadOf<TRoutines, TFrom>, SlotPayloadOf<TRoutines, TTo>>,
+    options?: ConnectOptions<EventPayloadOf<TRoutines, TFrom>>,
+  ): FlowBuilder<TRoutines>;
+  /** Where exec params are delivered. @default the first routine added, its first slot */
+  entry<TId extends keyof TRoutines & string>(routine: TId, slot?: keyof SlotsOfRoutine<TRoutines[TId]> & string): FlowBuilder<TRoutines>;
+  /** The default error strategy of the flow's routines. @default 'stop' */
+  onError(strategy: ErrorStrategy): FlowBuilder<TRoutines>;
+  /** Every problem that would stop this flow from running; empty when it is valid. */
+  validate(): FlowProblem[];
+  /** The immutable, compiled flow. Throws `FlowValidationError` listing every problem. */
+  compile(): FlowDefinition;
+}
+
+/**
+ * Starts a flow.
+ * @example
+ * const flow = createFlow('fetch_flow')
+ *   .add('fetcher', fetcher)
+ *   .add('collector', collector)
+ *   .connect('fetcher.output', 'collector.input')
+ *   .entry('fetcher', 'trigger');
+ */
+export function createFlow(id: string): FlowBuilder {
+  if (typeof id !== 'string' || id === '') throw new InvalidOptionError('createFlow(id)', 'a non-empty string', id);
+  return new FlowBuilderImpl(id) as unknown as FlowBuilder;
+}
+
+class FlowBuilderImpl {
+  readonly #routines = new Map<string, RoutineInstance>();
+  readonly #connections: Connection[] = [];
+  readonly #early: FlowProblem[] = [];
+  #entry: { routine: string; slot: string } | undefined;
+  #onError: ErrorStrategy | undefined;
+  #compiled: FlowDefinition | undefined;
+
+  constructor(readonly id: string) {}
+
+  add(id: string, routine: AnyRoutine, options: AddOptions = {}): this {
+    this.#assertOpen();
+    const path = `routines.${id}`;
+    if (typeof id !== 'string' || id === '' || id.includes('.')) {
+      this.#early.push({ path: 'routines', message: `routine id must be a non-empty string without '.', got ${JSON.stringify(id)}` });
+      return this;
+    }
+    if (!isRoutineDefinition(routine)) {
+      this.#early.push({ path, message: `expected a routine from defineRoutine(), got ${typeof routine}` });
+      return this;
+    }
+    if (this.#routines.has(id)) {
+      this.#early.push({ path, message: `duplicate routine id '${id}' in flow '${this.id}'; ids must be unique` });
+      return this;
+    }
+    try {
+      if (options.timeoutMs !== undefined) assertDuration(`${path}.timeoutMs`, options.timeoutMs);
+      if (options.maxQueue !== undefined) assertPositiveInteger(`${path}.maxQueue`, options.maxQueue);
+      if (options.onError !== undefined) assertErrorStrategy(`${path}.onError`, options.onError);
+      if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
+        throw new InvalidOptionError(`${path}.policy`, 'a policy from policies.*', options.policy);
+    } catch (error) {
+      this.#early.push({ path, message: error instanceof Error ? error.message : String(error) });
+      return this;
+    }
+    const policy = options.policy ?? routine.policy;
+    for (const slot of policy.slots ?? [])
+      if (!routine.slotNames.includes(slot))
+        this.#early.push({ path: `${path}.policy`, message: `policy '${policy.name}' names slot '${slot}', which routine '${id}' does not have; expected one of ${routine.slotNames.map((s) => `'${s}'`).join(', ')}` });
+    this.#routines.set(id, {
+      id,
+      routine,
+      config: Object.freeze({ ...routine.config, ...(options.config ?? {}) }),
+      policy,
+      onError: options.onError ?? routine.onError,
+      timeoutMs: options.timeoutMs ?? routine.timeoutMs,
+      maxQueue: options.maxQueue ?? routine.maxQueue,
+    });
+    return this;
+  }
+
+  connect(from: string, to: string, options: ConnectOptions = {}): this {
+    this.#assertOpen();
+    const index = this.#connections.length;
+    const path = `connections[${index}]`;
+    const [fromRoutine = '', fromEvent = ''] = splitRef(from);
+    const [toRoutine = '', toSlot = ''] = splitRef(to);
+    const name = options.name ?? `${from}->${to}`;
+    let bound: Connection['bound'];
+    if (options.maxIterations !== undefined || options.until !== undefined || options.onExhausted !== undefined) {
+      if (options.maxIterations === undefined) {
+        this.#early.push({ path: `${path}.maxIterations`, message: `connection '${name}' has \`until\`/\`onExhausted\` but no \`maxIterations\`; a cycle edge needs a bound` });
+      } else if (!Number.isInteger(options.maxIterations) || options.maxIterations < 1) {
+        this.#early.push({ path: `${path}.maxIterations`, message: `expected an integer from 1 and up, got ${String(options.maxIterations)}` });
+      } else if (options.until !== undefined && typeof options.until !== 'function') {
+        this.#early.push({ path: `${path}.until`, message: 'expected a function (payload, ctx) => boolean' });
+      } else if (options.onExhausted !== undefined && options.onExhausted !== 'continue' && options.onExhausted !== 'fail') {
+        this.#early.push({ path: `${path}.onExhausted`, message: `expected 'continue' or 'fail', got ${String(options.onExhausted)}` });
+      } else {
+        bound = { maxIterations: options.maxIterations, until: options.until, onExhausted: options.onExhausted ?? 'continue' };
+      }
+    }
+    this.#connections.push({ index, name, from: { routine: fromRoutine, event: fromEvent }, to: { routine: toRoutine, slot: toSlot }, bound });
+    return this;
+  }
+
+  entry(routine: string, slot?: string): this {
+    this.#assertOpen();
+    const instance = this.#routines.get(routine);
+    this.#entry = { routine, slot: slot ?? instance?.routine.slotNames[0] ?? '' };
+    return this;
+  }
+
+  onError(strategy: ErrorStrategy): this {
+    this.#assertOpen();
+    try {
+      assertErrorStrategy(`flow '${this.id}' onError`, strategy);
+      this.#onError = strategy;
+    } catch (error) {
+      this.#early.push({ path: 'onError', message: (error as Error).message });
+    }
+    return this;
+  }
+
+  validate(): FlowProblem[] {
+    return validateFlow({ id: this.id, routines: this.#routines, connections: this.#connections, entry: this.#effectiveEntry(), early: this.#early });
+  }
+
+  compile(): FlowDefinition {
+    if (this.#compiled) return this.#compiled;
+    const problems = this.validate();
+    if (problems.length) throw new FlowValidationError(this.id, problems);
+    const outgoing = new Map<string, Connection[]>();
+    for (const c of this.#connections) {
+      const key = `${c.from.routine}.${c.from.event}`;
+      const list = outgoing.get(key) ?? [];
+      list.push(c);
+      outgoing.set(key, list);
+    }
+    this.#compiled = Object.freeze({
+      kind: 'slotflow.flow',
+      id: this.id,
+      routines: new Map(this.#routines),
+      connections: Object.freeze([...this.#connections]),
+      outgoing,
+      entry: this.#effectiveEntry(),
+      onError: this.#onError,
+    });
+    return this.#compiled;
+  }
+
+  #effectiveEntry(): { routine: string; slot: string } | undefined {
+    if (this.#entry) return this.#entry;
+    const first = this.#routines.values().next();
+    if (first.done) return undefined;
+    return { routine: first.value.id, slot: first.value.routine.slotNames[0] ?? '' };
+  }
+
+  #assertOpen(): void {
+    if (this.#compiled)
+      throw new FlowValidationError(this.id, [{ path: '', message: `flow '${this.id}' is compiled (registered or run) and can no longer change; build a new one with createFlow()` }]);
+  }
+}
+
+function splitRef(ref: unknown): [string, string] {
+  if (typeof ref !== 'string') return ['', ''];
+  const dot = ref.indexOf('.');
+  return dot < 0 ? [ref, ''] : [ref.slice(0, dot), ref.slice(dot + 1)];
+}
+
+/** True for a flow builder or a compiled flow. */
+export function isFlow(value: unknown): value is FlowBuilder<RoutineMap> | FlowDefinition {
+  return value instanceof FlowBuilderImpl || (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'slotflow.flow');
+}
+
+/** The compiled form of a builder or an already compiled flow. */
+export function compileFlow(flow: FlowBuilder<RoutineMap> | FlowDefinition): FlowDefinition {
+  return 'compile' in flow ? flow.compile() : flow;
+}

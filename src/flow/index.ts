@@ -1,0 +1,3 @@
+export { createFlow, isFlow, compileFlow, type AddOptions, type FlowBuilder } from './createFlow.js';
+export type { ConnectOptions, Connection, CycleContext, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
+export type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';

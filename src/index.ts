@@ -1,0 +1,33 @@
+/**
+ * slotflow: an actor-based concurrent runtime for flows of routines.
+ */
+
+// Routines and their policies
+export { defineRoutine, isRoutineDefinition, slot, event, DEFAULT_MAX_QUEUE } from './routine/index.js';
+export type {
+  AnyRoutine,
+  ErrorStrategy,
+  EventsOf,
+  Payload,
+  RetryOptions,
+  RoutineDefinition,
+  RoutineOptions,
+  RunContext,
+  SlotsOf,
+  StandardSchemaV1,
+  Trigger,
+  TypeMarker,
+  Updater,
+} from './routine/index.js';
+export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyContext, type PolicyMessage, type QueuesView } from './policies/index.js';
+
+// Flows
+export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type FlowBuilder, type FlowDefinition } from './flow/index.js';
+
+// Runtime and jobs
+export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions } from './runtime/index.js';
+export { Job, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
+export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
+
+// Errors
+export * from './errors/index.js';

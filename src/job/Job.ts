@@ -1,0 +1,96 @@
+/**
+ * Job: the handle `runtime.exec` returns for one run of a flow.
+ */
+import { Observable } from 'rxjs';
+import { JobFinishedError, WaitTimeoutError } from '../errors/index.js';
+import { assertDuration } from '../util/assertOption.js';
+import type { JobEvent } from './JobEvent.js';
+import type { JobRunner } from './JobRunner.js';
+import type { JobState, JobStatus } from './JobState.js';
+
+export class Job {
+  readonly #runner: JobRunner;
+  readonly #done: Promise<JobState>;
+  /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
+  readonly events$: Observable<JobEvent>;
+
+  /** @internal */
+  constructor(runner: JobRunner, events$: Observable<JobEvent>) {
+    this.#runner = runner;
+    this.events$ = events$;
+    this.#done = new Promise((resolve) => {
+      runner.onFinished(() => {
+        resolve(runner.data.snapshot);
+      });
+    });
+  }
+
+  get id(): string {
+    return this.#runner.id;
+  }
+
+  get flowId(): string {
+    return this.#runner.flowId;
+  }
+
+  get status(): JobStatus {
+    return this.#runner.status;
+  }
+
+  /** The job's current state: an immutable snapshot (a new object after every change). */
+  get state(): JobState {
+    return this.#runner.data.snapshot;
+  }
+
+  /** The typed error of a failed (or cancelled) job. */
+  get error(): Error | undefined {
+    return this.#runner.error;
+  }
+
+  /**
+   * Resolves with the final `JobState` whatever the final status; rejects with `WaitTimeoutError` only when
+   * `timeoutMs` (real time) passes first. The job keeps running.
+   */
+  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState> {
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) return this.#done;
+    assertDuration('wait({ timeoutMs })', timeoutMs);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new WaitTimeoutError(this.id, timeoutMs));
+      }, timeoutMs);
+      void this.#done.then((state) => {
+        clearTimeout(timer);
+        resolve(state);
+      });
+    });
+  }
+
+  /** Aborts every running activation's `signal`; nothing more is delivered. No-op on a finished job. */
+  cancel(reason?: unknown): void {
+    this.#runner.cancel(reason);
+  }
+
+  /** Running activations finish; nothing new starts; arriving data queues. */
+  pause(): void {
+    this.#runner.pause();
+  }
+
+  resume(): void {
+    this.#runner.resume();
+  }
+
+  /** keepAlive jobs: let queued work drain, then complete when idle. */
+  complete(): void {
+    this.#runner.complete();
+  }
+
+  /**
+   * Delivers `payload` into `routineId`'s `slot` from outside. Throws `UnknownSlotError` for an unknown routine
+   * or slot, `JobFinishedError` on a finished job, `SlotQueueFullError` or `PayloadError` when not delivered.
+   */
+  post(routineId: string, slot: string, payload: object): void {
+    if (this.#runner.finished) throw new JobFinishedError(this.id, this.status);
+    this.#runner.post(routineId, slot, payload);
+  }
+}

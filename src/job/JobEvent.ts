@@ -1,0 +1,24 @@
+/**
+ * JobEvent: what `job.events$` and `runtime.events$` carry (SPEC 6).
+ */
+import type { Payload } from '../routine/index.js';
+
+interface Base {
+  readonly jobId: string;
+  readonly flowId: string;
+  /** The clock's time (ms). */
+  readonly at: number;
+}
+
+export type JobEvent =
+  | (Base & { readonly type: 'job.queued' | 'job.started' | 'job.paused' | 'job.resumed' | 'job.completed' })
+  | (Base & { readonly type: 'job.failed'; readonly error: Error })
+  | (Base & { readonly type: 'job.cancelled'; readonly error: Error })
+  | (Base & { readonly type: 'routine.started'; readonly routineId: string; readonly attempt: number })
+  | (Base & { readonly type: 'routine.completed'; readonly routineId: string; readonly attempt: number; readonly durationMs: number })
+  | (Base & { readonly type: 'routine.failed'; readonly routineId: string; readonly attempt: number; readonly error: Error; readonly decision: 'retry' | 'continue' | 'skip' | 'stop' })
+  | (Base & { readonly type: 'routine.retrying'; readonly routineId: string; readonly attempt: number; readonly delayMs: number })
+  | (Base & { readonly type: 'event.emitted'; readonly routineId: string; readonly event: string; readonly payload: Payload })
+  | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number });
+
+export type JobEventType = JobEvent['type'];

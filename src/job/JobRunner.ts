@@ -1,0 +1,432 @@
+/**
+ * JobRunner: one job. It hosts the job's supervisor actor and its routine actors, routes payloads, runs
+ * activations through the shared scheduler, and keeps the job's data (state, shared, log, history, outputs).
+ */
+import { createActor, type Actor } from 'xstate';
+import { edgeOutcome, routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
+import type { TimerHandle } from '../clock/index.js';
+import { CycleExhaustedError, JobCancelledError, JobFinishedError, JobTimeoutError, PayloadError, RoutineError, SlotQueueFullError, UnknownSlotError } from '../errors/index.js';
+import type { Connection, FlowDefinition, RoutineInstance } from '../flow/index.js';
+import type { PolicyContext } from '../policies/index.js';
+import type { ErrorStrategy, Payload } from '../routine/index.js';
+import { TaskQueue } from '../scheduler/index.js';
+import { runActivation, type Activation } from './runActivation.js';
+import type { JobEvent } from './JobEvent.js';
+import { JobStateView } from './JobStateView.js';
+import type { JobStatus } from './JobState.js';
+import type { RuntimeServices } from './RuntimeServices.js';
+import { payloadIssues } from './validatePayload.js';
+
+/** One routine instance within a job. */
+export interface Cell {
+  readonly id: string;
+  readonly inst: RoutineInstance;
+  readonly strategy: ErrorStrategy;
+  readonly host: RoutineHost;
+  actor: Actor<typeof routineMachine> | undefined;
+  state: unknown;
+  activations: number;
+  errors: number;
+  current: Activation | undefined;
+  /** The policy timer (interval, window) and when it is due. */
+  timer: TimerHandle | undefined;
+  timerDue: number | undefined;
+  retryTimer: TimerHandle | undefined;
+  /** Bumped on every change the state view shows. */
+  version: number;
+}
+
+export interface JobOptions {
+  readonly params: Payload | undefined;
+  readonly keepAlive: boolean;
+  readonly timeoutMs: number | undefined;
+}
+
+export class JobRunner {
+  readonly flowId: string;
+  readonly cells = new Map<string, Cell>();
+  readonly queue = new TaskQueue();
+  readonly data: JobStateView;
+  status: JobStatus = 'queued';
+  error: Error | undefined;
+  /** False once the job's first tick is over and nobody subscribed: events are then not even built. */
+  wantEvents = true;
+  jobObserved = false;
+  /** Set by the routing action when a delivery failed; read by `emit` after the supervisor returns. */
+  routeError: Error | undefined;
+  readonly #supervisor: Actor<typeof supervisorMachine>;
+  #busy = 0;
+  #timers = 0;
+  #deadline: TimerHandle | undefined;
+  readonly #onFinished: Array<() => void> = [];
+
+  constructor(
+    readonly id: string,
+    readonly flow: FlowDefinition,
+    readonly options: JobOptions,
+    readonly services: RuntimeServices,
+  ) {
+    this.flowId = flow.id;
+    this.data = new JobStateView(this, services.clock.now());
+    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(inst));
+    const host: SupervisorHost = {
+      quiescent: () => this.#busy === 0 && this.#timers === 0,
+      route: (routineId, event, payload) => {
+        this.#route(routineId, event, payload as Payload);
+      },
+      deliver: (routineId, slot, payload) => {
+        this.#deliverSafely(routineId, slot, payload);
+      },
+      pauseRoutines: (paused) => {
+        this.#pauseRoutines(paused);
+      },
+      finished: (status, error) => {
+        this.#finish(status, error as Error | undefined);
+      },
+      status: (status) => {
+        this.#status(status);
+      },
+    };
+    this.#supervisor = createActor(supervisorMachine, {
+      id: `job:${id}`,
+      input: { host, keepAlive: options.keepAlive },
+      ...(services.inspect ? { inspect: services.inspect } : {}),
+    });
+  }
+
+  get finished(): boolean {
+    return this.status === 'completed' || this.status === 'failed' || this.status === 'cancelled';
+  }
+
+  /** Starts the supervisor (status `queued`); `admit()` lets it run. */
+  open(): void {
+    this.#supervisor.start();
+  }
+
+  /** The scheduler admitted the job (maxJobs): deliver params and run. */
+  admit(): void {
+    if (this.finished) return;
+    const { timeoutMs } = this.options;
+    if (timeoutMs !== undefined)
+      this.#deadline = this.services.clock.setTimeout(() => {
+        this.fail(new JobTimeoutError(this.id, this.flowId, timeoutMs));
+      }, timeoutMs);
+    const { entry } = this.flow;
+    if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
+    if (this.routeError) {
+      const error = this.routeError;
+      this.routeError = undefined;
+      this.fail(error);
+      return;
+    }
+    this.#supervisor.send({ type: 'start' });
+  }
+
+  post(routineId: string, slot: string, payload: unknown): void {
+    if (this.finished) throw new JobFinishedError(this.id, this.status);
+    const cell = this.cells.get(routineId);
+    if (!cell) throw new UnknownSlotError(this.flowId, routineId, slot, [...this.cells.keys()], 'routine');
+    if (!cell.inst.routine.slotNames.includes(slot)) throw new UnknownSlotError(this.flowId, routineId, slot, cell.inst.routine.slotNames);
+    this.routeError = undefined;
+    this.#supervisor.send({ type: 'post', routineId, slot, payload });
+    const error = this.routeError as Error | undefined;
+    this.routeError = undefined;
+    if (error) throw error;
+  }
+
+  /** Routes what an activation emitted (called from `emit`, outside any machine). */
+  emitted(routineId: string, event: string, payload: Payload): void {
+    this.routeError = undefined;
+    this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
+  }
+
+  pause(): void {
+    this.#supervisor.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.#supervisor.send({ type: 'resume' });
+  }
+
+  complete(): void {
+    if (this.finished) throw new JobFinishedError(this.id, this.status);
+    this.#supervisor.send({ type: 'complete' });
+  }
+
+  cancel(reason?: unknown): void {
+    if (this.finished) return;
+    this.#supervisor.send({ type: 'cancel', error: new JobCancelledError(this.id, reason) });
+  }
+
+  fail(error: Error): void {
+    if (this.finished) return;
+    this.#supervisor.send({ type: 'fail', error });
+  }
+
+  onFinished(callback: () => void): void {
+    if (this.finished) callback();
+    else this.#onFinished.push(callback);
+  }
+
+  /** Sends an event to a routine actor, then re-arms its policy timer and lets the supervisor re-check idleness. */
+  sendRoutine(cell: Cell, event: Parameters<Actor<typeof routineMachine>['send']>[0]): void {
+    const actor = cell.actor;
+    if (!actor || this.finished) return;
+    actor.send(event);
+    if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+    this.settle();
+  }
+
+  /** Lets the supervisor notice quiescence (it checks its guard; no polling). */
+  settle(): void {
+    if (this.#busy === 0 && this.#timers === 0 && !this.finished) this.#supervisor.send({ type: 'settle' });
+  }
+
+  publish(event: JobEvent): void {
+    this.services.publish(event);
+  }
+
+  get wantsEvents(): boolean {
+    return this.wantEvents || this.jobObserved || this.services.runtimeObserved();
+  }
+
+  // --- routing -------------------------------------------------------------------------------------------
+
+  #route(routineId: string, event: string, payload: Payload): void {
+    const key = `${routineId}.${event}`;
+    const connections = this.flow.outgoing.get(key);
+    let delivered = false;
+    if (connections) {
+      for (const connection of connections) {
+        if (connection.bound && !this.#crossEdge(connection, payload)) continue;
+        if (!this.#deliverSafely(connection.to.routine, connection.to.slot, payload)) return;
+        delivered = true;
+      }
+    }
+    // Payloads that reach no slot (no connection, or every edge converged or was exhausted) are the flow's results.
+    if (!delivered) this.data.addOutput(key, payload);
+  }
+
+  /** The cycle guard of a bounded edge: `!until(payload) && iterations < maxIterations`. */
+  #crossEdge(connection: Connection, payload: Payload): boolean {
+    const bound = connection.bound;
+    if (!bound) return true;
+    const record = this.data.cycle(connection.name);
+    let converged = false;
+    if (bound.until) {
+      try {
+        converged = bound.until(payload, { iterations: record.iterations, jobId: this.id, edge: connection.name }) === true;
+      } catch (error) {
+        this.routeError ??= error instanceof Error ? error : new PayloadError(this.flowId, connection.from.routine, `edge '${connection.name}' until()`, [String(error)]);
+        return false;
+      }
+    }
+    const outcome = edgeOutcome(converged, record.iterations, bound.maxIterations);
+    if (outcome === 'deliver') {
+      this.data.setCycle(connection.name, record.iterations + 1, false);
+      return true;
+    }
+    this.data.setCycle(connection.name, record.iterations, outcome === 'converged');
+    if (this.wantsEvents)
+      this.publish({ type: outcome === 'converged' ? 'cycle.converged' : 'cycle.exhausted', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), edge: connection.name, iterations: record.iterations });
+    if (outcome === 'exhausted' && bound.onExhausted === 'fail')
+      this.routeError ??= new CycleExhaustedError(this.flowId, connection.name, bound.maxIterations);
+    return false;
+  }
+
+  /** Delivers into a slot; on failure records `routeError` (never throws: it runs inside a machine action). */
+  #deliverSafely(routineId: string, slot: string, payload: unknown): boolean {
+    try {
+      this.#deliver(routineId, slot, payload);
+      return true;
+    } catch (error) {
+      this.routeError ??= error as Error;
+      return false;
+    }
+  }
+
+  #deliver(routineId: string, slot: string, payload: unknown): void {
+    const cell = this.cells.get(routineId);
+    if (!cell) throw new UnknownSlotError(this.flowId, routineId, slot, [...this.cells.keys()], 'routine');
+    const routine = cell.inst.routine;
+    if (!routine.slotNames.includes(slot)) throw new UnknownSlotError(this.flowId, routineId, slot, routine.slotNames);
+    const issues = payloadIssues(payload, routine.slotSpecs[slot], this.services.validation !== 'off');
+    if (issues.length) {
+      const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
+      if (this.services.validation === 'strict' || typeof payload !== 'object' || payload === null) throw error;
+      process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+    }
+    const actor = cell.actor ?? this.#spawn(cell);
+    const queue = actor.getSnapshot().context.queues[slot];
+    if (queue && queue.length >= cell.inst.maxQueue) throw new SlotQueueFullError(this.flowId, routineId, slot, cell.inst.maxQueue);
+    actor.send({ type: `slot.${slot}`, payload });
+    cell.version++;
+    this.data.touch();
+    if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+  }
+
+  // --- routine actors --------------------------------------------------------------------------------------
+
+  #cell(inst: RoutineInstance): Cell {
+    const cell: Cell = {
+      id: inst.id,
+      inst,
+      strategy: inst.onError ?? this.flow.onError ?? 'stop',
+      host: undefined as unknown as RoutineHost,
+      actor: undefined,
+      state: inst.routine.initialState,
+      activations: 0,
+      errors: 0,
+      current: undefined,
+      timer: undefined,
+      timerDue: undefined,
+      retryTimer: undefined,
+      version: 0,
+    };
+    const policy = inst.policy;
+    const clock = this.services.clock;
+    (cell as { host: RoutineHost }).host = {
+      ready: (context) => policy.ready(context.queues, this.#policyContext(context)),
+      consume: (context) => this.#consume(cell, context),
+      startActivation: (context) => {
+        const inflight = context.inflight as Inflight;
+        const attempt = context.attempt;
+        this.services.scheduler.enqueue(this.queue, () => {
+          runActivation(this, cell, inflight, attempt);
+        });
+      },
+      armRetry: (context) => {
+        this.#armRetry(cell, context.attempt);
+      },
+      busy: (delta) => {
+        this.#busy += delta;
+        cell.version++;
+      },
+      now: () => clock.now(),
+    };
+    return cell;
+  }
+
+  /** Routine actors are created on their first delivery, each a root actor of its own (see README: XState mapping). */
+  #spawn(cell: Cell): Actor<typeof routineMachine> {
+    const actor = createActor(routineMachine, {
+      id: `routine:${this.id}:${cell.id}`,
+      input: { routineId: cell.id, slots: cell.inst.routine.slotNames, host: cell.host },
+      ...(this.services.inspect ? { inspect: this.services.inspect } : {}),
+    });
+    cell.actor = actor;
+    actor.start();
+    if (this.status === 'paused') actor.send({ type: 'pause' });
+    return actor;
+  }
+
+  #policyContext(context: RoutineMachineContext): PolicyContext {
+    return { now: this.services.clock.now(), lastActivationAt: context.lastActivationAt, firstArrivalAt: context.firstArrivalAt, routineId: context.routineId, jobId: this.id };
+  }
+
+  #consume(cell: Cell, context: RoutineMachineContext): Inflight {
+    const policyContext = this.#policyContext(context);
+    const counts = cell.inst.policy.take(context.queues, policyContext);
+    const consumed: Record<string, unknown[]> = {};
+    for (const slot of cell.inst.routine.slotNames) {
+      const queue = context.queues[slot] as unknown[];
+      const n = Math.min(counts[slot] ?? 0, queue.length);
+      consumed[slot] = n === queue.length ? queue.splice(0) : queue.splice(0, n);
+    }
+    return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
+  }
+
+  #armPolicyTimer(cell: Cell): void {
+    const snapshot = cell.actor?.getSnapshot();
+    const idle = snapshot?.value === 'idle' && !snapshot.context.paused;
+    const due = idle && snapshot ? cell.inst.policy.dueAt?.(snapshot.context.queues, this.#policyContext(snapshot.context)) : undefined;
+    if (due === cell.timerDue) return;
+    if (cell.timer !== undefined) {
+      this.services.clock.clearTimeout(cell.timer);
+      cell.timer = undefined;
+      this.#timers--;
+    }
+    cell.timerDue = due;
+    if (due === undefined) return;
+    this.#timers++;
+    cell.timer = this.services.clock.setTimeout(
+      () => {
+        cell.timer = undefined;
+        cell.timerDue = undefined;
+        this.#timers--;
+        this.sendRoutine(cell, { type: 'tick' });
+      },
+      Math.max(0, due - this.services.clock.now()),
+    );
+  }
+
+  #armRetry(cell: Cell, attempt: number): void {
+    const delayMs = cell.current?.retryDelayMs ?? 0;
+    const fire = () => {
+      cell.retryTimer = undefined;
+      this.sendRoutine(cell, { type: 'retry' });
+    };
+    if (this.wantsEvents) this.publish({ type: 'routine.retrying', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), routineId: cell.id, attempt, delayMs });
+    cell.current = undefined;
+    // Never send to the actor from inside its own transition: even a zero delay goes through a tick.
+    if (delayMs > 0) cell.retryTimer = this.services.clock.setTimeout(fire, delayMs);
+    else queueMicrotask(fire);
+  }
+
+  #pauseRoutines(paused: boolean): void {
+    this.services.scheduler.setPaused(this.queue, paused);
+    for (const cell of this.cells.values()) cell.actor?.send({ type: paused ? 'pause' : 'resume' });
+    for (const cell of this.cells.values()) if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------------------
+
+  #status(status: SupervisorStatus): void {
+    const previous = this.status;
+    this.status = status;
+    this.data.touch();
+    if (!this.wantsEvents || previous === status) return;
+    const base = { jobId: this.id, flowId: this.flowId, at: this.services.clock.now() };
+    if (status === 'queued') this.publish({ type: 'job.queued', ...base });
+    else if (status === 'running') this.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
+    else if (status === 'paused') this.publish({ type: 'job.paused', ...base });
+  }
+
+  #finish(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined): void {
+    const clock = this.services.clock;
+    this.error = status === 'completed' ? undefined : error;
+    if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
+    this.services.scheduler.clear(this.queue);
+    const now = clock.now();
+    for (const cell of this.cells.values()) {
+      if (cell.timer !== undefined) clock.clearTimeout(cell.timer);
+      if (cell.retryTimer !== undefined) clock.clearTimeout(cell.retryTimer);
+      cell.timer = cell.retryTimer = undefined;
+      const running = cell.current;
+      if (running && !running.settled) {
+        running.settled = true;
+        running.controller.abort(error ?? new JobCancelledError(this.id));
+        this.data.addHistory(cell, running, now, 'cancelled', undefined);
+      }
+      cell.current = undefined;
+      cell.actor?.stop();
+      cell.version++;
+    }
+    this.#timers = 0;
+    this.data.finish(now);
+    const base = { jobId: this.id, flowId: this.flowId, at: now };
+    if (this.wantsEvents) {
+      if (status === 'completed') this.publish({ type: 'job.completed', ...base });
+      else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
+      else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
+    }
+    this.services.finished(this.id);
+    for (const callback of this.#onFinished.splice(0)) callback();
+  }
+
+  /** The error a `stop` strategy fails the job with. */
+  routineError(cell: Cell, cause: unknown): RoutineError {
+    return new RoutineError(this.flowId, cell.id, this.id, cause);
+  }
+}
+

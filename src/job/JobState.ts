@@ -1,0 +1,59 @@
+/**
+ * JobState: the immutable view of one job (SPEC 4). A new object whenever something changed; parts that did not
+ * change are shared with the previous snapshot.
+ */
+import type { Payload } from '../routine/index.js';
+
+export type JobStatus = 'queued' | 'running' | 'paused' | 'idle' | 'completed' | 'failed' | 'cancelled';
+
+/** One activation attempt. */
+export interface HistoryRecord {
+  readonly routineId: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly durationMs: number;
+  /** Slot -> payloads consumed. */
+  readonly consumed: Readonly<Record<string, number>>;
+  /** Event -> payloads emitted. */
+  readonly emitted: Readonly<Record<string, number>>;
+  readonly outcome: 'ok' | 'error' | 'retried' | 'timeout' | 'cancelled';
+  readonly error?: Error;
+}
+
+export interface RoutineState {
+  /** The routine's state in this job (`setState`). */
+  readonly state: unknown;
+  /** Attempts, retries included. */
+  readonly activations: number;
+  /** Failed attempts. */
+  readonly errors: number;
+  readonly status: 'idle' | 'running' | 'skipped';
+  /** Slot -> payloads queued and not consumed (only slots that hold any). */
+  readonly pending: Readonly<Record<string, readonly unknown[]>>;
+}
+
+export interface CycleRecord {
+  /** Deliveries over the edge. */
+  readonly iterations: number;
+  readonly converged: boolean;
+}
+
+export interface JobState {
+  readonly jobId: string;
+  readonly flowId: string;
+  readonly status: JobStatus;
+  readonly params: Payload | undefined;
+  /** `'<routineId>.<event>'` -> payloads emitted on events with no connection (or delivered nowhere). */
+  readonly outputs: Readonly<Record<string, readonly Payload[]>>;
+  readonly routines: Readonly<Record<string, RoutineState>>;
+  readonly shared: Readonly<Record<string, unknown>>;
+  readonly log: readonly unknown[];
+  /** The latest activation records (at most the runtime's `historyLimit`). */
+  readonly history: readonly HistoryRecord[];
+  /** Edge name -> its bounded-edge record. */
+  readonly cycles: Readonly<Record<string, CycleRecord>>;
+  readonly error?: Error;
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+}

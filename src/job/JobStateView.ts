@@ -1,0 +1,121 @@
+/**
+ * JobStateView: a job's data, and its immutable `JobState` snapshot, built on read and cached until the next
+ * change. Routine entries that did not change are reused, so consecutive snapshots share structure; the hot
+ * path only bumps version counters.
+ */
+import type { Payload } from '../routine/index.js';
+import type { Activation } from './runActivation.js';
+import type { Cell, JobRunner } from './JobRunner.js';
+import type { CycleRecord, HistoryRecord, JobState, RoutineState } from './JobState.js';
+
+export class JobStateView {
+  shared: Readonly<Record<string, unknown>> = {};
+  readonly #log: unknown[] = [];
+  #history: HistoryRecord[] = [];
+  readonly #outputs: Record<string, Payload[]> = {};
+  readonly #cycles: Record<string, CycleRecord> = {};
+  readonly #startedAt: number;
+  #finishedAt: number | undefined;
+  #snapshot: JobState | undefined;
+  readonly #routineCache = new Map<string, { version: number; state: unknown; view: RoutineState }>();
+
+  constructor(
+    private readonly job: JobRunner,
+    startedAt: number,
+  ) {
+    this.#startedAt = startedAt;
+  }
+
+  /** Something changed: the next read builds a new snapshot. */
+  touch(): void {
+    this.#snapshot = undefined;
+  }
+
+  setShared(value: Readonly<Record<string, unknown>>): void {
+    this.shared = value;
+    this.touch();
+  }
+
+  appendLog(entry: unknown): void {
+    this.#log.push(entry);
+    this.touch();
+  }
+
+  addOutput(key: string, payload: Payload): void {
+    (this.#outputs[key] ??= []).push(payload);
+    this.touch();
+  }
+
+  cycle(name: string): CycleRecord {
+    return this.#cycles[name] ?? { iterations: 0, converged: false };
+  }
+
+  setCycle(name: string, iterations: number, converged: boolean): void {
+    this.#cycles[name] = { iterations, converged };
+    this.touch();
+  }
+
+  addHistory(cell: Cell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
+    const record: HistoryRecord = {
+      routineId: cell.id,
+      attempt: act.attempt,
+      startedAt: act.startedAt,
+      finishedAt,
+      durationMs: finishedAt - act.startedAt,
+      consumed: act.inflight.counts,
+      emitted: act.emitted,
+      outcome,
+      ...(error ? { error } : {}),
+    };
+    const limit = this.job.services.historyLimit;
+    if (limit <= 0) return;
+    this.#history.push(record);
+    if (this.#history.length > limit * 2) this.#history = this.#history.slice(-limit);
+    cell.version++;
+    this.touch();
+  }
+
+  finish(at: number): void {
+    this.#finishedAt = at;
+    this.touch();
+  }
+
+  get snapshot(): JobState {
+    if (this.#snapshot) return this.#snapshot;
+    const job = this.job;
+    const routines: Record<string, RoutineState> = {};
+    for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
+    const limit = job.services.historyLimit;
+    const outputs: Record<string, readonly Payload[]> = {};
+    for (const key in this.#outputs) outputs[key] = [...(this.#outputs[key] ?? [])];
+    this.#snapshot = {
+      jobId: job.id,
+      flowId: job.flowId,
+      status: job.status,
+      params: job.options.params,
+      outputs,
+      routines,
+      shared: this.shared,
+      log: [...this.#log],
+      history: this.#history.length > limit ? this.#history.slice(-limit) : [...this.#history],
+      cycles: { ...this.#cycles },
+      ...(job.error ? { error: job.error } : {}),
+      startedAt: this.#startedAt,
+      ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
+    };
+    return this.#snapshot;
+  }
+
+  #routine(cell: Cell): RoutineState {
+    const cached = this.#routineCache.get(cell.id);
+    if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
+    const snapshot = cell.actor?.getSnapshot();
+    const pending: Record<string, readonly unknown[]> = {};
+    if (snapshot) for (const [slot, queue] of Object.entries(snapshot.context.queues)) if (queue.length) pending[slot] = [...queue];
+    const value = snapshot?.value;
+    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' ? 'running' : 'idle';
+    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
+    this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
+    return view;
+  }
+}

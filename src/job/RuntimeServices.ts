@@ -1,0 +1,22 @@
+/**
+ * RuntimeServices: what a job needs from the runtime that runs it.
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from '../clock/index.js';
+import type { Scheduler } from '../scheduler/index.js';
+import type { JobEvent } from './JobEvent.js';
+
+export type ValidationMode = 'strict' | 'warn' | 'off';
+
+export interface RuntimeServices {
+  readonly scheduler: Scheduler;
+  readonly clock: Clock;
+  readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  readonly historyLimit: number;
+  readonly validation: ValidationMode;
+  /** True while someone listens to `runtime.events$`. */
+  runtimeObserved(): boolean;
+  publish(event: JobEvent): void;
+  /** A job reached a final status. */
+  finished(jobId: string): void;
+}

@@ -1,0 +1,152 @@
+/**
+ * runActivation: one attempt of a routine's `run`, outside any machine. It builds the run context, enforces the
+ * activation timeout, and reports the outcome to the routine actor as `activation.done` / `activation.failed`.
+ */
+import type { Inflight } from '../../machines/index.js';
+import { ActivationEndedError, ActivationTimeoutError, JobFinishedError, NonErrorThrownError, PayloadError, UnknownEventError } from '../errors/index.js';
+import type { Payload, RunContext, Updater } from '../routine/index.js';
+import type { TimerHandle } from '../clock/index.js';
+import { decideFailure } from './decideFailure.js';
+import type { Cell, JobRunner } from './JobRunner.js';
+import { produce } from './immer.js';
+import { payloadIssues } from './validatePayload.js';
+
+export interface Activation {
+  readonly attempt: number;
+  readonly inflight: Inflight;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  readonly emitted: Record<string, number>;
+  settled: boolean;
+  timeout: TimerHandle | undefined;
+  /** A delivery failure (full queue, failed cycle bound) fails the activation even if `run` caught it. */
+  poison: Error | undefined;
+  /** Set when the failure decision is `retry`. */
+  retryDelayMs: number;
+}
+
+export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, attempt: number): void {
+  const { scheduler, clock } = job.services;
+  if (job.finished) {
+    scheduler.release();
+    return;
+  }
+  const act: Activation = { attempt, inflight, controller: new AbortController(), startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  cell.current = act;
+  cell.activations++;
+  cell.version++;
+  job.data.touch();
+  if (job.wantsEvents) job.publish({ type: 'routine.started', jobId: job.id, flowId: job.flowId, at: act.startedAt, routineId: cell.id, attempt });
+  const timeoutMs = cell.inst.timeoutMs;
+  if (timeoutMs !== undefined)
+    act.timeout = clock.setTimeout(() => {
+      const error = new ActivationTimeoutError(job.flowId, cell.id, job.id, timeoutMs);
+      act.controller.abort(error);
+      settle(job, cell, act, error, 'timeout');
+    }, timeoutMs);
+
+  let result: void | Promise<void>;
+  try {
+    result = cell.inst.routine.run(context(job, cell, act));
+  } catch (error) {
+    settle(job, cell, act, error, 'error');
+    return;
+  }
+  if (result !== undefined && typeof (result as Promise<void> | undefined)?.then === 'function') {
+    result.then(
+      () => {
+        settle(job, cell, act, undefined, 'ok');
+      },
+      (error: unknown) => {
+        settle(job, cell, act, error, 'error');
+      },
+    );
+  } else settle(job, cell, act, undefined, 'ok');
+}
+
+function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, outcome: 'ok' | 'error' | 'timeout'): void {
+  if (act.settled) return;
+  act.settled = true;
+  const { scheduler, clock } = job.services;
+  scheduler.release();
+  if (act.timeout !== undefined) clock.clearTimeout(act.timeout);
+  if (job.finished) return;
+  const now = clock.now();
+  if (outcome === 'ok' && act.poison) {
+    outcome = 'error';
+    thrown = act.poison;
+  }
+  if (outcome === 'ok') {
+    job.data.addHistory(cell, act, now, 'ok', undefined);
+    cell.current = undefined;
+    if (job.wantsEvents) job.publish({ type: 'routine.completed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, durationMs: now - act.startedAt });
+    job.sendRoutine(cell, { type: 'activation.done' });
+    return;
+  }
+  const error = thrown instanceof Error ? thrown : new NonErrorThrownError(cell.id, thrown);
+  cell.errors++;
+  const { decision, delayMs } = decideFailure(cell.strategy, act.attempt, error);
+  act.retryDelayMs = delayMs;
+  job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
+  if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });
+  if (decision !== 'retry') cell.current = undefined;
+  job.sendRoutine(cell, { type: 'activation.failed', decision, error });
+  if (decision === 'stop') job.fail(job.routineError(cell, error));
+}
+
+function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown> {
+  const routine = cell.inst.routine;
+  const guardLive = (call: string) => {
+    if (job.finished) throw new JobFinishedError(job.id, job.status);
+    if (act.settled) throw new ActivationEndedError(cell.id, call);
+  };
+  return {
+    slots: act.inflight.consumed as Record<string, readonly Payload[]>,
+    config: cell.inst.config,
+    emit(event, payload) {
+      guardLive(`emit('${event}')`);
+      const spec = routine.eventSpecs[event];
+      if (spec === undefined) throw (act.poison ??= new UnknownEventError(job.flowId, cell.id, event, routine.eventNames));
+      const issues = payloadIssues(payload, spec, job.services.validation !== 'off');
+      if (issues.length) {
+        const error = new PayloadError(job.flowId, cell.id, `event '${event}'`, issues);
+        if (job.services.validation === 'strict' || !Array.isArray(spec) || issues[0]?.startsWith('missing') || issues[0]?.startsWith('expected a plain'))
+          throw (act.poison ??= error);
+        process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+      }
+      act.emitted[event] = (act.emitted[event] ?? 0) + 1;
+      if (job.wantsEvents) job.publish({ type: 'event.emitted', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), routineId: cell.id, event, payload });
+      job.emitted(cell.id, event, payload);
+      const failure = job.routeError;
+      if (failure) {
+        job.routeError = undefined;
+        throw (act.poison ??= failure);
+      }
+    },
+    get state() {
+      return cell.state;
+    },
+    setState(update: Updater<unknown>) {
+      guardLive('setState()');
+      cell.state = typeof update === 'function' ? produce(cell.state, update as (draft: unknown) => unknown) : update;
+      cell.version++;
+      job.data.touch();
+    },
+    get shared() {
+      return job.data.shared;
+    },
+    setShared(update) {
+      guardLive('setShared()');
+      job.data.setShared(typeof update === 'function' ? produce(job.data.shared, update as (draft: unknown) => unknown) : update);
+    },
+    log(entry) {
+      guardLive('log()');
+      job.data.appendLog(entry);
+    },
+    signal: act.controller.signal,
+    trigger: { policy: cell.inst.policy.name, message: act.inflight.message },
+    job: { id: job.id, flowId: job.flowId },
+    routineId: cell.id,
+    attempt: act.attempt,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * RoutineDefinition: a unit of logic with named input slots, named output events, config, an activation policy
+ * and an error strategy. One definition serves every job at once; it holds no mutable state.
+ */
+import type { Draft } from 'immer';
+import type { ActivationPolicy, PolicyMessage } from '../policies/index.js';
+import type { ErrorStrategy } from './ErrorStrategy.js';
+import type { TypeMarker } from './markers.js';
+import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
+
+/** A payload: a plain object, the fields of the emitting event. */
+export type Payload = Readonly<Record<string, unknown>>;
+
+/** How slots are declared: names, or a record of name -> `slot<T>()` / Standard Schema. */
+export type SlotsInput = readonly string[] | Readonly<Record<string, TypeMarker<object> | StandardSchemaV1>>;
+/** How events are declared: name -> field names, `event<T>()`, or a Standard Schema. */
+export type EventsInput = Readonly<Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1>>;
+
+type SpecPayload<S> = S extends TypeMarker<infer T> ? T : S extends StandardSchemaV1 ? InferSchemaOutput<S> : Payload;
+
+/** Slot name -> payload type. */
+export type SlotsOf<S> = S extends readonly (infer K extends string)[] ? { [P in K]: Payload } : { [P in keyof S & string]: SpecPayload<S[P]> };
+/** Event name -> payload type. */
+export type EventsOf<E> = {
+  [P in keyof E & string]: E[P] extends readonly (infer F extends string)[] ? { readonly [K in F]: unknown } : SpecPayload<E[P]>;
+};
+
+/** An updater: an immer recipe (mutate the draft, or return a new value), or a replacement value. */
+export type Updater<T> = T | ((draft: Draft<T>) => void | T);
+
+/** What fired an activation. */
+export interface Trigger {
+  /** The policy's name. */
+  readonly policy: string;
+  /** The policy's message (`{ reason: 'batch', size: 10 }`). */
+  readonly message?: PolicyMessage;
+}
+
+/** What `run` receives. */
+export interface RunContext<TSlots, TEvents, TConfig, TState> {
+  /** Slot name -> the payloads this activation consumed (empty for a slot that gave nothing). */
+  readonly slots: { readonly [K in keyof TSlots]: readonly TSlots[K][] };
+  /** The definition's config merged with the flow's per-instance overrides. */
+  readonly config: Readonly<TConfig>;
+  /** Routes `payload` to every slot connected to `event`, in connection order. */
+  emit<K extends keyof TEvents & string>(event: K, payload: TEvents[K]): void;
+  /** This routine's state within this job (the latest, after any `setState`). */
+  readonly state: TState;
+  /** Updates this routine's state with an immer recipe or a replacement value. */
+  setState(update: Updater<TState>): void;
+  /** The job's shared data (the latest). */
+  readonly shared: Readonly<Record<string, unknown>>;
+  setShared(update: Updater<Record<string, unknown>>): void;
+  /** Appends an entry to the job's shared log. */
+  log(entry: unknown): void;
+  /** Aborts when the job is cancelled or the activation times out. */
+  readonly signal: AbortSignal;
+  readonly trigger: Trigger;
+  readonly job: { readonly id: string; readonly flowId: string };
+  /** This routine's id in the flow. */
+  readonly routineId: string;
+  /** 0 for the first attempt, k for the k-th retry. */
+  readonly attempt: number;
+}
+
+/** What `defineRoutine` takes. */
+export interface RoutineOptions<S extends SlotsInput, E extends EventsInput, TConfig extends object, TState> {
+  /** A type name, used by manifests and registries. */
+  readonly name: string;
+  readonly slots: S;
+  /** @default {} (no events) */
+  readonly events?: E;
+  /** Defaults; a flow may override per instance. @default {} */
+  readonly config?: TConfig;
+  /** @default {} */
+  readonly initialState?: TState;
+  /** @default policies.immediate() */
+  readonly policy?: ActivationPolicy;
+  /** @default the flow's strategy, else 'stop' */
+  readonly onError?: ErrorStrategy;
+  /** Per activation, in ms. @default no timeout */
+  readonly timeoutMs?: number;
+  /** Per slot. @default 1000 */
+  readonly maxQueue?: number;
+  run(ctx: RunContext<SlotsOf<S>, EventsOf<E>, TConfig, TState>): void | Promise<void>;
+}
+
+/** A routine definition as `defineRoutine` returns it. Generic parameters are the slot, event, config and state types. */
+export interface RoutineDefinition<TSlots = Record<string, Payload>, TEvents = Record<string, Payload>, TConfig = object, TState = unknown> {
+  readonly kind: 'slotflow.routine';
+  readonly name: string;
+  readonly slotNames: readonly string[];
+  readonly eventNames: readonly string[];
+  /** Slot name -> schema or marker, where declared. */
+  readonly slotSpecs: Readonly<Record<string, TypeMarker<object> | StandardSchemaV1 | undefined>>;
+  /** Event name -> declared fields, marker or schema. */
+  readonly eventSpecs: Readonly<Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1>>;
+  readonly config: Readonly<TConfig>;
+  readonly initialState: TState;
+  readonly policy: ActivationPolicy;
+  readonly onError: ErrorStrategy | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly maxQueue: number;
+  readonly run: (ctx: RunContext<TSlots, TEvents, TConfig, TState>) => void | Promise<void>;
+  /** Type-only: the payload types, for the flow builder. */
+  readonly '~types'?: { readonly slots: TSlots; readonly events: TEvents; readonly config: TConfig; readonly state: TState };
+}
+
+/** Any routine definition (the one place where variance is erased). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoutine = RoutineDefinition<any, any, any, any>;
+
+export type SlotsOfRoutine<R> = R extends RoutineDefinition<infer S, unknown, unknown, unknown> ? S : never;
+export type EventsOfRoutine<R> = R extends RoutineDefinition<unknown, infer E, unknown, unknown> ? E : never;
+export type ConfigOfRoutine<R> = R extends RoutineDefinition<unknown, unknown, infer C, unknown> ? C : never;

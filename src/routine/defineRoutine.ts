@@ -1,0 +1,99 @@
+/**
+ * defineRoutine: checks a routine's declaration once, up front, and returns an immutable definition.
+ */
+import { InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
+import { policies } from '../policies/index.js';
+import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
+import { assertErrorStrategy } from './assertErrorStrategy.js';
+import { isTypeMarker, type TypeMarker } from './markers.js';
+import type { EventsInput, EventsOf, RoutineDefinition, RoutineOptions, SlotsInput, SlotsOf } from './RoutineDefinition.js';
+import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
+
+/** The default bound of every slot queue. */
+export const DEFAULT_MAX_QUEUE = 1000;
+
+/**
+ * Defines a routine.
+ * @example
+ * const double = defineRoutine({
+ *   name: 'double',
+ *   slots: ['input'],
+ *   events: { output: ['value'] },
+ *   run({ slots, emit }) {
+ *     for (const { value } of slots.input) emit('output', { value: Number(value) * 2 });
+ *   },
+ * });
+ */
+export function defineRoutine<
+  const S extends SlotsInput,
+  const E extends EventsInput = Record<never, never>,
+  TConfig extends object = Record<never, never>,
+  TState = Record<string, unknown>,
+>(options: RoutineOptions<S, E, TConfig, TState>): RoutineDefinition<SlotsOf<S>, EventsOf<E>, TConfig, TState> {
+  const name = typeof options.name === 'string' ? options.name : '';
+  const problems: string[] = [];
+  if (name === '') problems.push(`expected \`name\` to be a non-empty string, got ${String(options.name)}`);
+  if (typeof options.run !== 'function') problems.push('expected `run` to be a function');
+
+  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = {};
+  const slotNames: string[] = [];
+  if (Array.isArray(options.slots)) {
+    for (const slot of options.slots as readonly unknown[]) {
+      if (typeof slot !== 'string' || slot === '') problems.push(`slot names must be non-empty strings, got ${String(slot)}`);
+      else if (slotNames.includes(slot)) problems.push(`slot '${slot}' is declared twice`);
+      else if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
+      else {
+        slotNames.push(slot);
+        slotSpecs[slot] = undefined;
+      }
+    }
+  } else if (typeof options.slots === 'object') {
+    for (const [slot, spec] of Object.entries(options.slots as Record<string, unknown>)) {
+      if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
+      else if (!isTypeMarker(spec) && !isStandardSchema(spec)) problems.push(`slot '${slot}' must be declared with slot<T>() or a Standard Schema`);
+      else {
+        slotNames.push(slot);
+        slotSpecs[slot] = spec;
+      }
+    }
+  } else problems.push('expected `slots` to be an array of names or a record of slot specs');
+  if (slotNames.length === 0 && problems.length === 0) problems.push('a routine needs at least one slot');
+
+  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = {};
+  for (const [event, spec] of Object.entries((options.events ?? {}) as Record<string, unknown>)) {
+    if (event.includes('.')) problems.push(`event '${event}' must not contain '.'`);
+    else if (Array.isArray(spec)) {
+      if (spec.some((f) => typeof f !== 'string')) problems.push(`event '${event}' fields must be strings`);
+      eventSpecs[event] = Object.freeze([...(spec as string[])]);
+    } else if (isTypeMarker(spec) || isStandardSchema(spec)) eventSpecs[event] = spec;
+    else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
+  }
+  if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);
+
+  if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
+  if (options.maxQueue !== undefined) assertPositiveInteger(`routine '${name}' maxQueue`, options.maxQueue);
+  if (options.onError !== undefined) assertErrorStrategy(`routine '${name}' onError`, options.onError);
+  if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
+    throw new InvalidOptionError(`routine '${name}' policy`, 'a policy from policies.*', options.policy);
+
+  return Object.freeze({
+    kind: 'slotflow.routine',
+    name,
+    slotNames: Object.freeze(slotNames),
+    eventNames: Object.freeze(Object.keys(eventSpecs)),
+    slotSpecs: Object.freeze(slotSpecs),
+    eventSpecs: Object.freeze(eventSpecs),
+    config: Object.freeze({ ...(options.config ?? {}) }) as TConfig,
+    initialState: (options.initialState ?? {}) as TState,
+    policy: options.policy ?? policies.immediate(),
+    onError: options.onError,
+    timeoutMs: options.timeoutMs,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    run: options.run as RoutineDefinition<SlotsOf<S>, EventsOf<E>, TConfig, TState>['run'],
+  });
+}
+
+/** True for a value returned by `defineRoutine`. */
+export function isRoutineDefinition(value: unknown): value is RoutineDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'slotflow.routine';
+}

@@ -1,0 +1,308 @@
+/**
+ * Runtime: runs many jobs at once over one bounded scheduler (SPEC 3).
+ */
+import type { Observable } from 'rxjs';
+import { v7 as uuidv7 } from 'uuid';
+import type { InspectionEvent, Observer } from 'xstate';
+import { systemClock, type Clock } from '../clock/index.js';
+import { FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, UnknownSlotError, WaitTimeoutError } from '../errors/index.js';
+import { compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
+import { Job, JobRunner, type JobEvent, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import type { Payload } from '../routine/index.js';
+import { Scheduler } from '../scheduler/index.js';
+import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
+import { EventBus } from './EventBus.js';
+
+/** Options of `createRuntime`. */
+export interface RuntimeOptions {
+  /** Max activations running at once across all jobs. @default 10 */
+  readonly concurrency?: number;
+  /** Max jobs running at once; more wait in `queued`. @default Infinity */
+  readonly maxJobs?: number;
+  /** An XState inspection observer, passed to every actor the runtime creates. @default none */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Schema validation of payloads: `'strict'` fails the activation, `'warn'` warns and delivers. @default 'warn' */
+  readonly validation?: ValidationMode;
+  /** Time source for timers (windows, intervals, backoff, timeouts). @default the system clock */
+  readonly clock?: Clock;
+  /** Finished jobs kept for `getJob`/`listJobs`. @default 1000 */
+  readonly retain?: number;
+  /** History records kept per job. @default 1000 */
+  readonly historyLimit?: number;
+}
+
+/** Options of `runtime.exec`. */
+export interface ExecOptions {
+  /** Delivered as one payload to the flow's entry slot. @default no delivery */
+  readonly params?: Payload;
+  /** A unique job id. @default a UUID v7 (time-ordered) */
+  readonly jobId?: string;
+  /** Aborting it cancels the job. */
+  readonly signal?: AbortSignal;
+  /** Bounds the whole job: past it the job fails with `JobTimeoutError`. @default none */
+  readonly timeoutMs?: number;
+  /** Stay in `idle` when quiescent, waiting for posts, until `job.complete()`. @default false */
+  readonly keepAlive?: boolean;
+}
+
+type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
+
+export class Runtime implements AsyncDisposable {
+  readonly #flows = new Map<string, FlowDefinition>();
+  readonly #jobs = new Map<string, Job>();
+  readonly #runners = new Map<string, JobRunner>();
+  /** Finished job ids, oldest first, for retention. */
+  readonly #finished: string[] = [];
+  /** Jobs waiting for a `maxJobs` place, in exec order. */
+  readonly #admission: JobRunner[] = [];
+  readonly #admitted = new Set<JobRunner>();
+  #active = 0;
+  #closed = false;
+  readonly #maxJobs: number;
+  readonly #retain: number;
+  readonly #bus = new EventBus();
+  readonly #services: RuntimeServices;
+
+  /** Every event of every job. */
+  readonly events$: Observable<JobEvent> = this.#bus.events$;
+
+  constructor(options: RuntimeOptions = {}) {
+    const concurrency = options.concurrency ?? 10;
+    assertPositiveInteger('concurrency', concurrency);
+    this.#maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
+    assertLimit('maxJobs', this.#maxJobs);
+    this.#retain = options.retain ?? 1000;
+    assertNonNegativeInteger('retain', this.#retain);
+    const historyLimit = options.historyLimit ?? 1000;
+    assertNonNegativeInteger('historyLimit', historyLimit);
+    const validation = options.validation ?? 'warn';
+    if (!['strict', 'warn', 'off'].includes(validation)) throw new InvalidOptionError('validation', "'strict', 'warn' or 'off'", validation);
+    const clock = options.clock ?? systemClock;
+    if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')
+      throw new InvalidOptionError('clock', 'an object with now(), setTimeout() and clearTimeout()', clock);
+    const bus = this.#bus;
+    this.#services = {
+      scheduler: new Scheduler(concurrency),
+      clock,
+      inspect: options.inspect,
+      historyLimit,
+      validation,
+      runtimeObserved: () => bus.observed,
+      publish: (event) => {
+        bus.publish(event);
+      },
+      finished: (jobId) => {
+        this.#onJobFinished(jobId);
+      },
+    };
+  }
+
+  /** Activations running now, across all jobs. */
+  get running(): number {
+    return this.#services.scheduler.running;
+  }
+
+  /** Registers a flow under its id (compiling it: an invalid flow throws `FlowValidationError`). */
+  register(flow: AnyFlow): this {
+    if (this.#closed) throw new RuntimeClosedError('register a flow');
+    if (!isFlow(flow)) throw new InvalidOptionError('register(flow)', 'a flow from createFlow()', flow);
+    const compiled = compileFlow(flow);
+    const existing = this.#flows.get(compiled.id);
+    if (existing && existing !== compiled)
+      throw new FlowValidationError(compiled.id, [{ path: 'id', message: `another flow is already registered under id '${compiled.id}'; flow ids are unique per runtime` }]);
+    this.#flows.set(compiled.id, compiled);
+    return this;
+  }
+
+  /** The registered flow ids. */
+  get flowIds(): string[] {
+    return [...this.#flows.keys()];
+  }
+
+  /**
+   * Starts a job and returns its handle at once (status `running`, or `queued` past `maxJobs`).
+   * @example
+   * const job = runtime.exec('fetch_flow', { params: { url } });
+   * const state = await job.wait();
+   */
+  exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
+    if (this.#closed) throw new RuntimeClosedError('exec a job');
+    const flow = this.#resolve(flowOrId);
+    const { params, signal, timeoutMs } = options;
+    const keepAlive = options.keepAlive ?? false;
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
+      throw new InvalidOptionError('exec({ params })', 'a plain object (the entry slot payload)', params);
+    if (timeoutMs !== undefined) assertDuration('exec({ timeoutMs })', timeoutMs);
+    if (typeof keepAlive !== 'boolean') throw new InvalidOptionError('exec({ keepAlive })', 'a boolean', keepAlive);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('exec({ signal })', 'an AbortSignal', signal);
+    const jobId = options.jobId ?? uuidv7();
+    if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
+    if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
+
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs }, this.#services);
+    const job = new Job(
+      runner,
+      this.#bus.jobEvents$(
+        jobId,
+        () => {
+          runner.jobObserved = true;
+        },
+        () => runner.finished,
+      ),
+    );
+    this.#jobs.set(jobId, job);
+    this.#runners.set(jobId, runner);
+    // Events are built for the job's first tick (a subscriber in the same tick sees everything), then only while observed.
+    queueMicrotask(() => {
+      runner.wantEvents = false;
+    });
+    runner.open();
+    if (signal) {
+      if (signal.aborted) runner.cancel(signal.reason);
+      else {
+        const onAbort = () => {
+          runner.cancel(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        runner.onFinished(() => {
+          signal.removeEventListener('abort', onAbort);
+        });
+      }
+    }
+    if (!runner.finished) {
+      if (this.#active < this.#maxJobs) this.#admit(runner);
+      else this.#admission.push(runner);
+    }
+    return job;
+  }
+
+  /**
+   * Posts into a running job (`jobId`), or starts a job of `flowId` and posts into it. Unknown routine or slot:
+   * `UnknownSlotError`; a finished job: `JobFinishedError`.
+   */
+  post(flowId: string, routineId: string, slot: string, payload: object, options: { readonly jobId?: string } = {}): Job {
+    if (options.jobId !== undefined) {
+      const job = this.#jobs.get(options.jobId);
+      if (!job) throw new InvalidOptionError('post({ jobId })', 'the id of a job of this runtime', options.jobId);
+      if (job.flowId !== flowId) throw new InvalidOptionError('post({ jobId })', `a job of flow '${flowId}' (job '${job.id}' runs '${job.flowId}')`, options.jobId);
+      job.post(routineId, slot, payload);
+      return job;
+    }
+    const flow = this.#resolve(flowId);
+    const inst = flow.routines.get(routineId);
+    if (!inst) throw new UnknownSlotError(flow.id, routineId, slot, [...flow.routines.keys()], 'routine');
+    if (!inst.routine.slotNames.includes(slot)) throw new UnknownSlotError(flow.id, routineId, slot, inst.routine.slotNames);
+    const job = this.exec(flow);
+    job.post(routineId, slot, payload);
+    return job;
+  }
+
+  /** The handle `exec` returned, while the job is running or retained. */
+  getJob(jobId: string): Job | undefined {
+    return this.#jobs.get(jobId);
+  }
+
+  /** Job handles in creation order, optionally filtered. */
+  listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string } = {}): Job[] {
+    const statuses = filter.status === undefined ? undefined : new Set(typeof filter.status === 'string' ? [filter.status] : filter.status);
+    const out: Job[] = [];
+    for (const job of this.#jobs.values()) {
+      if (statuses && !statuses.has(job.status)) continue;
+      if (filter.flowId !== undefined && job.flowId !== filter.flowId) continue;
+      out.push(job);
+    }
+    return out;
+  }
+
+  /** Resolves with the final states once no job is unfinished (jobs started meanwhile included). */
+  async waitForAll(options: { readonly timeoutMs?: number } = {}): Promise<JobState[]> {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined) assertDuration('waitForAll({ timeoutMs })', timeoutMs);
+    const all = async () => {
+      const states = new Map<string, JobState>();
+      for (;;) {
+        const open = [...this.#runners.values()].filter((r) => !r.finished);
+        if (open.length === 0) break;
+        for (const state of await Promise.all(open.map((r) => (this.#jobs.get(r.id) as Job).wait()))) states.set(state.jobId, state);
+      }
+      return [...states.values()];
+    };
+    if (timeoutMs === undefined) return all();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        all(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new WaitTimeoutError(undefined, timeoutMs));
+          }, timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Cancels every unfinished job (queued ones included). */
+  cancelAll(reason?: unknown): void {
+    for (const runner of [...this.#runners.values()]) runner.cancel(reason);
+  }
+
+  /** Stops taking jobs; `wait: true` lets running jobs finish, otherwise they are cancelled. Idempotent. */
+  async shutdown(options: { readonly wait?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    if (!options.wait) this.cancelAll('runtime shut down');
+    await this.waitForAll();
+  }
+
+  /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown({ wait: true });
+  }
+
+  #resolve(flowOrId: string | AnyFlow): FlowDefinition {
+    if (typeof flowOrId === 'string') {
+      const flow = this.#flows.get(flowOrId);
+      if (!flow) throw new FlowNotFoundError(flowOrId, [...this.#flows.keys()]);
+      return flow;
+    }
+    if (!isFlow(flowOrId)) throw new InvalidOptionError('exec(flow)', 'a flow id or a flow from createFlow()', flowOrId);
+    const compiled = compileFlow(flowOrId);
+    if (!this.#flows.has(compiled.id)) this.#flows.set(compiled.id, compiled);
+    else if (this.#flows.get(compiled.id) !== compiled)
+      throw new FlowValidationError(compiled.id, [{ path: 'id', message: `another flow is already registered under id '${compiled.id}'; flow ids are unique per runtime` }]);
+    return compiled;
+  }
+
+  #admit(runner: JobRunner): void {
+    this.#active++;
+    this.#admitted.add(runner);
+    runner.admit();
+  }
+
+  #onJobFinished(jobId: string): void {
+    const runner = this.#runners.get(jobId);
+    if (!runner) return;
+    this.#runners.delete(jobId);
+    if (this.#admitted.delete(runner)) this.#active--;
+    else {
+      const waiting = this.#admission.indexOf(runner);
+      if (waiting >= 0) this.#admission.splice(waiting, 1);
+    }
+    while (this.#active < this.#maxJobs && this.#admission.length > 0) this.#admit(this.#admission.shift() as JobRunner);
+    this.#finished.push(jobId);
+    while (this.#finished.length > this.#retain) this.#jobs.delete(this.#finished.shift() as string);
+  }
+}
+
+/**
+ * Creates a runtime.
+ * @example
+ * await using runtime = createRuntime({ concurrency: 10 });
+ * const job = runtime.exec(flow, { params: { data: 'test' } });
+ * const state = await job.wait({ timeoutMs: 10_000 });
+ */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  return new Runtime(options);
+}
+

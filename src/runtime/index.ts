@@ -1,0 +1,1 @@
+export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions } from './createRuntime.js';

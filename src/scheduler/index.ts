@@ -1,0 +1,1 @@
+export { Scheduler, TaskQueue, type Task } from './Scheduler.js';
