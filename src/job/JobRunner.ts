@@ -10,7 +10,7 @@ import type { Connection, FlowDefinition, RoutineInstance } from '../flow/index.
 import type { PolicyContext } from '../policies/index.js';
 import type { ErrorStrategy, Payload } from '../routine/index.js';
 import { TaskQueue } from '../scheduler/index.js';
-import { runActivation, type Activation } from './runActivation.js';
+import { abortActivation, runActivation, type Activation } from './runActivation.js';
 import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
 import type { JobStatus } from './JobState.js';
@@ -250,10 +250,10 @@ export class JobRunner {
     if (!cell) throw new UnknownSlotError(this.flowId, routineId, slot, [...this.cells.keys()], 'routine');
     const routine = cell.inst.routine;
     if (!routine.slotNames.includes(slot)) throw new UnknownSlotError(this.flowId, routineId, slot, routine.slotNames);
-    const issues = payloadIssues(payload, routine.slotSpecs[slot], this.services.validation !== 'off');
+    const { issues, bySchema } = payloadIssues(payload, routine.slotSpecs[slot], this.services.validation !== 'off');
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
-      if (this.services.validation === 'strict' || typeof payload !== 'object' || payload === null) throw error;
+      if (!bySchema || this.services.validation === 'strict') throw error;
       process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
     }
     const actor = cell.actor ?? this.#spawn(cell);
@@ -405,15 +405,22 @@ export class JobRunner {
       const running = cell.current;
       if (running && !running.settled) {
         running.settled = true;
-        running.controller.abort(error ?? new JobCancelledError(this.id));
+        abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
       }
       cell.current = undefined;
-      cell.actor?.stop();
       cell.version++;
     }
     this.#timers = 0;
     this.data.finish(now);
+    // The final snapshot keeps what users read (pending data included); a finished job, which the runtime may
+    // retain by the thousand, then holds no actor.
+    void this.data.snapshot;
+    this.data.freeze();
+    for (const cell of this.cells.values()) {
+      cell.actor?.stop();
+      cell.actor = undefined;
+    }
     const base = { jobId: this.id, flowId: this.flowId, at: now };
     if (this.wantsEvents) {
       if (status === 'completed') this.publish({ type: 'job.completed', ...base });

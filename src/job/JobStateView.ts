@@ -26,9 +26,17 @@ export class JobStateView {
     this.#startedAt = startedAt;
   }
 
+  #frozen = false;
+
   /** Something changed: the next read builds a new snapshot. */
   touch(): void {
-    this.#snapshot = undefined;
+    if (!this.#frozen) this.#snapshot = undefined;
+  }
+
+  /** The job finished: its last snapshot is final. */
+  freeze(): void {
+    this.#frozen = true;
+    this.#routineCache.clear();
   }
 
   setShared(value: Readonly<Record<string, unknown>>): void {

@@ -14,7 +14,8 @@ import { payloadIssues } from './validatePayload.js';
 export interface Activation {
   readonly attempt: number;
   readonly inflight: Inflight;
-  readonly controller: AbortController;
+  /** Created on first use of `signal`: most activations never look at it. */
+  controller: AbortController | undefined;
   readonly startedAt: number;
   readonly emitted: Record<string, number>;
   settled: boolean;
@@ -23,6 +24,22 @@ export interface Activation {
   poison: Error | undefined;
   /** Set when the failure decision is `retry`. */
   retryDelayMs: number;
+  /** Why it was aborted, if it was before anyone asked for the signal. */
+  abortReason?: unknown;
+}
+
+function signalOf(act: Activation): AbortSignal {
+  if (!act.controller) {
+    act.controller = new AbortController();
+    if ('abortReason' in act) act.controller.abort(act.abortReason);
+  }
+  return act.controller.signal;
+}
+
+/** Aborts the activation's signal (or records why, for a signal not created yet). */
+export function abortActivation(act: Activation, reason: unknown): void {
+  if (act.controller) act.controller.abort(reason);
+  else act.abortReason = reason;
 }
 
 export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, attempt: number): void {
@@ -31,7 +48,7 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     scheduler.release();
     return;
   }
-  const act: Activation = { attempt, inflight, controller: new AbortController(), startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  const act: Activation = { attempt, inflight, controller: undefined, startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;
@@ -41,7 +58,7 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
   if (timeoutMs !== undefined)
     act.timeout = clock.setTimeout(() => {
       const error = new ActivationTimeoutError(job.flowId, cell.id, job.id, timeoutMs);
-      act.controller.abort(error);
+      abortActivation(act, error);
       settle(job, cell, act, error, 'timeout');
     }, timeoutMs);
 
@@ -107,11 +124,11 @@ function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record
       guardLive(`emit('${event}')`);
       const spec = routine.eventSpecs[event];
       if (spec === undefined) throw (act.poison ??= new UnknownEventError(job.flowId, cell.id, event, routine.eventNames));
-      const issues = payloadIssues(payload, spec, job.services.validation !== 'off');
+      const { issues, bySchema } = payloadIssues(payload, spec, job.services.validation !== 'off');
       if (issues.length) {
         const error = new PayloadError(job.flowId, cell.id, `event '${event}'`, issues);
-        if (job.services.validation === 'strict' || !Array.isArray(spec) || issues[0]?.startsWith('missing') || issues[0]?.startsWith('expected a plain'))
-          throw (act.poison ??= error);
+        // A missing field always fails the activation; a schema failure only in 'strict' mode ('warn' delivers).
+        if (!bySchema || job.services.validation === 'strict') throw (act.poison ??= error);
         process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
       }
       act.emitted[event] = (act.emitted[event] ?? 0) + 1;
@@ -143,7 +160,9 @@ function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record
       guardLive('log()');
       job.data.appendLog(entry);
     },
-    signal: act.controller.signal,
+    get signal() {
+      return signalOf(act);
+    },
     trigger: { policy: cell.inst.policy.name, message: act.inflight.message },
     job: { id: job.id, flowId: job.flowId },
     routineId: cell.id,

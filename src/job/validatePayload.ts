@@ -4,18 +4,28 @@
  */
 import { isStandardSchema, isTypeMarker, type StandardSchemaV1, type TypeMarker } from '../routine/index.js';
 
-/** Problems with `payload` against `spec` (empty when fine). Schema problems only when `schemas` is true. */
-export function payloadIssues(payload: unknown, spec: readonly string[] | TypeMarker<object> | StandardSchemaV1 | undefined, schemas: boolean): string[] {
+const FINE = { issues: [] as string[], bySchema: false };
+
+/**
+ * Problems with `payload` against `spec` (none when fine). `bySchema`: they come from a schema (which the
+ * validation mode may downgrade to a warning), not from a missing field. Schemas are checked only when `schemas`.
+ */
+export function payloadIssues(
+  payload: unknown,
+  spec: readonly string[] | TypeMarker<object> | StandardSchemaV1 | undefined,
+  schemas: boolean,
+): { issues: string[]; bySchema: boolean } {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
-    return [`expected a plain object, got ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}`];
-  if (spec === undefined) return [];
+    return { issues: [`expected a plain object, got ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}`], bySchema: false };
+  if (spec === undefined) return FINE;
   const fields = Array.isArray(spec) ? (spec as readonly string[]) : isTypeMarker(spec) ? spec.fields : [];
   const missing = fields.filter((f) => !(f in payload));
-  if (missing.length) return [`missing field${missing.length > 1 ? 's' : ''} ${missing.map((f) => `'${f}'`).join(', ')}`];
+  if (missing.length) return { issues: [`missing field${missing.length > 1 ? 's' : ''} ${missing.map((f) => `'${f}'`).join(', ')}`], bySchema: false };
   if (schemas && isStandardSchema(spec)) {
     const result = spec['~standard'].validate(payload);
-    if (result instanceof Promise) return ['its schema validates asynchronously; slotflow needs synchronous schemas'];
-    if (result.issues) return result.issues.map((i) => (i.path?.length ? `${i.path.map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.')}: ` : '') + i.message);
+    if (result instanceof Promise) return { issues: ['its schema validates asynchronously; slotflow needs synchronous schemas'], bySchema: false };
+    if (result.issues)
+      return { issues: result.issues.map((i) => (i.path?.length ? `${i.path.map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.')}: ` : '') + i.message), bySchema: true };
   }
-  return [];
+  return FINE;
 }
