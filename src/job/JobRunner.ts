@@ -229,8 +229,8 @@ export class JobRunner {
     this.data.setCycle(connection.name, record.iterations, outcome === 'converged');
     if (this.wantsEvents)
       this.publish({ type: outcome === 'converged' ? 'cycle.converged' : 'cycle.exhausted', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), edge: connection.name, iterations: record.iterations });
-    if (outcome === 'exhausted' && bound.onExhausted === 'fail')
-      this.routeError ??= new CycleExhaustedError(this.flowId, connection.name, bound.maxIterations);
+    // Queued behind the current routing step: the job fails as a whole, whatever the emitter's error strategy.
+    if (outcome === 'exhausted' && bound.onExhausted === 'fail') this.fail(new CycleExhaustedError(this.flowId, connection.name, bound.maxIterations));
     return false;
   }
 

@@ -107,8 +107,9 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
   if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });
   if (decision !== 'retry') cell.current = undefined;
-  job.sendRoutine(cell, { type: 'activation.failed', decision, error });
+  // Fail the job before the routine leaves `active`: otherwise the supervisor could see a quiescent job and complete it.
   if (decision === 'stop') job.fail(job.routineError(cell, error));
+  else job.sendRoutine(cell, { type: 'activation.failed', decision, error });
 }
 
 function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown> {

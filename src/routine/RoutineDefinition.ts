@@ -110,6 +110,7 @@ export interface RoutineDefinition<TSlots = Record<string, Payload>, TEvents = R
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoutine = RoutineDefinition<any, any, any, any>;
 
-export type SlotsOfRoutine<R> = R extends RoutineDefinition<infer S, unknown, unknown, unknown> ? S : never;
-export type EventsOfRoutine<R> = R extends RoutineDefinition<unknown, infer E, unknown, unknown> ? E : never;
-export type ConfigOfRoutine<R> = R extends RoutineDefinition<unknown, unknown, infer C, unknown> ? C : never;
+type TypesOf<R> = NonNullable<R extends { readonly '~types'?: infer T } ? T : never>;
+export type SlotsOfRoutine<R> = TypesOf<R> extends { readonly slots: infer S } ? S : never;
+export type EventsOfRoutine<R> = TypesOf<R> extends { readonly events: infer E } ? E : never;
+export type ConfigOfRoutine<R> = TypesOf<R> extends { readonly config: infer C } ? C : never;
