@@ -74,6 +74,7 @@ export type RoutineMachineEvent =
 
 
 export const routineMachine = setup({
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
   types: {} as {
     context: RoutineMachineContext;
     events: RoutineMachineEvent;

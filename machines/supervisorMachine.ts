@@ -59,6 +59,7 @@ export type SupervisorEvent =
   | { readonly type: 'cancel'; readonly error: unknown };
 
 export const supervisorMachine = setup({
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
   types: {} as { context: SupervisorContext; events: SupervisorEvent; input: SupervisorInput },
   guards: {
     quiescent: ({ context }) => context.host.quiescent(),

@@ -26,6 +26,7 @@ type Payload = Readonly<Record<string, unknown>>;
 type CheckPayload<TEvent, TSlot> = Payload extends TSlot ? unknown : [TEvent] extends [TSlot] ? unknown : { readonly '~error': 'the event payload does not fit the slot type' };
 
 /** The flow builder; every method returns the builder. */
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- a new builder has no routines yet
 export interface FlowBuilder<TRoutines extends RoutineMap = Record<never, never>> {
   readonly id: string;
   /** Adds a routine under a unique id. */
@@ -33,7 +34,7 @@ export interface FlowBuilder<TRoutines extends RoutineMap = Record<never, never>
     id: TId extends keyof TRoutines ? never : TId,
     routine: TRoutine,
     options?: AddOptions<TRoutine>,
-  ): FlowBuilder<TRoutines & { [K in TId]: TRoutine }>;
+  ): FlowBuilder<TRoutines & Record<TId, TRoutine>>;
   /** Connects an event to a slot: `connect('fetcher.output', 'collector.input')`. */
   connect<TFrom extends EventRef<TRoutines>, TTo extends SlotRef<TRoutines>>(
     from: TFrom,
@@ -119,8 +120,8 @@ class FlowBuilderImpl {
     this.#assertOpen();
     const index = this.#connections.length;
     const path = `connections[${index}]`;
-    const [fromRoutine = '', fromEvent = ''] = splitRef(from);
-    const [toRoutine = '', toSlot = ''] = splitRef(to);
+    const [fromRoutine, fromEvent] = splitRef(from);
+    const [toRoutine, toSlot] = splitRef(to);
     const name = options.name ?? `${from}->${to}`;
     let bound: Connection['bound'];
     if (options.maxIterations !== undefined || options.until !== undefined || options.onExhausted !== undefined) {
@@ -130,6 +131,7 @@ class FlowBuilderImpl {
         this.#early.push({ path: `${path}.maxIterations`, message: `expected an integer from 1 and up, got ${String(options.maxIterations)}` });
       } else if (options.until !== undefined && typeof options.until !== 'function') {
         this.#early.push({ path: `${path}.until`, message: 'expected a function (payload, ctx) => boolean' });
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
       } else if (options.onExhausted !== undefined && options.onExhausted !== 'continue' && options.onExhausted !== 'fail') {
         this.#early.push({ path: `${path}.onExhausted`, message: `expected 'continue' or 'fail', got ${String(options.onExhausted)}` });
       } else {

@@ -29,9 +29,9 @@ export interface Cell {
   errors: number;
   current: Activation | undefined;
   /** The policy timer (interval, window) and when it is due. */
-  timer: TimerHandle | undefined;
+  timer: TimerHandle;
   timerDue: number | undefined;
-  retryTimer: TimerHandle | undefined;
+  retryTimer: TimerHandle;
   /** Bumped on every change the state view shows. */
   version: number;
 }
@@ -57,8 +57,8 @@ export class JobRunner {
   readonly #supervisor: Actor<typeof supervisorMachine>;
   #busy = 0;
   #timers = 0;
-  #deadline: TimerHandle | undefined;
-  readonly #onFinished: Array<() => void> = [];
+  #deadline: TimerHandle;
+  readonly #onFinished: (() => void)[] = [];
 
   constructor(
     readonly id: string,
@@ -215,7 +215,7 @@ export class JobRunner {
     let converged = false;
     if (bound.until) {
       try {
-        converged = bound.until(payload, { iterations: record.iterations, jobId: this.id, edge: connection.name }) === true;
+        converged = bound.until(payload, { iterations: record.iterations, jobId: this.id, edge: connection.name });
       } catch (error) {
         this.routeError ??= error instanceof Error ? error : new PayloadError(this.flowId, connection.from.routine, `edge '${connection.name}' until()`, [String(error)]);
         return false;
@@ -339,6 +339,7 @@ export class JobRunner {
   #armPolicyTimer(cell: Cell): void {
     const snapshot = cell.actor?.getSnapshot();
     const idle = snapshot?.value === 'idle' && !snapshot.context.paused;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `dueAt` is optional on the policy
     const due = idle && snapshot ? cell.inst.policy.dueAt?.(snapshot.context.queues, this.#policyContext(snapshot.context)) : undefined;
     if (due === cell.timerDue) return;
     if (cell.timer !== undefined) {
@@ -415,7 +416,6 @@ export class JobRunner {
     this.data.finish(now);
     // The final snapshot keeps what users read (pending data included); a finished job, which the runtime may
     // retain by the thousand, then holds no actor.
-    void this.data.snapshot;
     this.data.freeze();
     for (const cell of this.cells.values()) {
       cell.actor?.stop();

@@ -35,6 +35,7 @@ export class JobStateView {
 
   /** The job finished: its last snapshot is final. */
   freeze(): void {
+    this.#snapshot = this.snapshot;
     this.#frozen = true;
     this.#routineCache.clear();
   }

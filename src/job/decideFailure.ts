@@ -10,7 +10,7 @@ export function decideFailure(strategy: ErrorStrategy, attempt: number, error: u
   let wanted = attempt < retry.max;
   if (wanted && retry.when) {
     try {
-      wanted = retry.when(error) === true;
+      wanted = retry.when(error);
     } catch {
       wanted = false; // a predicate that throws cannot vouch for a retry
     }

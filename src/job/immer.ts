@@ -8,5 +8,5 @@ import { Immer } from 'immer';
 const immer = new Immer({ autoFreeze: false });
 
 export function produce<T>(base: T, recipe: (draft: unknown) => unknown): T {
-  return immer.produce(base, recipe as never) as T;
+  return immer.produce<T>(base, recipe as never);
 }

@@ -19,19 +19,19 @@ export interface Activation {
   readonly startedAt: number;
   readonly emitted: Record<string, number>;
   settled: boolean;
-  timeout: TimerHandle | undefined;
+  timeout: TimerHandle;
   /** A delivery failure (full queue, failed cycle bound) fails the activation even if `run` caught it. */
   poison: Error | undefined;
   /** Set when the failure decision is `retry`. */
   retryDelayMs: number;
   /** Why it was aborted, if it was before anyone asked for the signal. */
-  abortReason?: unknown;
+  aborted?: { readonly reason: unknown };
 }
 
 function signalOf(act: Activation): AbortSignal {
   if (!act.controller) {
     act.controller = new AbortController();
-    if ('abortReason' in act) act.controller.abort(act.abortReason);
+    if (act.aborted) act.controller.abort(act.aborted.reason);
   }
   return act.controller.signal;
 }
@@ -39,7 +39,7 @@ function signalOf(act: Activation): AbortSignal {
 /** Aborts the activation's signal (or records why, for a signal not created yet). */
 export function abortActivation(act: Activation, reason: unknown): void {
   if (act.controller) act.controller.abort(reason);
-  else act.abortReason = reason;
+  else act.aborted = { reason };
 }
 
 export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, attempt: number): void {

@@ -19,13 +19,14 @@ export type EventsInput = Readonly<Record<string, readonly string[] | TypeMarker
 type SpecPayload<S> = S extends TypeMarker<infer T> ? T : S extends StandardSchemaV1 ? InferSchemaOutput<S> : Payload;
 
 /** Slot name -> payload type. */
-export type SlotsOf<S> = S extends readonly (infer K extends string)[] ? { [P in K]: Payload } : { [P in keyof S & string]: SpecPayload<S[P]> };
+export type SlotsOf<S> = S extends readonly (infer K extends string)[] ? Record<K, Payload> : { [P in keyof S & string]: SpecPayload<S[P]> };
 /** Event name -> payload type. */
 export type EventsOf<E> = {
-  [P in keyof E & string]: E[P] extends readonly (infer F extends string)[] ? { readonly [K in F]: unknown } : SpecPayload<E[P]>;
+  [P in keyof E & string]: E[P] extends readonly (infer F extends string)[] ? Readonly<Record<F, unknown>> : SpecPayload<E[P]>;
 };
 
 /** An updater: an immer recipe (mutate the draft, or return a new value), or a replacement value. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- an immer recipe mutates (void) or returns
 export type Updater<T> = T | ((draft: Draft<T>) => void | T);
 
 /** What fired an activation. */

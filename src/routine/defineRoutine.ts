@@ -1,7 +1,7 @@
 /**
  * defineRoutine: checks a routine's declaration once, up front, and returns an immutable definition.
  */
-import { InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
+import { describeValue, InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
 import { policies } from '../policies/index.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import { assertErrorStrategy } from './assertErrorStrategy.js';
@@ -26,13 +26,15 @@ export const DEFAULT_MAX_QUEUE = 1000;
  */
 export function defineRoutine<
   const S extends SlotsInput,
+  // eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- a routine may declare no events or config
   const E extends EventsInput = Record<never, never>,
+  // eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- a routine may declare no config
   TConfig extends object = Record<never, never>,
   TState = Record<string, unknown>,
 >(options: RoutineOptions<S, E, TConfig, TState>): RoutineDefinition<SlotsOf<S>, EventsOf<E>, TConfig, TState> {
   const name = typeof options.name === 'string' ? options.name : '';
   const problems: string[] = [];
-  if (name === '') problems.push(`expected \`name\` to be a non-empty string, got ${String(options.name)}`);
+  if (name === '') problems.push(`expected \`name\` to be a non-empty string, got ${describeValue(options.name)}`);
   if (typeof options.run !== 'function') problems.push('expected `run` to be a function');
 
   const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = {};
@@ -89,7 +91,8 @@ export function defineRoutine<
     onError: options.onError,
     timeoutMs: options.timeoutMs,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
-    run: options.run as RoutineDefinition<SlotsOf<S>, EventsOf<E>, TConfig, TState>['run'],
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` is called with its context object, never `this`
+    run: options.run,
   });
 }
 

@@ -130,6 +130,7 @@ export class Runtime implements AsyncDisposable {
     const flow = this.#resolve(flowOrId);
     const { params, signal, timeoutMs } = options;
     const keepAlive = options.keepAlive ?? false;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
       throw new InvalidOptionError('exec({ params })', 'a plain object (the entry slot payload)', params);
     if (timeoutMs !== undefined) assertDuration('exec({ timeoutMs })', timeoutMs);

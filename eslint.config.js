@@ -1,0 +1,71 @@
+// ESLint flat config: typescript-eslint's strictest type-checked presets over everything we ship or run.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  {
+    ignores: ['dist/', 'node_modules/', 'bench/node_modules/', 'coverage/', 'bench/results/'],
+  },
+  js.configs.recommended,
+  tseslint.configs.strictTypeChecked,
+  tseslint.configs.stylisticTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        // The project service finds each file's tsconfig; the files tsconfig.json does not include
+        // (this config, the example runner) get a default project so they are type-checked too.
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // A promise nobody awaits is a job nobody waits for: the bug this runtime exists to prevent.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `_`-prefixed parameters document an intentionally unused position (e.g. a policy's ctx).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+      // Numbers in template literals are fine (`${count} jobs`); anything else must be stringified on purpose.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // Contradicts no-non-null-assertion (strict): we narrow with an explicit `as T` where an invariant proves it.
+      '@typescript-eslint/non-nullable-type-assertion-style': 'off',
+    },
+  },
+  {
+    // Plain JavaScript: this file and scripts/ are type-checked (JSDoc types) in the default project; any other
+    // JavaScript file is outside every tsconfig, so it gets the untyped rules only instead of a parser error.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: ['eslint.config.js', 'scripts/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: {
+      // Node's globals (the `globals` package is not a dependency of ours).
+      globals: Object.fromEntries(
+        [
+          'AbortController', 'AbortSignal', 'Buffer', 'URL', 'clearInterval', 'clearTimeout', 'console',
+          'performance', 'process', 'queueMicrotask', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    // Tests assert on values they just built: `!` after a lookup there is a claim, not a risk.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Test doubles often implement an async interface with synchronous bodies, or do nothing at all
+      // (`run() {}`: a routine whose only job is to be activated).
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-empty-function': 'off',
+      // vitest's `expect(obj.method).toHaveBeenCalled()` passes methods unbound by design.
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+);
