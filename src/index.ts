@@ -22,7 +22,7 @@ export type {
 export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyContext, type PolicyMessage, type QueuesView } from './policies/index.js';
 
 // Flows
-export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type FlowBuilder, type FlowDefinition } from './flow/index.js';
+export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type EventRef, type FlowBuilder, type FlowDefinition, type RoutineMap, type SlotRef } from './flow/index.js';
 
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions } from './runtime/index.js';
