@@ -386,7 +386,8 @@ export class JobRunner {
     const previous = this.status;
     this.status = status;
     this.data.touch();
-    if (!this.wantsEvents || previous === status) return;
+    // The supervisor's first state is `queued`, the status a runner starts with: that entry is an event too.
+    if (!this.wantsEvents || (previous === status && status !== 'queued')) return;
     const base = { jobId: this.id, flowId: this.flowId, at: this.services.clock.now() };
     if (status === 'queued') this.publish({ type: 'job.queued', ...base });
     else if (status === 'running') this.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
@@ -410,7 +411,6 @@ export class JobRunner {
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
       }
       cell.current = undefined;
-      cell.version++;
     }
     this.#timers = 0;
     this.data.finish(now);
