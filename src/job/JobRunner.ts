@@ -100,6 +100,9 @@ export class JobRunner {
 
   /** Starts the supervisor (status `queued`); `admit()` lets it run. */
   open(): void {
+    // Routine actors are created here, outside any machine transition: XState builds an actor's initial state with
+    // its own `assign`, which must not run inside another actor's action.
+    for (const cell of this.cells.values()) this.#spawn(cell);
     this.#supervisor.start();
   }
 
@@ -307,7 +310,7 @@ export class JobRunner {
     return cell;
   }
 
-  /** Routine actors are created on their first delivery, each a root actor of its own (see README: XState mapping). */
+  /** Each routine actor is a root actor of its own (see README: how it maps to XState). */
   #spawn(cell: Cell): Actor<typeof routineMachine> {
     const actor = createActor(routineMachine, {
       id: `routine:${this.id}:${cell.id}`,

@@ -57,6 +57,7 @@ export class Runtime implements AsyncDisposable {
   readonly #admission: JobRunner[] = [];
   readonly #admitted = new Set<JobRunner>();
   #active = 0;
+  #admitScheduled = false;
   #closed = false;
   readonly #maxJobs: number;
   readonly #retain: number;
@@ -275,6 +276,11 @@ export class Runtime implements AsyncDisposable {
     return compiled;
   }
 
+  readonly #admitWaiting = (): void => {
+    this.#admitScheduled = false;
+    while (this.#active < this.#maxJobs && this.#admission.length > 0) this.#admit(this.#admission.shift() as JobRunner);
+  };
+
   #admit(runner: JobRunner): void {
     this.#active++;
     this.#admitted.add(runner);
@@ -290,7 +296,11 @@ export class Runtime implements AsyncDisposable {
       const waiting = this.#admission.indexOf(runner);
       if (waiting >= 0) this.#admission.splice(waiting, 1);
     }
-    while (this.#active < this.#maxJobs && this.#admission.length > 0) this.#admit(this.#admission.shift() as JobRunner);
+    // Admit waiting jobs after this step: it runs inside the finishing job's supervisor transition.
+    if (this.#admission.length > 0 && !this.#admitScheduled) {
+      this.#admitScheduled = true;
+      queueMicrotask(this.#admitWaiting);
+    }
     this.#finished.push(jobId);
     while (this.#finished.length > this.#retain) this.#jobs.delete(this.#finished.shift() as string);
   }
