@@ -43,17 +43,17 @@ export interface RunContext<TSlots, TEvents, TConfig, TState> {
   readonly slots: { readonly [K in keyof TSlots]: readonly TSlots[K][] };
   /** The definition's config merged with the flow's per-instance overrides. */
   readonly config: Readonly<TConfig>;
-  /** Routes `payload` to every slot connected to `event`, in connection order. */
-  emit<K extends keyof TEvents & string>(event: K, payload: TEvents[K]): void;
+  /** Routes `payload` to every slot connected to `event`, in connection order. (Properties, not methods: destructure them freely.) */
+  readonly emit: <K extends keyof TEvents & string>(event: K, payload: TEvents[K]) => void;
   /** This routine's state within this job (the latest, after any `setState`). */
   readonly state: TState;
   /** Updates this routine's state with an immer recipe or a replacement value. */
-  setState(update: Updater<TState>): void;
+  readonly setState: (update: Updater<TState>) => void;
   /** The job's shared data (the latest). */
   readonly shared: Readonly<Record<string, unknown>>;
-  setShared(update: Updater<Record<string, unknown>>): void;
+  readonly setShared: (update: Updater<Record<string, unknown>>) => void;
   /** Appends an entry to the job's shared log. */
-  log(entry: unknown): void;
+  readonly log: (entry: unknown) => void;
   /** Aborts when the job is cancelled or the activation times out. */
   readonly signal: AbortSignal;
   readonly trigger: Trigger;
