@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, initialTransition, transition } from 'xstate';
+import { routineMachine, type RoutineMachineContext } from 'slotflow/machines';
+import { fakeRoutineHost, type FakeRoutineHost } from '../helpers/machine-fakeHosts.js';
+
+function start(host: FakeRoutineHost, slots: readonly string[] = ['a', 'b']) {
+  const actor = createActor(routineMachine, { input: { routineId: 'r', slots, host } });
+  actor.start();
+  return actor;
+}
+
+const queuesOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().context.queues;
+const valueOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().value;
+
+describe('routineMachine: slot queues and the ready guard', () => {
+  it('starts idle with one empty FIFO queue per slot', () => {
+    const actor = start(fakeRoutineHost());
+    expect(valueOf(actor)).toBe('idle');
+    expect(queuesOf(actor)).toEqual({ a: [], b: [] });
+  });
+
+  it('queues slot events FIFO per slot while the guard is false, evaluating it on every arrival', () => {
+    const host = fakeRoutineHost();
+    host.setReady(() => false);
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: { n: 1 } });
+    actor.send({ type: 'slot.b', payload: { n: 2 } });
+    actor.send({ type: 'slot.a', payload: { n: 3 } });
+    expect(valueOf(actor)).toBe('idle');
+    expect(queuesOf(actor)).toEqual({ a: [{ n: 1 }, { n: 3 }], b: [{ n: 2 }] });
+    // evaluated at start and after each of the three arrivals
+    expect(host.callsOf('ready').length).toBeGreaterThanOrEqual(3);
+    expect(host.callsOf('consume')).toHaveLength(0);
+    expect(host.callsOf('startActivation')).toHaveLength(0);
+    expect(host.busyCount).toBe(0);
+  });
+
+  it('ignores a slot event for a slot it does not have', () => {
+    const host = fakeRoutineHost();
+    host.setReady(() => false);
+    const actor = start(host);
+    actor.send({ type: 'slot.zzz', payload: 1 });
+    expect(queuesOf(actor)).toEqual({ a: [], b: [] });
+  });
+
+  it('enters active.running when the guard holds: consume runs, startActivation once, busy(+1)', () => {
+    const host = fakeRoutineHost();
+    host.setReady((ctx) => ctx.queues.a!.length >= 2);
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 'x' });
+    expect(valueOf(actor)).toBe('idle');
+    actor.send({ type: 'slot.a', payload: 'y' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('consume')).toHaveLength(1);
+    const starts = host.callsOf('startActivation');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]!.inflight?.consumed).toEqual({ a: ['x', 'y'], b: [] });
+    expect(starts[0]!.attempt).toBe(0);
+    expect(host.callsOf('busy')).toEqual([{ type: 'busy', delta: 1 }]);
+    expect(queuesOf(actor)).toEqual({ a: [], b: [] });
+    // consume happened before the activation was asked for
+    const order = host.calls.filter((c) => c.type !== 'ready').map((c) => c.type);
+    expect(order).toEqual(['consume', 'busy', 'startActivation']);
+  });
+
+  it('keeps the consumed data as the inflight activation and records when it started', () => {
+    const host = fakeRoutineHost();
+    host.setNow(42);
+    const actor = start(host);
+    actor.send({ type: 'slot.b', payload: 'p' });
+    const ctx = actor.getSnapshot().context;
+    expect(ctx.inflight?.consumed).toEqual({ a: [], b: ['p'] });
+    expect(ctx.attempt).toBe(0);
+    expect(ctx.lastActivationAt).toBe(42);
+  });
+
+  it('only queues arrivals while running: no second consume or startActivation', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    const readyCalls = host.callsOf('ready').length;
+    actor.send({ type: 'slot.a', payload: 2 });
+    actor.send({ type: 'slot.b', payload: 3 });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(queuesOf(actor)).toEqual({ a: [2], b: [3] });
+    expect(host.callsOf('consume')).toHaveLength(1);
+    expect(host.callsOf('startActivation')).toHaveLength(1);
+    expect(host.callsOf('ready')).toHaveLength(readyCalls); // the guard is not consulted while active
+  });
+
+  it('activation.done returns to idle and busy(-1) when nothing else is queued', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'activation.done' });
+    expect(valueOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.inflight).toBeUndefined();
+    expect(host.callsOf('busy').map((c) => c.delta)).toEqual([1, -1]);
+    expect(host.busyCount).toBe(0);
+  });
+
+  it('activation.done re-evaluates the guard: data queued meanwhile goes straight back to running', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'slot.a', payload: 2 });
+    actor.send({ type: 'slot.b', payload: 3 });
+    actor.send({ type: 'activation.done' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    const starts = host.callsOf('startActivation');
+    expect(starts).toHaveLength(2);
+    expect(starts[1]!.inflight?.consumed).toEqual({ a: [2], b: [3] });
+    expect(starts[1]!.attempt).toBe(0);
+    // left active and entered it again
+    expect(host.callsOf('busy').map((c) => c.delta)).toEqual([1, -1, 1]);
+    expect(host.busyCount).toBe(1);
+  });
+
+  it('a tick event re-evaluates the guard in idle (timed policies)', () => {
+    const host = fakeRoutineHost();
+    let open = false;
+    host.setReady((ctx) => open && ctx.queues.a!.length > 0);
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    expect(valueOf(actor)).toBe('idle');
+    open = true;
+    actor.send({ type: 'tick' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+  });
+
+  it('records firstArrivalAt when data enters empty queues and resets it when everything is consumed', () => {
+    const host = fakeRoutineHost();
+    host.setReady(() => false);
+    const actor = start(host);
+    host.setNow(10);
+    actor.send({ type: 'slot.a', payload: 1 });
+    host.setNow(20);
+    actor.send({ type: 'slot.a', payload: 2 });
+    expect(actor.getSnapshot().context.firstArrivalAt).toBe(10);
+    host.setReady((ctx) => ctx.queues.a!.length > 0);
+    host.setNow(30);
+    actor.send({ type: 'tick' });
+    expect(actor.getSnapshot().context.firstArrivalAt).toBeUndefined();
+  });
+});
+
+describe('routineMachine: failures', () => {
+  function running() {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 'data' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    return { host, actor };
+  }
+
+  it('retry -> active.backoff with attempt+1 and armRetry called, staying busy', () => {
+    const { host, actor } = running();
+    actor.send({ type: 'activation.failed', decision: 'retry', error: new Error('x') });
+    expect(valueOf(actor)).toEqual({ active: 'backoff' });
+    expect(actor.getSnapshot().context.attempt).toBe(1);
+    expect(host.callsOf('armRetry')).toEqual([{ type: 'armRetry', attempt: 1 }]);
+    expect(host.busyCount).toBe(1);
+    expect(host.callsOf('busy')).toHaveLength(1);
+  });
+
+  it('the retry event re-enters running with the SAME inflight and the next attempt number', () => {
+    const { host, actor } = running();
+    const inflight = actor.getSnapshot().context.inflight;
+    actor.send({ type: 'activation.failed', decision: 'retry', error: new Error('x') });
+    actor.send({ type: 'retry' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    const starts = host.callsOf('startActivation');
+    expect(starts).toHaveLength(2);
+    expect(starts[1]!.inflight).toBe(inflight);
+    expect(starts[1]!.attempt).toBe(1);
+    expect(host.callsOf('consume')).toHaveLength(1); // nothing consumed again
+    expect(host.callsOf('busy')).toHaveLength(1); // never left active
+
+    actor.send({ type: 'activation.failed', decision: 'retry', error: new Error('y') });
+    actor.send({ type: 'retry' });
+    expect(host.callsOf('startActivation')[2]!.attempt).toBe(2);
+    expect(host.callsOf('startActivation')[2]!.inflight).toBe(inflight);
+  });
+
+  it('arrivals during backoff only queue; after the retry succeeds they are taken', () => {
+    const { host, actor } = running();
+    actor.send({ type: 'activation.failed', decision: 'retry', error: new Error('x') });
+    actor.send({ type: 'slot.b', payload: 'late' });
+    expect(queuesOf(actor)).toEqual({ a: [], b: ['late'] });
+    actor.send({ type: 'retry' });
+    actor.send({ type: 'activation.done' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')[2]!.inflight?.consumed).toEqual({ a: [], b: ['late'] });
+    expect(host.callsOf('startActivation')[2]!.attempt).toBe(0);
+  });
+
+  it('skip -> skipped: busy(-1), further slots queue and it never runs again', () => {
+    const { host, actor } = running();
+    actor.send({ type: 'activation.failed', decision: 'skip', error: new Error('x') });
+    expect(valueOf(actor)).toBe('skipped');
+    expect(host.busyCount).toBe(0);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'slot.b', payload: 2 });
+    actor.send({ type: 'tick' });
+    actor.send({ type: 'resume' });
+    expect(valueOf(actor)).toBe('skipped');
+    expect(queuesOf(actor)).toEqual({ a: [1], b: [2] });
+    expect(host.callsOf('startActivation')).toHaveLength(1);
+  });
+
+  it('stop -> stopped: busy(-1), later slots queue and it never runs again', () => {
+    const { host, actor } = running();
+    actor.send({ type: 'activation.failed', decision: 'stop', error: new Error('x') });
+    expect(valueOf(actor)).toBe('stopped');
+    expect(host.busyCount).toBe(0);
+    actor.send({ type: 'slot.a', payload: 1 });
+    expect(valueOf(actor)).toBe('stopped');
+    expect(queuesOf(actor).a).toEqual([1]);
+    expect(host.callsOf('startActivation')).toHaveLength(1);
+  });
+
+  it('continue -> idle, clearing the inflight, and the guard runs again for queued data', () => {
+    const { host, actor } = running();
+    actor.send({ type: 'activation.failed', decision: 'continue', error: new Error('x') });
+    expect(valueOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.inflight).toBeUndefined();
+    expect(host.busyCount).toBe(0);
+
+    actor.send({ type: 'slot.a', payload: 'again' });
+    actor.send({ type: 'slot.a', payload: 'queued' });
+    actor.send({ type: 'activation.failed', decision: 'continue', error: new Error('y') });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')[2]!.inflight?.consumed).toEqual({ a: ['queued'], b: [] });
+  });
+});
+
+describe('routineMachine: pause and resume', () => {
+  it('pause blocks the guard (the host is not even asked); resume re-evaluates it', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'pause' });
+    const before = host.callsOf('ready').length;
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'slot.a', payload: 2 });
+    expect(valueOf(actor)).toBe('idle');
+    expect(host.callsOf('ready')).toHaveLength(before);
+    expect(host.callsOf('startActivation')).toHaveLength(0);
+    actor.send({ type: 'resume' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')[0]!.inflight?.consumed).toEqual({ a: [1, 2], b: [] });
+  });
+
+  it('a running activation finishes while paused, and the next one waits for resume', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'pause' });
+    actor.send({ type: 'slot.a', payload: 2 });
+    actor.send({ type: 'activation.done' });
+    expect(valueOf(actor)).toBe('idle');
+    expect(host.busyCount).toBe(0);
+    actor.send({ type: 'resume' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')).toHaveLength(2);
+  });
+
+  it('a retry due while paused waits for resume', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'activation.failed', decision: 'retry', error: new Error('x') });
+    actor.send({ type: 'pause' });
+    actor.send({ type: 'retry' });
+    expect(valueOf(actor)).toEqual({ active: 'backoff' });
+    expect(host.callsOf('startActivation')).toHaveLength(1);
+    actor.send({ type: 'resume' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')).toHaveLength(2);
+    expect(host.callsOf('startActivation')[1]!.attempt).toBe(1);
+  });
+});
+
+describe('routineMachine: pure transitions', () => {
+  it('initialTransition and transition compute the next snapshot without running startActivation', () => {
+    const host = fakeRoutineHost();
+    const [s0] = initialTransition(routineMachine, { routineId: 'r', slots: ['in'], host });
+    expect(s0.value).toBe('idle');
+    const [s1, actions] = transition(routineMachine, s0, { type: 'slot.in', payload: 'x' });
+    expect(s1.value).toEqual({ active: 'running' });
+    // the side-effecting actions are returned to execute, not executed
+    expect(host.callsOf('startActivation')).toHaveLength(0);
+    expect(host.callsOf('busy')).toHaveLength(0);
+    const types = actions.map((a) => a.type);
+    expect(types).toContain('startActivation');
+    expect(types).toContain('enterActive');
+    const ctx: RoutineMachineContext = s1.context;
+    expect(ctx.inflight?.consumed).toEqual({ in: ['x'] });
+
+    const [s2, actions2] = transition(routineMachine, s1, { type: 'activation.done' });
+    expect(s2.value).toBe('idle');
+    expect(actions2.map((a) => a.type)).toContain('leaveActive');
+  });
+});
