@@ -33,6 +33,8 @@ export interface Inflight {
   readonly consumed: Readonly<Record<string, readonly unknown[]>>;
   readonly counts: Readonly<Record<string, number>>;
   readonly message: Readonly<{ reason: string }>;
+  /** The policy itself threw (a custom `ready`/`take`): the activation fails with this, without running. */
+  readonly failure?: unknown;
 }
 
 export interface RoutineMachineContext {

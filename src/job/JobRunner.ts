@@ -32,12 +32,16 @@ export interface Cell {
   timer: TimerHandle;
   timerDue: number | undefined;
   retryTimer: TimerHandle;
+  /** Set when the policy's guard threw; taken by the consume step. */
+  policyFailure: { readonly error: unknown } | undefined;
   /** Bumped on every change the state view shows. */
   version: number;
 }
 
 export interface JobOptions {
   readonly params: Payload | undefined;
+  /** A first delivery other than params (`runtime.post` without a job id). */
+  readonly initial?: { readonly routine: string; readonly slot: string; readonly payload: unknown };
   readonly keepAlive: boolean;
   readonly timeoutMs: number | undefined;
 }
@@ -116,6 +120,8 @@ export class JobRunner {
       }, timeoutMs);
     const { entry } = this.flow;
     if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
+    const { initial } = this.options;
+    if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
     if (this.routeError) {
       const error = this.routeError;
       this.routeError = undefined;
@@ -284,12 +290,22 @@ export class JobRunner {
       timer: undefined,
       timerDue: undefined,
       retryTimer: undefined,
+      policyFailure: undefined,
       version: 0,
     };
     const policy = inst.policy;
     const clock = this.services.clock;
     (cell as { host: RoutineHost }).host = {
-      ready: (context) => policy.ready(context.queues, this.#policyContext(context)),
+      // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
+      // the consume step hands the error to the activation, which fails without running (data stays queued).
+      ready: (context) => {
+        try {
+          return policy.ready(context.queues, this.#policyContext(context));
+        } catch (error) {
+          cell.policyFailure = { error };
+          return true;
+        }
+      },
       consume: (context) => this.#consume(cell, context),
       startActivation: (context) => {
         const inflight = context.inflight as Inflight;
@@ -329,7 +345,14 @@ export class JobRunner {
 
   #consume(cell: Cell, context: RoutineMachineContext): Inflight {
     const policyContext = this.#policyContext(context);
-    const counts = cell.inst.policy.take(context.queues, policyContext);
+    let counts: Readonly<Record<string, number>>;
+    try {
+      if (cell.policyFailure) throw cell.policyFailure.error;
+      counts = cell.inst.policy.take(context.queues, policyContext);
+    } catch (failure) {
+      cell.policyFailure = undefined;
+      return { consumed: {}, counts: {}, message: { reason: cell.inst.policy.name }, failure };
+    }
     const consumed: Record<string, unknown[]> = {};
     for (const slot of cell.inst.routine.slotNames) {
       const queue = context.queues[slot] as unknown[];
@@ -409,7 +432,10 @@ export class JobRunner {
       cell.timer = cell.retryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
+        // Its permit goes back now, as on an activation timeout: the job is over, whenever its code notices.
         running.settled = true;
+        this.services.scheduler.release();
+        if (running.timeout !== undefined) clock.clearTimeout(running.timeout);
         abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
       }

@@ -1,5 +1,5 @@
 export { Job } from './Job.js';
-export { JobRunner } from './JobRunner.js';
+export { JobRunner, type JobOptions } from './JobRunner.js';
 export type { JobEvent, JobEventType } from './JobEvent.js';
 export type { CycleRecord, HistoryRecord, JobState, JobStatus, RoutineState } from './JobState.js';
 export type { RuntimeServices, ValidationMode } from './RuntimeServices.js';

@@ -62,6 +62,10 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
       settle(job, cell, act, error, 'timeout');
     }, timeoutMs);
 
+  if ('failure' in inflight) {
+    settle(job, cell, act, inflight.failure, 'error');
+    return;
+  }
   let result: void | Promise<void>;
   try {
     result = cell.inst.routine.run(context(job, cell, act));
@@ -102,7 +106,8 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   }
   const error = thrown instanceof Error ? thrown : new NonErrorThrownError(cell.id, thrown);
   cell.errors++;
-  const { decision, delayMs } = decideFailure(cell.strategy, act.attempt, error);
+  // A policy that throws is broken for good: retrying or continuing would fire it again at once, forever.
+  const { decision, delayMs } = 'failure' in act.inflight ? { decision: 'stop' as const, delayMs: 0 } : decideFailure(cell.strategy, act.attempt, error);
   act.retryDelayMs = delayMs;
   job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
   if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });

@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, UnknownSlotError, WaitTimeoutError } from '../errors/index.js';
 import { compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
-import { Job, JobRunner, type JobEvent, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { Job, JobRunner, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
@@ -128,7 +128,11 @@ export class Runtime implements AsyncDisposable {
    */
   exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
-    const flow = this.#resolve(flowOrId);
+    return this.#start(this.#resolve(flowOrId), options, undefined);
+  }
+
+  #start(flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial']): Job {
+    if (this.#closed) throw new RuntimeClosedError('exec a job');
     const { params, signal, timeoutMs } = options;
     const keepAlive = options.keepAlive ?? false;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
@@ -141,7 +145,7 @@ export class Runtime implements AsyncDisposable {
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
 
-    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs }, this.#services);
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}) }, this.#services);
     const job = new Job(
       runner,
       this.#bus.jobEvents$(
@@ -194,9 +198,7 @@ export class Runtime implements AsyncDisposable {
     const inst = flow.routines.get(routineId);
     if (!inst) throw new UnknownSlotError(flow.id, routineId, slot, [...flow.routines.keys()], 'routine');
     if (!inst.routine.slotNames.includes(slot)) throw new UnknownSlotError(flow.id, routineId, slot, inst.routine.slotNames);
-    const job = this.exec(flow);
-    job.post(routineId, slot, payload);
-    return job;
+    return this.#start(flow, {}, { routine: routineId, slot, payload });
   }
 
   /** The handle `exec` returned, while the job is running or retained. */
