@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Contender } from '../lib/types.js';
+import { loadLangGraph, loadMastra } from './peers.js';
+import { plain } from './plain.js';
+import { loadSlotflow } from './slotflow.js';
+import { rawXstate } from './xstate.js';
+
+/** Contender keys in table order: the floor first (every ratio is against it), then the subject. */
+export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra'] as const;
+export type ContenderKey = (typeof CONTENDER_KEYS)[number];
+
+export const PEER_KEYS: readonly ContenderKey[] = ['langgraph', 'mastra'];
+
+const benchModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
+
+/** Why peers cannot be loaded at all, or undefined when bench/node_modules holds them. */
+export function peersMissing(): string | undefined {
+  const missing = ['@langchain/langgraph', '@mastra/core'].filter((pkg) => !existsSync(`${benchModules}${pkg}/package.json`));
+  return missing.length ? `bench/node_modules lacks ${missing.join(', ')}: run \`cd bench && npm install\`` : undefined;
+}
+
+/** Loads a contender; throws with the reason when it cannot run here. */
+export async function loadContender(key: ContenderKey): Promise<Contender> {
+  switch (key) {
+    case 'plain':
+      return plain;
+    case 'xstate':
+      return rawXstate;
+    case 'slotflow':
+      return loadSlotflow();
+    case 'langgraph':
+    case 'mastra': {
+      const missing = peersMissing();
+      if (missing !== undefined) throw new Error(missing);
+      return key === 'langgraph' ? loadLangGraph() : loadMastra();
+    }
+  }
+}
+
+export const DISPLAY_NAMES: Record<ContenderKey, string> = {
+  plain: 'plain async',
+  slotflow: 'slotflow',
+  xstate: 'raw XState',
+  langgraph: 'LangGraph.js',
+  mastra: 'Mastra',
+};

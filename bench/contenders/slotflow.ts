@@ -1,0 +1,238 @@
+/* eslint-disable @typescript-eslint/require-await -- every contender's step is a trivial async function on purpose (the shape being measured), and sessions open asynchronously */
+/**
+ * The subject: slotflow, used exactly as SPEC.md sections 1-4 say a user would. One runtime per workload,
+ * reused across every run of that workload, shut down at the end.
+ */
+import type { Contender, ScaleHandle, Session } from '../lib/types.js';
+import { deferred, errorText, expect, runPool, sleep } from '../lib/util.js';
+
+type Slotflow = typeof import('slotflow');
+
+/** Loads the library (tsconfig `paths` maps 'slotflow' to src/index.ts; tsx honours it). Throws when absent. */
+export async function loadSlotflow(): Promise<Contender> {
+  const sf: Slotflow = await import('slotflow');
+  const { defineRoutine, createFlow, createRuntime, policies } = sf;
+
+  /** The trivial step every contender runs: n -> n + 1, as an async function. */
+  const inc = defineRoutine({
+    name: 'inc',
+    slots: ['in'],
+    events: { out: ['n'] },
+    async run(ctx) {
+      for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
+    },
+  });
+
+  const chainFlow = (id: string, length: number) => {
+    // built generically: the typed builder cannot name ids in a loop, so the loop goes through a loose view
+    let flow = createFlow(id) as unknown as LooseBuilder;
+    for (let i = 0; i < length; i++) flow = flow.add(`r${i}`, inc);
+    for (let i = 0; i + 1 < length; i++) flow = flow.connect(`r${i}.out`, `r${i + 1}.in`);
+    return flow.entry('r0', 'in') as unknown as Parameters<Runtime['exec']>[0];
+  };
+
+  type Runtime = ReturnType<typeof createRuntime>;
+  type Job = ReturnType<Runtime['exec']>;
+  type JobState = Awaited<ReturnType<Job['wait']>>;
+
+  const outputN = (state: JobState, key: string): number[] => {
+    const outputs = state.outputs as Readonly<Record<string, readonly { readonly n?: unknown }[] | undefined>>;
+    return (outputs[key] ?? []).map((p) => Number(p.n));
+  };
+
+  const expectCompleted = (state: JobState, what: string): void => {
+    const error = (state as { error?: unknown }).error;
+    expect(state.status === 'completed', `${what}: status '${state.status}'${error === undefined ? '' : ` (${errorText(error)})`}`);
+  };
+
+  function session(runtime: Runtime, verify: () => Promise<void>, run: (count: number) => Promise<void>, notes: string[] = []): Session {
+    return { verify, run, notes, close: () => runtime.shutdown() };
+  }
+
+  let version = '0.0.0';
+  try {
+    const { readFile } = await import('node:fs/promises');
+    version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    // the version is only printed
+  }
+
+  return {
+    name: 'slotflow',
+    role: 'subject',
+    version: `slotflow ${version} (src)`,
+
+    async chain() {
+      const runtime = createRuntime({ concurrency: 10 });
+      const flow = chainFlow('chain5', 5);
+      const once = () => runtime.exec(flow, { params: { n: 0 } }).wait();
+      return session(
+        runtime,
+        async () => {
+          const state = await once();
+          expectCompleted(state, 'chain job');
+          const out = outputN(state, 'r4.out');
+          expect(out.length === 1 && out[0] === 5, `chain outputs['r4.out'] = ${JSON.stringify(state.outputs['r4.out'])}, expected [{ n: 5 }]`);
+        },
+        async (count) => {
+          for (let i = 0; i < count; i++) await once();
+        },
+      );
+    },
+
+    async cycle(target) {
+      const runtime = createRuntime({ concurrency: 10 });
+      const flow = createFlow('cycle')
+        .add('loop', inc)
+        .connect('loop.out', 'loop.in', { maxIterations: 10_000, until: (payload) => Number(payload.n) >= target })
+        .entry('loop', 'in');
+      const once = () => runtime.exec(flow, { params: { n: 0 } }).wait();
+      const notes: string[] = [];
+      return session(
+        runtime,
+        async () => {
+          const state = await once();
+          expectCompleted(state, 'cycle job');
+          const activations = state.routines.loop?.activations;
+          expect(activations === target, `cycle: routines.loop.activations = ${String(activations)}, expected ${target}`);
+          const cycle = state.cycles['loop.out->loop.in'];
+          expect(cycle?.converged === true, `cycle: cycles['loop.out->loop.in'] = ${JSON.stringify(cycle)}, expected converged: true`);
+          // SPEC 2.1: `iterations` counts deliveries over the edge: params start it, so target - 1 loop-backs
+          if (cycle.iterations !== target - 1) notes.push(`cycle: cycles[...].iterations = ${cycle.iterations} (expected ${target - 1} deliveries over the edge)`);
+        },
+        async (count) => {
+          for (let i = 0; i < count; i++) await once();
+        },
+        notes,
+      );
+    },
+
+    async fanout({ jobs, inFlight, branchMs }) {
+      // maxJobs bounds the jobs in flight (the runtime queues the rest); concurrency leaves room for every branch
+      const runtime = createRuntime({ concurrency: inFlight * 4 + 16, maxJobs: inFlight });
+      const branch = defineRoutine({
+        name: 'branch',
+        slots: ['in'],
+        events: { done: ['n'] },
+        async run(ctx) {
+          await sleep(branchMs, ctx.signal);
+          ctx.emit('done', { n: Number(ctx.slots.in[0]?.n) + 1 });
+        },
+      });
+      const join = defineRoutine({
+        name: 'join',
+        slots: ['b0', 'b1', 'b2', 'b3'],
+        events: { out: ['n'] },
+        policy: policies.allReady(),
+        async run(ctx) {
+          const { b0, b1, b2, b3 } = ctx.slots;
+          ctx.emit('out', { n: [b0, b1, b2, b3].reduce((total, items) => total + Number(items[0]?.n), 0) });
+        },
+      });
+      const flow = createFlow('fanout')
+        .add('fork', inc)
+        .add('b0', branch)
+        .add('b1', branch)
+        .add('b2', branch)
+        .add('b3', branch)
+        .add('join', join)
+        .connect('fork.out', 'b0.in')
+        .connect('fork.out', 'b1.in')
+        .connect('fork.out', 'b2.in')
+        .connect('fork.out', 'b3.in')
+        .connect('b0.done', 'join.b0')
+        .connect('b1.done', 'join.b1')
+        .connect('b2.done', 'join.b2')
+        .connect('b3.done', 'join.b3')
+        .entry('fork', 'in');
+      const batch = async (): Promise<JobState[]> => {
+        const handles: Job[] = [];
+        for (let i = 0; i < jobs; i++) handles.push(runtime.exec(flow, { params: { n: 0 } }));
+        return Promise.all(handles.map((job) => job.wait()));
+      };
+      return session(
+        runtime,
+        async () => {
+          const states = await batch();
+          for (const state of states) {
+            expectCompleted(state, 'fan-out job');
+            const out = outputN(state, 'join.out');
+            expect(out.length === 1 && out[0] === 8, `fan-out outputs['join.out'] = ${JSON.stringify(state.outputs['join.out'])}, expected [{ n: 8 }]`);
+          }
+        },
+        async (count) => {
+          for (let i = 0; i < count; i++) await batch();
+        },
+      );
+    },
+
+    async throughput({ inFlight }) {
+      const runtime = createRuntime({ concurrency: inFlight });
+      const flow = chainFlow('chain3', 3);
+      const once = () => runtime.exec(flow, { params: { n: 0 } }).wait();
+      return session(
+        runtime,
+        async () => {
+          const state = await once();
+          expectCompleted(state, 'chain3 job');
+          const out = outputN(state, 'r2.out');
+          expect(out.length === 1 && out[0] === 3, `chain3 outputs['r2.out'] = ${JSON.stringify(state.outputs['r2.out'])}, expected [{ n: 3 }]`);
+        },
+        (count) => runPool(count, inFlight, once),
+      );
+    },
+
+    async scale(n): Promise<ScaleHandle> {
+      const runtime = createRuntime({ concurrency: 10 });
+      let processed = 0;
+      let allProcessed = deferred();
+      const sink = defineRoutine({
+        name: 'sink',
+        slots: ['in'],
+        events: { out: ['n'] },
+        async run({ slots }) {
+          processed += slots.in.length;
+          if (processed === n) allProcessed.resolve();
+        },
+      });
+      const flow = createFlow('scale').add('sink', sink).entry('sink', 'in');
+      const jobs: Job[] = [];
+      for (let i = 0; i < n; i++) jobs.push(runtime.exec(flow, { keepAlive: true }));
+      // every job must have settled into 'idle' before memory is measured
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const notIdle = jobs.filter((job) => job.status !== 'idle');
+        if (notIdle.length === 0) break;
+        if (Date.now() > deadline) throw new Error(`scale: ${notIdle.length} of ${n} keepAlive jobs never became 'idle' (e.g. status '${notIdle[0]?.status}')`);
+        await sleep(5);
+      }
+      return {
+        async postAll() {
+          processed = 0;
+          allProcessed = deferred();
+          for (const job of jobs) job.post('sink', 'in', { n: 1 });
+          await allProcessed.promise;
+        },
+        async completeAll() {
+          for (const job of jobs) job.complete();
+          const states = await Promise.all(jobs.map((job) => job.wait()));
+          for (const state of states) {
+            expectCompleted(state, 'keepAlive job after complete()');
+            expect(state.routines.sink?.activations === 1, `keepAlive job: routines.sink.activations = ${String(state.routines.sink?.activations)}, expected 1`);
+          }
+        },
+        async close() {
+          jobs.length = 0;
+          await runtime.shutdown();
+        },
+      };
+    },
+  };
+}
+
+/** The flow builder seen without its compile-time id tracking (for flows built in a loop). */
+interface LooseBuilder {
+  add(id: string, routine: unknown): LooseBuilder;
+  connect(from: string, to: string): LooseBuilder;
+  entry(routine: string, slot: string): LooseBuilder;
+}

@@ -1,0 +1,135 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** A timer that honours an AbortSignal (a 20 ms branch in fan-out). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return signal === undefined ? delay(ms) : delay(ms, undefined, { signal });
+}
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Run `count` tasks with at most `inFlight` at once; resolves when all are done, rejects on the first failure.
+ * The same pool drives every contender of the fan-out and throughput workloads (except slotflow's fan-out,
+ * which is bounded by the runtime's own `maxJobs`).
+ */
+export function runPool(count: number, inFlight: number, task: (index: number) => Promise<unknown>): Promise<void> {
+  if (count <= 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    let failed = false;
+    const startNext = (): void => {
+      while (!failed && started < count && started - finished < inFlight) {
+        const index = started++;
+        task(index).then(
+          () => {
+            finished++;
+            if (finished === count) resolve();
+            else startNext();
+          },
+          (error: unknown) => {
+            failed = true;
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      }
+    };
+    startNext();
+  });
+}
+
+/** Reject with a readable error when `promise` takes longer than `ms` (the harness must never hang). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { reject(new Error(`${what}: no result after ${ms} ms`)); }, ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const gcFunction = (globalThis as { gc?: () => void }).gc;
+
+export const hasGc = typeof gcFunction === 'function';
+
+/** Full GC, twice, letting finalizers and pending microtasks run in between. No-op without --expose-gc. */
+export async function fullGc(): Promise<void> {
+  if (gcFunction === undefined) return;
+  for (let i = 0; i < 3; i++) {
+    gcFunction();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** CPU time (user + system, all threads of the process) in microseconds since `start`. */
+export function cpuMicros(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const at = (i: number): number => sorted[i] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
+    return `${name}${error.message}`;
+  }
+  return String(error);
+}
+
+/** A check that throws with a readable message (used by every session's `verify`). */
+export function expect(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`verify failed: ${message}`);
+}
+
+/**
+ * execArgv for a bench child process: this process's flags (the tsx loader, --expose-gc), and under
+ * `node --cpu-prof` a profile directory of its own per child, `<cpu-prof-dir>/<label>/` (in it, the main thread's
+ * profile is the `CPU.*.<pid>.0.*.cpuprofile`; the tsx loader thread writes another). Children without a label (the
+ * load probes) are not profiled.
+ */
+export function childExecArgv(label: string | undefined): string[] {
+  const args: string[] = [];
+  let profileDir = process.cwd();
+  const source = process.execArgv;
+  for (let i = 0; i < source.length; i++) {
+    const arg = source[i] ?? '';
+    if (arg.startsWith('--cpu-prof-dir') || arg.startsWith('--cpu-prof-name')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : source[++i];
+      if (arg.startsWith('--cpu-prof-dir') && value !== undefined) profileDir = value;
+      continue;
+    }
+    if (label === undefined && arg.startsWith('--cpu-prof')) {
+      if (arg === '--cpu-prof-interval') i++;
+      continue;
+    }
+    args.push(arg);
+  }
+  if (!args.includes('--expose-gc')) args.unshift('--expose-gc');
+  if (label !== undefined && args.includes('--cpu-prof')) args.push(`--cpu-prof-dir=${profileDir}/${label}`);
+  return args;
+}
