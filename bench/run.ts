@@ -8,11 +8,14 @@
  *   --no-peers               leave LangGraph.js and Mastra out
  *   --rounds <n>             rounds per in-process workload (default 7; quick 2)
  *   --out <file>             where the JSON goes (default bench/results/latest.json)
+ *   --dist                   measure the built package (dist/, `npm run build` first) instead of src/ through tsx
  *
  * Method: CPU time from process.cpuUsage() (wall time where the workload is about waiting), contenders interleaved
- * within every round (the order rotates), each warmed up first, a full GC before every measurement, the median per
- * contender and the median of per-round ratios against the plain-async floor of the same round. Scale and soak
- * run in a fresh process per measurement (memory figures must not include other contenders).
+ * within every round (the order rotates), each verified and warmed up first, a full GC before every measurement,
+ * the median per contender and the median of per-round ratios against the plain-async floor (and slotflow) of the
+ * same round. Every contender measures in a process of its own (host.ts, driven over IPC; lib/protocol.ts says
+ * why); scale and soak run in a fresh process per measurement (child.ts), so memory figures hold one contender.
+ * BENCHMARKS.md has the rest.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +46,8 @@ const wanted = (list('--contenders') ?? [...CONTENDER_KEYS]) as ContenderKey[];
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
 const noPeers = flag('--no-peers');
+// the measuring processes inherit the environment: this picks what contenders/slotflow.ts loads
+if (flag('--dist')) process.env.SLOTFLOW_BENCH_BUILD = 'dist';
 
 const config = quick
   ? {
@@ -77,7 +82,7 @@ const outFile = option('--out') ?? fileURLToPath(new URL('./results/latest.json'
 const ideaFanoutMs = Math.ceil(config.fanout.jobs / config.fanout.inFlight) * config.fanout.branchMs;
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--dist]`);
   process.exit(2);
 }
 
@@ -109,6 +114,7 @@ const meta = {
   nproc: cpuCount,
   memoryGB: Math.round(os.totalmem() / 2 ** 30),
   gcInParent: hasGc,
+  slotflowBuild: flag('--dist') ? 'dist' : 'src',
   rounds,
   argv,
 };

@@ -61,7 +61,8 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? Number.NaN) + (s[m] ?? Number.NaN)) / 2;
 }
 function table(header: string[], rows: string[][]): void {
-  out.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+  const left = new Set(['contender', 'version', 'workload', 'target']);
+  out.push(`| ${header.join(' | ')} |`, `|${header.map((h) => (left.has(h) ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
 }
 const cell = (r: { status: string; reason?: string }): string => (r.status === 'skipped' ? `skipped: ${r.reason ?? ''}` : `**error**: ${r.reason ?? ''}`);
 

@@ -8,9 +8,15 @@ import { deferred, errorText, expect, runPool, sleep } from '../lib/util.js';
 
 type Slotflow = typeof import('slotflow');
 
-/** Loads the library (tsconfig `paths` maps 'slotflow' to src/index.ts; tsx honours it). Throws when absent. */
+/**
+ * Loads the library: by default the source (tsconfig `paths` maps 'slotflow' to src/index.ts; tsx honours it), or
+ * the built package (dist/index.js, after `npm run build`) when SLOTFLOW_BENCH_BUILD=dist (`run.ts --dist`).
+ * Throws when absent.
+ */
 export async function loadSlotflow(): Promise<Contender> {
-  const sf: Slotflow = await import('slotflow');
+  const fromDist = process.env.SLOTFLOW_BENCH_BUILD === 'dist';
+  const distEntry = new URL('../../dist/index.js', import.meta.url).href;
+  const sf = fromDist ? ((await import(distEntry)) as Slotflow) : await import('slotflow');
   const { defineRoutine, createFlow, createRuntime, policies } = sf;
 
   /** The trivial step every contender runs: n -> n + 1, as an async function. */
@@ -60,7 +66,7 @@ export async function loadSlotflow(): Promise<Contender> {
   return {
     name: 'slotflow',
     role: 'subject',
-    version: `slotflow ${version} (src)`,
+    version: `slotflow ${version} (${fromDist ? 'dist' : 'src'})`,
 
     async chain() {
       const runtime = createRuntime({ concurrency: 10 });
