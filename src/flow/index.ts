@@ -1,3 +1,4 @@
+export { assertSlot } from './assertSlot.js';
 export { createFlow, isFlow, compileFlow, type AddOptions, type FlowBuilder } from './createFlow.js';
 export type { ConnectOptions, Connection, CycleContext, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
 export type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';

@@ -2,7 +2,7 @@
  * Job: the handle `runtime.exec` returns for one run of a flow.
  */
 import { Observable } from 'rxjs';
-import { JobFinishedError, WaitTimeoutError } from '../errors/index.js';
+import { WaitTimeoutError } from '../errors/index.js';
 import { assertDuration } from '../util/assertOption.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
@@ -90,7 +90,6 @@ export class Job {
    * or slot, `JobFinishedError` on a finished job, `SlotQueueFullError` or `PayloadError` when not delivered.
    */
   post(routineId: string, slot: string, payload: object): void {
-    if (this.#runner.finished) throw new JobFinishedError(this.id, this.status);
     this.#runner.post(routineId, slot, payload);
   }
 }

@@ -5,8 +5,8 @@
 import { createActor, type Actor } from 'xstate';
 import { edgeOutcome, routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
 import type { TimerHandle } from '../clock/index.js';
-import { CycleExhaustedError, JobCancelledError, JobFinishedError, JobTimeoutError, PayloadError, RoutineError, SlotQueueFullError, UnknownSlotError } from '../errors/index.js';
-import type { Connection, FlowDefinition, RoutineInstance } from '../flow/index.js';
+import { CycleExhaustedError, JobCancelledError, JobFinishedError, JobTimeoutError, PayloadError, RoutineError, SlotQueueFullError } from '../errors/index.js';
+import { assertSlot, type Connection, type FlowDefinition, type RoutineInstance } from '../flow/index.js';
 import type { PolicyContext } from '../policies/index.js';
 import type { ErrorStrategy, Payload } from '../routine/index.js';
 import { TaskQueue } from '../scheduler/index.js';
@@ -133,9 +133,7 @@ export class JobRunner {
 
   post(routineId: string, slot: string, payload: unknown): void {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
-    const cell = this.cells.get(routineId);
-    if (!cell) throw new UnknownSlotError(this.flowId, routineId, slot, [...this.cells.keys()], 'routine');
-    if (!cell.inst.routine.slotNames.includes(slot)) throw new UnknownSlotError(this.flowId, routineId, slot, cell.inst.routine.slotNames);
+    assertSlot(this.flow, routineId, slot);
     this.routeError = undefined;
     this.#supervisor.send({ type: 'post', routineId, slot, payload });
     const error = this.routeError as Error | undefined;
@@ -254,18 +252,17 @@ export class JobRunner {
     }
   }
 
+  /** `routineId.slot` is known to exist: connections were validated when the flow compiled, posts by `assertSlot`. */
   #deliver(routineId: string, slot: string, payload: unknown): void {
-    const cell = this.cells.get(routineId);
-    if (!cell) throw new UnknownSlotError(this.flowId, routineId, slot, [...this.cells.keys()], 'routine');
-    const routine = cell.inst.routine;
-    if (!routine.slotNames.includes(slot)) throw new UnknownSlotError(this.flowId, routineId, slot, routine.slotNames);
-    const { issues, bySchema } = payloadIssues(payload, routine.slotSpecs[slot], this.services.validation !== 'off');
+    const cell = this.cells.get(routineId) as Cell;
+    const actor = cell.actor;
+    if (!actor) throw new JobFinishedError(this.id, this.status);
+    const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation !== 'off');
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
       if (!bySchema || this.services.validation === 'strict') throw error;
       process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
     }
-    const actor = cell.actor ?? this.#spawn(cell);
     const queue = actor.getSnapshot().context.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) throw new SlotQueueFullError(this.flowId, routineId, slot, cell.inst.maxQueue);
     actor.send({ type: `slot.${slot}`, payload });
@@ -327,16 +324,13 @@ export class JobRunner {
   }
 
   /** Each routine actor is a root actor of its own (see README: how it maps to XState). */
-  #spawn(cell: Cell): Actor<typeof routineMachine> {
-    const actor = createActor(routineMachine, {
+  #spawn(cell: Cell): void {
+    cell.actor = createActor(routineMachine, {
       id: `routine:${this.id}:${cell.id}`,
       input: { routineId: cell.id, slots: cell.inst.routine.slotNames, host: cell.host },
       ...(this.services.inspect ? { inspect: this.services.inspect } : {}),
     });
-    cell.actor = actor;
-    actor.start();
-    if (this.status === 'paused') actor.send({ type: 'pause' });
-    return actor;
+    cell.actor.start();
   }
 
   #policyContext(context: RoutineMachineContext): PolicyContext {

@@ -54,6 +54,10 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
   cell.version++;
   job.data.touch();
   if (job.wantsEvents) job.publish({ type: 'routine.started', jobId: job.id, flowId: job.flowId, at: act.startedAt, routineId: cell.id, attempt });
+  if ('failure' in inflight) {
+    settle(job, cell, act, inflight.failure, 'error');
+    return;
+  }
   const timeoutMs = cell.inst.timeoutMs;
   if (timeoutMs !== undefined)
     act.timeout = clock.setTimeout(() => {
@@ -62,10 +66,6 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
       settle(job, cell, act, error, 'timeout');
     }, timeoutMs);
 
-  if ('failure' in inflight) {
-    settle(job, cell, act, inflight.failure, 'error');
-    return;
-  }
   let result: void | Promise<void>;
   try {
     result = cell.inst.routine.run(context(job, cell, act));

@@ -5,8 +5,8 @@ import type { Observable } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
-import { FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, UnknownSlotError, WaitTimeoutError } from '../errors/index.js';
-import { compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
+import { FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.js';
+import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
 import { Job, JobRunner, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
@@ -107,12 +107,17 @@ export class Runtime implements AsyncDisposable {
   register(flow: AnyFlow): this {
     if (this.#closed) throw new RuntimeClosedError('register a flow');
     if (!isFlow(flow)) throw new InvalidOptionError('register(flow)', 'a flow from createFlow()', flow);
-    const compiled = compileFlow(flow);
+    this.#add(compileFlow(flow));
+    return this;
+  }
+
+  /** Registers a compiled flow; the same flow again is fine, another flow under its id is not. */
+  #add(compiled: FlowDefinition): FlowDefinition {
     const existing = this.#flows.get(compiled.id);
     if (existing && existing !== compiled)
       throw new FlowValidationError(compiled.id, [{ path: 'id', message: `another flow is already registered under id '${compiled.id}'; flow ids are unique per runtime` }]);
     this.#flows.set(compiled.id, compiled);
-    return this;
+    return compiled;
   }
 
   /** The registered flow ids. */
@@ -132,7 +137,6 @@ export class Runtime implements AsyncDisposable {
   }
 
   #start(flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial']): Job {
-    if (this.#closed) throw new RuntimeClosedError('exec a job');
     const { params, signal, timeoutMs } = options;
     const keepAlive = options.keepAlive ?? false;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
@@ -194,10 +198,9 @@ export class Runtime implements AsyncDisposable {
       job.post(routineId, slot, payload);
       return job;
     }
+    if (this.#closed) throw new RuntimeClosedError('start a job with post()');
     const flow = this.#resolve(flowId);
-    const inst = flow.routines.get(routineId);
-    if (!inst) throw new UnknownSlotError(flow.id, routineId, slot, [...flow.routines.keys()], 'routine');
-    if (!inst.routine.slotNames.includes(slot)) throw new UnknownSlotError(flow.id, routineId, slot, inst.routine.slotNames);
+    assertSlot(flow, routineId, slot);
     return this.#start(flow, {}, { routine: routineId, slot, payload });
   }
 
@@ -271,11 +274,7 @@ export class Runtime implements AsyncDisposable {
       return flow;
     }
     if (!isFlow(flowOrId)) throw new InvalidOptionError('exec(flow)', 'a flow id or a flow from createFlow()', flowOrId);
-    const compiled = compileFlow(flowOrId);
-    if (!this.#flows.has(compiled.id)) this.#flows.set(compiled.id, compiled);
-    else if (this.#flows.get(compiled.id) !== compiled)
-      throw new FlowValidationError(compiled.id, [{ path: 'id', message: `another flow is already registered under id '${compiled.id}'; flow ids are unique per runtime` }]);
-    return compiled;
+    return this.#add(compileFlow(flowOrId));
   }
 
   readonly #admitWaiting = (): void => {
