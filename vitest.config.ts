@@ -6,6 +6,9 @@ export default defineConfig({
     // Load XState's development build, which carries extra checks.
     conditions: ['development'],
     alias: {
+      'slotflow/rx': fileURLToPath(new URL('./src/rx/index.ts', import.meta.url)),
+      'slotflow/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+      'slotflow/manifest': fileURLToPath(new URL('./src/manifest/index.ts', import.meta.url)),
       'slotflow/machines': fileURLToPath(new URL('./machines/index.ts', import.meta.url)),
       slotflow: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },

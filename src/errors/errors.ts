@@ -243,6 +243,58 @@ export class ActivationEndedError extends SlotflowError {
   }
 }
 
+/** Why a snapshot cannot be restored. */
+export type SnapshotProblem = 'malformed' | 'version' | 'flow' | 'finished' | 'duplicate';
+
+/**
+ * A job snapshot that cannot be restored: not a slotflow snapshot or missing fields (`malformed`), written by an
+ * unknown format version (`version`), of a flow that is not registered or does not match (`flow`), of a job that
+ * already finished (`finished`), or whose job id this runtime already has (`duplicate`).
+ */
+export class SnapshotError extends SlotflowError {
+  readonly code = 'SNAPSHOT';
+  constructor(
+    readonly reason: SnapshotProblem,
+    message: string,
+    readonly jobId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(jobId === undefined ? `Cannot restore snapshot: ${message}` : `Cannot restore snapshot of job '${jobId}': ${message}`, options);
+  }
+}
+
+/** A checkpoint store failed to save, load, list or delete (the cause holds the store's error). */
+export class CheckpointError extends SlotflowError {
+  readonly code = 'CHECKPOINT';
+  constructor(
+    readonly operation: 'save' | 'load' | 'list' | 'delete' | 'open',
+    readonly jobId: string | undefined,
+    cause: unknown,
+  ) {
+    super(`Checkpoint store failed to ${operation}${jobId === undefined ? '' : ` job '${jobId}'`}: ${causeMessage(cause)}`, { cause });
+  }
+}
+
+/** One problem found in a manifest, with its path in the document (`routines.collect.policy.n`). */
+export interface ManifestProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A flow manifest that cannot be loaded: every problem is listed in `problems` and in the message. */
+export class ManifestError extends SlotflowError {
+  readonly code = 'MANIFEST';
+  constructor(
+    readonly problems: readonly ManifestProblem[],
+    readonly source?: string,
+  ) {
+    super(
+      `Manifest${source === undefined ? '' : ` '${source}'`} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.path === '' ? '(root)' : p.path}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
 function list(known: readonly string[]): string {
   return known.length ? known.map((k) => `'${k}'`).join(', ') : '(none)';
 }
@@ -275,3 +327,6 @@ export const isInvalidOptionError = guard(InvalidOptionError);
 export const isRoutineDefinitionError = guard(RoutineDefinitionError);
 export const isCycleExhaustedError = guard(CycleExhaustedError);
 export const isActivationEndedError = guard(ActivationEndedError);
+export const isSnapshotError = guard(SnapshotError);
+export const isCheckpointError = guard(CheckpointError);
+export const isManifestError = guard(ManifestError);

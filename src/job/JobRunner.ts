@@ -307,8 +307,9 @@ export class JobRunner {
       startActivation: (context) => {
         const inflight = context.inflight as Inflight;
         const attempt = context.attempt;
+        const queuedAt = clock.now();
         this.services.scheduler.enqueue(this.queue, () => {
-          runActivation(this, cell, inflight, attempt);
+          runActivation(this, cell, inflight, attempt, queuedAt);
         });
       },
       armRetry: (context) => {

@@ -13,6 +13,8 @@ import { payloadIssues } from './validatePayload.js';
 
 export interface Activation {
   readonly attempt: number;
+  /** When the routine's policy took the data and the activation waited for the scheduler. */
+  readonly queuedAt: number;
   readonly inflight: Inflight;
   /** Created on first use of `signal`: most activations never look at it. */
   controller: AbortController | undefined;
@@ -42,13 +44,13 @@ export function abortActivation(act: Activation, reason: unknown): void {
   else act.aborted = { reason };
 }
 
-export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, attempt: number): void {
+export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, attempt: number, queuedAt: number): void {
   const { scheduler, clock } = job.services;
   if (job.finished) {
     scheduler.release();
     return;
   }
-  const act: Activation = { attempt, inflight, controller: undefined, startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;

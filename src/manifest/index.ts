@@ -1,0 +1,2 @@
+/** slotflow/manifest (work in progress). */
+export {};

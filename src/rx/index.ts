@@ -1,0 +1,2 @@
+/** slotflow/rx (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** slotflow/testing (work in progress). */
+export {};
