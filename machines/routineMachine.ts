@@ -72,7 +72,27 @@ export type RoutineMachineEvent =
   | { readonly type: 'retry' }
   | { readonly type: 'tick' }
   | { readonly type: 'pause' }
-  | { readonly type: 'resume' };
+  | { readonly type: 'resume' }
+  | RoutineRestoreEvent;
+
+/** Where a restored routine resumes: `running` and `backoff` are the substates of `active`. */
+export type RoutineRestoreTarget = 'idle' | 'running' | 'backoff' | 'skipped' | 'stopped';
+
+/**
+ * Puts a fresh (idle, empty) routine actor where a saved job left it. Restoring is a transition like any other, so
+ * entry actions run: `running` schedules the in-flight activation again (at-least-once), `backoff` re-arms the
+ * retry timer, and `active` counts as busy.
+ */
+export interface RoutineRestoreEvent {
+  readonly type: 'restore';
+  readonly target: RoutineRestoreTarget;
+  readonly queues: Readonly<Record<string, readonly unknown[]>>;
+  readonly inflight: Inflight | undefined;
+  readonly attempt: number;
+  readonly paused: boolean;
+  readonly lastActivationAt: number | undefined;
+  readonly firstArrivalAt: number | undefined;
+}
 
 
 export const routineMachine = setup({
@@ -89,6 +109,7 @@ export const routineMachine = setup({
     skip: ({ event }) => event.type === 'activation.failed' && event.decision === 'skip',
     stop: ({ event }) => event.type === 'activation.failed' && event.decision === 'stop',
     retryNow: ({ context }) => context.retryDue && !context.paused,
+    restoreTo: ({ event }, params: { target: RoutineRestoreTarget }) => event.type === 'restore' && event.target === params.target,
   },
   actions: {
     enqueue: assign(({ context, event }) => {
@@ -119,6 +140,18 @@ export const routineMachine = setup({
     nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, retryDue: false })),
     clearInflight: assign({ inflight: undefined, attempt: 0, retryDue: false }),
     markRetryDue: assign({ retryDue: true }),
+    restore: assign(({ context, event }) => {
+      if (event.type !== 'restore') return {};
+      for (const slot in context.queues) (context.queues[slot] as unknown[]).push(...(event.queues[slot] ?? []));
+      return {
+        inflight: event.inflight,
+        attempt: event.attempt,
+        paused: event.paused,
+        retryDue: false,
+        lastActivationAt: event.lastActivationAt,
+        firstArrivalAt: event.firstArrivalAt,
+      };
+    }),
     pause: assign({ paused: true }),
     resume: assign({ paused: false }),
   },
@@ -145,7 +178,16 @@ export const routineMachine = setup({
     idle: {
       // Evaluated after every event (an arrival, a timer tick, resume): the policy is the guard.
       always: { guard: 'ready', target: 'active', actions: 'consume' },
-      on: { tick: {} },
+      on: {
+        tick: {},
+        restore: [
+          { guard: { type: 'restoreTo', params: { target: 'running' } }, target: 'active.running', actions: 'restore' },
+          { guard: { type: 'restoreTo', params: { target: 'backoff' } }, target: 'active.backoff', actions: 'restore' },
+          { guard: { type: 'restoreTo', params: { target: 'skipped' } }, target: 'skipped', actions: 'restore' },
+          { guard: { type: 'restoreTo', params: { target: 'stopped' } }, target: 'stopped', actions: 'restore' },
+          { actions: 'restore' },
+        ],
+      },
     },
     active: {
       entry: 'enterActive',

@@ -48,7 +48,8 @@ export interface SupervisorInput {
 }
 
 export type SupervisorEvent =
-  | { readonly type: 'start' }
+  /** Admission. A restored job starts `paused` if it was, and keeps a `complete()` it had received. */
+  | { readonly type: 'start'; readonly paused?: boolean; readonly completing?: boolean }
   | { readonly type: 'routine.emitted'; readonly routineId: string; readonly event: string; readonly payload: unknown }
   | { readonly type: 'post'; readonly routineId: string; readonly slot: string; readonly payload: unknown }
   | { readonly type: 'settle' }
@@ -63,6 +64,7 @@ export const supervisorMachine = setup({
   types: {} as { context: SupervisorContext; events: SupervisorEvent; input: SupervisorInput },
   guards: {
     quiescent: ({ context }) => context.host.quiescent(),
+    startPaused: ({ event }) => event.type === 'start' && event.paused === true,
     done: ({ context }) => (!context.keepAlive || context.completing) && context.host.quiescent(),
   },
   actions: {
@@ -79,6 +81,7 @@ export const supervisorMachine = setup({
       context.host.pauseRoutines(false);
     },
     markCompleting: assign({ completing: true }),
+    restoreCompleting: assign({ completing: ({ context, event }) => context.completing || (event.type === 'start' && event.completing === true) }),
     recordError: assign({ error: ({ event }) => (event.type === 'fail' || event.type === 'cancel' ? event.error : undefined) }),
     status: ({ context }, params: { status: SupervisorStatus }) => {
       context.host.status(params.status);
@@ -95,7 +98,10 @@ export const supervisorMachine = setup({
     queued: {
       entry: { type: 'status', params: { status: 'queued' } },
       on: {
-        start: 'running',
+        start: [
+          { guard: 'startPaused', target: 'paused', actions: 'restoreCompleting' },
+          { target: 'running', actions: 'restoreCompleting' },
+        ],
         cancel: { target: 'cancelled', actions: 'recordError' },
         fail: { target: 'failed', actions: 'recordError' },
         post: { actions: 'deliver' },

@@ -4,6 +4,7 @@
 import { Observable } from 'rxjs';
 import { WaitTimeoutError } from '../errors/index.js';
 import { assertDuration } from '../util/assertOption.js';
+import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
@@ -14,9 +15,12 @@ export class Job {
   /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
   readonly events$: Observable<JobEvent>;
 
+  readonly #flush: (() => Promise<void>) | undefined;
+
   /** @internal */
-  constructor(runner: JobRunner, events$: Observable<JobEvent>) {
+  constructor(runner: JobRunner, flush: (() => Promise<void>) | undefined, events$: Observable<JobEvent>) {
     this.#runner = runner;
+    this.#flush = flush;
     this.events$ = events$;
     this.#done = new Promise((resolve) => {
       runner.onFinished(() => {
@@ -64,6 +68,22 @@ export class Job {
         resolve(state);
       });
     });
+  }
+
+  /**
+   * The job as versioned, JSON-serialisable data: its state, every routine's queued slot data, what is in flight,
+   * cycle counters, retry attempts and timer due times. `runtime.restore(snapshot)` continues it.
+   */
+  snapshot(): JobSnapshot {
+    return this.#runner.snapshot();
+  }
+
+  /**
+   * With a runtime `store`: resolves once everything the job did so far is saved (rejects with `CheckpointError`
+   * if that save failed). Without a store it resolves at once.
+   */
+  checkpoint(): Promise<void> {
+    return this.#flush ? this.#flush() : Promise.resolve();
   }
 
   /** Aborts every running activation's `signal`; nothing more is delivered. No-op on a finished job. */

@@ -3,6 +3,7 @@
  * activations through the shared scheduler, and keeps the job's data (state, shared, log, history, outputs).
  */
 import { createActor, type Actor } from 'xstate';
+import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import { edgeOutcome, routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
 import type { TimerHandle } from '../clock/index.js';
 import { CycleExhaustedError, JobCancelledError, JobFinishedError, JobTimeoutError, PayloadError, RoutineError, SlotQueueFullError } from '../errors/index.js';
@@ -16,6 +17,7 @@ import { JobStateView } from './JobStateView.js';
 import type { JobStatus } from './JobState.js';
 import type { RuntimeServices } from './RuntimeServices.js';
 import { payloadIssues } from './validatePayload.js';
+import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -32,6 +34,8 @@ export interface Cell {
   timer: TimerHandle;
   timerDue: number | undefined;
   retryTimer: TimerHandle;
+  /** When the retry in backoff is due (clock time), for snapshots. */
+  retryAt: number | undefined;
   /** Set when the policy's guard threw; taken by the consume step. */
   policyFailure: { readonly error: unknown } | undefined;
   /** Bumped on every change the state view shows. */
@@ -44,6 +48,8 @@ export interface JobOptions {
   readonly initial?: { readonly routine: string; readonly slot: string; readonly payload: unknown };
   readonly keepAlive: boolean;
   readonly timeoutMs: number | undefined;
+  /** A snapshot this job continues (`runtime.restore`). */
+  readonly from?: JobSnapshot;
 }
 
 export class JobRunner {
@@ -58,6 +64,12 @@ export class JobRunner {
   jobObserved = false;
   /** Set by the routing action when a delivery failed; read by `emit` after the supervisor returns. */
   routeError: Error | undefined;
+  /** Called on every change the state view shows (the runtime's checkpointer listens here). */
+  onChange: (() => void) | undefined;
+  /** Params (or the initial post) were delivered. */
+  admitted = false;
+  /** When the job's `timeoutMs` runs out (clock time). */
+  deadlineAt: number | undefined;
   readonly #supervisor: Actor<typeof supervisorMachine>;
   #busy = 0;
   #timers = 0;
@@ -110,25 +122,45 @@ export class JobRunner {
     this.#supervisor.start();
   }
 
-  /** The scheduler admitted the job (maxJobs): deliver params and run. */
+  /** The scheduler admitted the job (maxJobs): deliver params and run. A restored job first gets its routines back. */
   admit(): void {
     if (this.finished) return;
-    const { timeoutMs } = this.options;
-    if (timeoutMs !== undefined)
-      this.#deadline = this.services.clock.setTimeout(() => {
-        this.fail(new JobTimeoutError(this.id, this.flowId, timeoutMs));
-      }, timeoutMs);
-    const { entry } = this.flow;
-    if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
-    const { initial } = this.options;
-    if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
+    const { timeoutMs, from } = this.options;
+    const clock = this.services.clock;
+    if (timeoutMs !== undefined) {
+      this.deadlineAt = from?.deadlineAt ?? clock.now() + timeoutMs;
+      this.#deadline = clock.setTimeout(
+        () => {
+          this.fail(new JobTimeoutError(this.id, this.flowId, timeoutMs));
+        },
+        Math.max(0, this.deadlineAt - clock.now()),
+      );
+    }
+    if (from) restoreRoutines(this, from);
+    if (!from?.admitted) {
+      const { entry } = this.flow;
+      if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
+      const { initial } = this.options;
+      if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
+    }
+    this.admitted = true;
     if (this.routeError) {
       const error = this.routeError;
       this.routeError = undefined;
       this.fail(error);
       return;
     }
-    this.#supervisor.send({ type: 'start' });
+    this.#supervisor.send(from ? { type: 'start', paused: from.status === 'paused', completing: from.completing } : { type: 'start' });
+  }
+
+  /** The job as JSON-ready data (SPEC 5). */
+  snapshot(): JobSnapshot {
+    return takeSnapshot(this);
+  }
+
+  /** `complete()` was called (keepAlive). */
+  get completing(): boolean {
+    return this.#supervisor.getSnapshot().context.completing;
   }
 
   post(routineId: string, slot: string, payload: unknown): void {
@@ -180,7 +212,7 @@ export class JobRunner {
     const actor = cell.actor;
     if (!actor || this.finished) return;
     actor.send(event);
-    if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+    if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
     this.settle();
   }
 
@@ -268,7 +300,7 @@ export class JobRunner {
     actor.send({ type: `slot.${slot}`, payload });
     cell.version++;
     this.data.touch();
-    if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+    if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
   }
 
   // --- routine actors --------------------------------------------------------------------------------------
@@ -287,6 +319,7 @@ export class JobRunner {
       timer: undefined,
       timerDue: undefined,
       retryTimer: undefined,
+      retryAt: undefined,
       policyFailure: undefined,
       version: 0,
     };
@@ -357,7 +390,8 @@ export class JobRunner {
     return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
   }
 
-  #armPolicyTimer(cell: Cell): void {
+  /** Arms (or re-arms, or clears) the routine's policy timer from its policy's `dueAt`. */
+  armPolicyTimer(cell: Cell): void {
     const snapshot = cell.actor?.getSnapshot();
     const idle = snapshot?.value === 'idle' && !snapshot.context.paused;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `dueAt` is optional on the policy
@@ -383,12 +417,16 @@ export class JobRunner {
   }
 
   #armRetry(cell: Cell, attempt: number): void {
-    const delayMs = cell.current?.retryDelayMs ?? 0;
+    const now = this.services.clock.now();
+    // A restored backoff keeps its due time.
+    const delayMs = cell.current ? cell.current.retryDelayMs : Math.max(0, (cell.retryAt ?? now) - now);
+    cell.retryAt = now + delayMs;
     const fire = () => {
       cell.retryTimer = undefined;
+      cell.retryAt = undefined;
       this.sendRoutine(cell, { type: 'retry' });
     };
-    if (this.wantsEvents) this.publish({ type: 'routine.retrying', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), routineId: cell.id, attempt, delayMs });
+    if (this.wantsEvents) this.publish({ type: 'routine.retrying', jobId: this.id, flowId: this.flowId, at: now, routineId: cell.id, attempt, delayMs });
     cell.current = undefined;
     // Never send to the actor from inside its own transition: even a zero delay goes through a tick.
     if (delayMs > 0) cell.retryTimer = this.services.clock.setTimeout(fire, delayMs);
@@ -398,7 +436,7 @@ export class JobRunner {
   #pauseRoutines(paused: boolean): void {
     this.services.scheduler.setPaused(this.queue, paused);
     for (const cell of this.cells.values()) cell.actor?.send({ type: paused ? 'pause' : 'resume' });
-    for (const cell of this.cells.values()) if (cell.inst.policy.dueAt) this.#armPolicyTimer(cell);
+    for (const cell of this.cells.values()) if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * change. Routine entries that did not change are reused, so consecutive snapshots share structure; the hot
  * path only bumps version counters.
  */
+import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { Payload } from '../routine/index.js';
 import type { Activation } from './runActivation.js';
 import type { Cell, JobRunner } from './JobRunner.js';
@@ -14,7 +15,7 @@ export class JobStateView {
   #history: HistoryRecord[] = [];
   readonly #outputs: Record<string, Payload[]> = {};
   readonly #cycles: Record<string, CycleRecord> = {};
-  readonly #startedAt: number;
+  #startedAt: number;
   #finishedAt: number | undefined;
   #snapshot: JobState | undefined;
   readonly #routineCache = new Map<string, { version: number; state: unknown; view: RoutineState }>();
@@ -28,9 +29,36 @@ export class JobStateView {
 
   #frozen = false;
 
+  /** The data a `JobSnapshot` carries (live references: the caller copies what it keeps). */
+  export(): Pick<JobSnapshot, 'outputs' | 'shared' | 'log' | 'cycles' | 'startedAt' | 'finishedAt'> & { readonly history: readonly HistoryRecord[] } {
+    const limit = this.job.services.historyLimit;
+    return {
+      outputs: this.#outputs,
+      shared: this.shared,
+      log: this.#log,
+      history: this.#history.length > limit ? this.#history.slice(-limit) : this.#history,
+      cycles: this.#cycles,
+      startedAt: this.#startedAt,
+      ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
+    };
+  }
+
+  /** Takes over a restored job's data. */
+  restore(from: Pick<JobSnapshot, 'outputs' | 'shared' | 'log' | 'cycles' | 'startedAt'>, history: readonly HistoryRecord[]): void {
+    this.#startedAt = from.startedAt;
+    this.shared = from.shared;
+    this.#log.push(...from.log);
+    this.#history = [...history];
+    for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = [...(payloads as Payload[])];
+    for (const [name, record] of Object.entries(from.cycles)) this.#cycles[name] = { iterations: record.iterations, converged: record.converged };
+    this.touch();
+  }
+
   /** Something changed: the next read builds a new snapshot. */
   touch(): void {
-    if (!this.#frozen) this.#snapshot = undefined;
+    if (this.#frozen) return;
+    this.#snapshot = undefined;
+    this.job.onChange?.();
   }
 
   /** The job finished: its last snapshot is final. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as slotflow from 'slotflow';
 import {
+  SnapshotError,
+  CheckpointError,
+  ManifestError,
   ActivationEndedError,
   ActivationTimeoutError,
   createFlow,
@@ -55,6 +58,9 @@ const samples: Record<string, () => SlotflowError> = {
   RoutineDefinitionError: () => new RoutineDefinitionError('r', ['bad']),
   CycleExhaustedError: () => new CycleExhaustedError('f', 'a.out->a.in', 3),
   ActivationEndedError: () => new ActivationEndedError('r', "emit('out')"),
+  SnapshotError: () => new SnapshotError('version', 'format version 9 is newer than this release reads (1)', 'j'),
+  CheckpointError: () => new CheckpointError('save', 'j', new Error('disk full')),
+  ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 
 const exported = slotflow as unknown as Record<string, unknown>;

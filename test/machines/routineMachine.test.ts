@@ -301,3 +301,74 @@ describe('routineMachine: pure transitions', () => {
     expect(actions2.map((a) => a.type)).toContain('leaveActive');
   });
 });
+
+describe('routineMachine: restore', () => {
+  const restore = (target: 'idle' | 'running' | 'backoff' | 'skipped' | 'stopped', extra: Partial<{ paused: boolean; queues: Record<string, unknown[]> }> = {}) =>
+    ({
+      type: 'restore',
+      target,
+      queues: extra.queues ?? { a: ['q'] },
+      inflight: target === 'running' || target === 'backoff' ? { consumed: { a: ['x'], b: [] }, counts: { a: 1 }, message: { reason: 'immediate' } } : undefined,
+      attempt: target === 'backoff' ? 2 : 0,
+      paused: extra.paused ?? false,
+      lastActivationAt: 5,
+      firstArrivalAt: undefined,
+    }) as const;
+
+  it('restored running: the in-flight activation is scheduled again with its consumed data, and the routine is busy', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send(restore('running'));
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')).toEqual([{ type: 'startActivation', inflight: expect.objectContaining({ consumed: { a: ['x'], b: [] } }), attempt: 0 }]);
+    expect(host.busyCount).toBe(1);
+    expect(queuesOf(actor)).toEqual({ a: ['q'], b: [] });
+    expect(actor.getSnapshot().context.lastActivationAt).toBe(5);
+  });
+
+  it('restored backoff: the retry timer is armed again for the saved attempt', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send(restore('backoff'));
+    expect(valueOf(actor)).toEqual({ active: 'backoff' });
+    expect(host.callsOf('armRetry')).toEqual([{ type: 'armRetry', attempt: 2 }]);
+    expect(host.callsOf('startActivation')).toHaveLength(0);
+    actor.send({ type: 'retry' });
+    expect(host.callsOf('startActivation')[0]?.attempt).toBe(2);
+  });
+
+  it('restored idle: the policy guard decides at once, unless the job was paused', () => {
+    const paused = fakeRoutineHost();
+    const held = start(paused);
+    held.send(restore('idle', { paused: true }));
+    expect(valueOf(held)).toBe('idle');
+    held.send({ type: 'resume' });
+    expect(valueOf(held)).toEqual({ active: 'running' });
+
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send(restore('idle'));
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('consume')).toHaveLength(1);
+  });
+
+  it('restored skipped and stopped keep their data and never activate', () => {
+    for (const target of ['skipped', 'stopped'] as const) {
+      const host = fakeRoutineHost();
+      const actor = start(host);
+      actor.send(restore(target));
+      actor.send({ type: 'slot.a', payload: 'more' });
+      expect(valueOf(actor)).toBe(target);
+      expect(queuesOf(actor)).toEqual({ a: ['q', 'more'], b: [] });
+      expect(host.callsOf('startActivation')).toHaveLength(0);
+    }
+  });
+
+  it('is ignored once the routine has left idle', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send(restore('skipped'));
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+  });
+});

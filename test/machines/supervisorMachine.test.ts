@@ -292,3 +292,26 @@ describe('edgeOutcome (the cycle guard)', () => {
     expect(edgeOutcome(converged, iterations, max)).toBe(outcome);
   });
 });
+
+describe('supervisorMachine: restored jobs', () => {
+  it('start { paused: true } goes straight to paused and pauses the routines, even when quiescent', () => {
+    const host = fakeSupervisorHost(true);
+    const actor = start(host);
+    actor.send({ type: 'start', paused: true });
+    expect(actor.getSnapshot().value).toBe('paused');
+    expect(host.callsOf('pauseRoutines')).toEqual([{ type: 'pauseRoutines', paused: true }]);
+    actor.send({ type: 'resume' });
+    expect(actor.getSnapshot().value).toBe('completed');
+  });
+
+  it('start { completing: true } keeps a keepAlive job\'s complete(): it completes when quiescent', () => {
+    const host = fakeSupervisorHost(true);
+    const actor = start(host, true);
+    actor.send({ type: 'start', completing: true });
+    expect(actor.getSnapshot().value).toBe('completed');
+    const other = fakeSupervisorHost(true);
+    const alive = start(other, true);
+    alive.send({ type: 'start' });
+    expect(alive.getSnapshot().value).toBe('idle');
+  });
+});

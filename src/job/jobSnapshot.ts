@@ -1,0 +1,141 @@
+/**
+ * Job snapshots (SPEC 5): `takeSnapshot` turns a live job into JSON-ready data; `restoreRoutines` puts a fresh
+ * job's routine actors back where the snapshot left them.
+ *
+ * A snapshot is taken between machine transitions (JavaScript runs one at a time), so it is always consistent: a
+ * payload is either in a queue, in an in-flight activation's `consumed`, or already routed on.
+ */
+import type { Inflight, RoutineRestoreTarget } from '../../machines/index.js';
+import { SlotflowError } from '../errors/index.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../persistence/JobSnapshot.js';
+import type { HistoryRecord } from './JobState.js';
+import type { JobRunner } from './JobRunner.js';
+
+export function takeSnapshot(job: JobRunner): JobSnapshot {
+  const now = job.services.clock.now();
+  const data = job.data.export();
+  const final = job.finished ? job.data.snapshot.routines : undefined;
+  const routines: Record<string, RoutineSnapshot> = {};
+  for (const cell of job.cells.values()) {
+    const actor = cell.actor?.getSnapshot();
+    const queues: Record<string, unknown[]> = {};
+    if (!actor) {
+      // A finished job holds no actors: its final state view keeps what was pending.
+      const view = final?.[cell.id];
+      for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
+      routines[cell.id] = { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
+      continue;
+    }
+    const { context, value } = actor;
+    for (const [slot, queue] of Object.entries(context.queues)) if (queue.length) queues[slot] = [...queue];
+    let machine: RoutineSnapshot['machine'] = typeof value === 'string' ? value : value.active;
+    const inflight = context.inflight;
+    // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
+    const live = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
+    if (!live && (machine === 'running' || machine === 'backoff')) machine = 'idle';
+    routines[cell.id] = {
+      machine,
+      state: cell.state,
+      activations: cell.activations,
+      errors: cell.errors,
+      queues,
+      ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt } } : {}),
+      ...(machine === 'backoff' ? { retryAt: context.retryDue ? now : (cell.retryAt ?? now) } : {}),
+      ...(context.lastActivationAt !== undefined ? { lastActivationAt: context.lastActivationAt } : {}),
+      ...(context.firstArrivalAt !== undefined ? { firstArrivalAt: context.firstArrivalAt } : {}),
+    };
+  }
+  const { params, initial, keepAlive, timeoutMs } = job.options;
+  const outputs: Record<string, unknown[]> = {};
+  for (const [key, payloads] of Object.entries(data.outputs)) outputs[key] = [...payloads];
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    jobId: job.id,
+    flowId: job.flowId,
+    status: job.status,
+    savedAt: now,
+    keepAlive,
+    completing: !job.finished && job.completing,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(job.deadlineAt !== undefined ? { deadlineAt: job.deadlineAt } : {}),
+    admitted: job.admitted,
+    ...(params !== undefined ? { params } : {}),
+    ...(initial && !job.admitted ? { initial } : {}),
+    startedAt: data.startedAt,
+    ...(data.finishedAt !== undefined ? { finishedAt: data.finishedAt } : {}),
+    outputs,
+    shared: data.shared,
+    log: [...data.log],
+    history: data.history.map(historySnapshot),
+    cycles: Object.fromEntries(Object.entries(data.cycles).map(([name, record]) => [name, { iterations: record.iterations, converged: record.converged }])),
+    ...(job.error ? { error: serializeError(job.error) } : {}),
+    routines,
+  };
+}
+
+/**
+ * Sends each routine actor its saved place. Called on admission, before params would be delivered and before the
+ * supervisor starts: in-flight activations are scheduled again, backoffs re-armed with their due time, and policy
+ * timers (windows, intervals) re-armed from the restored arrival and activation times.
+ */
+export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
+  job.data.restore(from, from.history.map(historyRecord));
+  const paused = from.status === 'paused';
+  for (const cell of job.cells.values()) {
+    const saved = from.routines[cell.id];
+    if (!saved) continue;
+    cell.state = saved.state;
+    cell.activations = saved.activations;
+    cell.errors = saved.errors;
+    cell.version++;
+    const target: RoutineRestoreTarget = saved.machine === 'running' || saved.machine === 'backoff' ? (saved.inflight ? saved.machine : 'idle') : saved.machine;
+    if (target === 'backoff') cell.retryAt = saved.retryAt ?? from.savedAt;
+    const inflight: Inflight | undefined = saved.inflight
+      ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }
+      : undefined;
+    cell.actor?.send({
+      type: 'restore',
+      target,
+      queues: saved.queues,
+      inflight,
+      attempt: saved.inflight?.attempt ?? 0,
+      paused,
+      lastActivationAt: saved.lastActivationAt,
+      firstArrivalAt: saved.firstArrivalAt,
+    });
+    if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);
+  }
+  job.data.touch();
+}
+
+function copyQueues(queues: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const [slot, queue] of Object.entries(queues)) out[slot] = [...queue];
+  return out;
+}
+
+function historySnapshot(record: HistoryRecord): HistorySnapshot {
+  const { error, ...rest } = record;
+  return { ...rest, consumed: { ...record.consumed }, emitted: { ...record.emitted }, ...(error ? { error: serializeError(error) } : {}) };
+}
+
+function historyRecord(record: HistorySnapshot): HistoryRecord {
+  const { error, ...rest } = record;
+  return { ...rest, ...(error ? { error: reviveError(error) } : {}) };
+}
+
+/** An error as plain data: a slotflow error's `toJSON()`, otherwise its name and message (and `code` if any). */
+export function serializeError(error: Error): SerializedError {
+  if (error instanceof SlotflowError) return JSON.parse(JSON.stringify(error.toJSON())) as SerializedError;
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** An `Error` with the saved name, message and fields (the original class is not recreated). */
+export function reviveError(saved: SerializedError): Error {
+  const { name, message, ...fields } = saved;
+  const error = new Error(message);
+  Object.defineProperty(error, 'name', { value: name, enumerable: false, configurable: true, writable: true });
+  return Object.assign(error, fields);
+}
