@@ -7,6 +7,8 @@
 // followed by another `}`, so quantifiers such as `{{\d{2}}}` work. Trailing whitespace and trailing blank lines
 // are ignored.
 //
+// `NN-*.test.ts` files are vitest files (a user's test of their flow): `npm test` runs them, not this script.
+//
 // Usage: node scripts/run-examples.mjs [filter...]   (a filter keeps the examples whose name contains it)
 
 import { spawn } from 'node:child_process';
@@ -133,7 +135,7 @@ const indent = (text) =>
 
 const filters = process.argv.slice(2);
 const files = (await readdir(examplesDir))
-  .filter((name) => /^\d\d-.+\.ts$/.test(name))
+  .filter((name) => /^\d\d-.+\.ts$/.test(name) && !name.endsWith('.test.ts'))
   .filter((name) => filters.length === 0 || filters.some((filter) => name.includes(filter)))
   .sort();
 
