@@ -14,7 +14,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     typecheck: {
       include: ['test/types/**/*.test-d.ts'],
       tsconfig: './tsconfig.json',
