@@ -8,6 +8,9 @@ import type { ActivationPolicy } from '../policies/index.js';
 import { assertErrorStrategy, isRoutineDefinition, type AnyRoutine, type ConfigOfRoutine, type ErrorStrategy, type SlotsOfRoutine } from '../routine/index.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import type { ConnectOptions, Connection, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
+import type { FlowManifest } from './FlowManifest.js';
+import { manifestOf, type FlowGraph } from './toManifest.js';
+import { mermaidOf } from './toMermaid.js';
 import type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';
 import { validateFlow } from './validateFlow.js';
 
@@ -49,6 +52,13 @@ export interface FlowBuilder<TRoutines extends RoutineMap = Record<never, never>
   validate(): FlowProblem[];
   /** The immutable, compiled flow. Throws `FlowValidationError` listing every problem. */
   compile(): FlowDefinition;
+  /** The flow as a Mermaid `flowchart` (drawn as it stands, valid or not). */
+  toMermaid(): string;
+  /**
+   * The flow as a manifest for `slotflow/manifest`'s `loadFlow`. Throws `FlowValidationError` for an invalid flow and
+   * `ManifestError` for parts with no manifest form (a custom policy, an `until` function, a non-JSON config value).
+   */
+  toManifest(): FlowManifest;
 }
 
 /**
@@ -185,6 +195,21 @@ class FlowBuilderImpl {
       onError: this.#onError,
     });
     return this.#compiled;
+  }
+
+  toMermaid(): string {
+    return mermaidOf(this.#compiled ?? this.#draft());
+  }
+
+  toManifest(): FlowManifest {
+    if (this.#compiled) return manifestOf(this.#compiled);
+    const problems = this.validate();
+    if (problems.length) throw new FlowValidationError(this.id, problems);
+    return manifestOf(this.#draft());
+  }
+
+  #draft(): FlowGraph {
+    return { id: this.id, routines: this.#routines, connections: this.#connections, entry: this.#effectiveEntry(), onError: this.#onError };
   }
 
   #effectiveEntry(): { routine: string; slot: string } | undefined {

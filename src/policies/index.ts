@@ -1,2 +1,2 @@
-export { policies, type CustomPolicyOptions } from './policies.js';
+export { policies, isBuiltInPolicy, type CustomPolicyOptions } from './policies.js';
 export type { ActivationPolicy, PolicyContext, PolicyMessage, QueuesView } from './ActivationPolicy.js';

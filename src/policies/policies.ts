@@ -7,16 +7,28 @@ import { anyQueued, takeAll, type ActivationPolicy, type PolicyContext, type Pol
 
 const IMMEDIATE: PolicyMessage = Object.freeze({ reason: 'immediate' });
 
+/** The policies built by the factories below (not `custom`): their `name` and `params` describe them fully. */
+const builtIns = new WeakSet<ActivationPolicy>();
+function builtIn(policy: ActivationPolicy): ActivationPolicy {
+  builtIns.add(policy);
+  return policy;
+}
+
+/** True for a policy made by `immediate`, `batch`, `allReady`, `interval` or `window`, which manifests can name. */
+export function isBuiltInPolicy(policy: ActivationPolicy): boolean {
+  return builtIns.has(policy);
+}
+
 /** Fires when any slot has data; consumes everything queued. The default. */
 function immediate(): ActivationPolicy {
-  return {
+  return builtIn({
     name: 'immediate',
     params: {},
     slots: undefined,
     ready: anyQueued,
     take: takeAll,
     message: () => IMMEDIATE,
-  };
+  });
 }
 
 /** Fires when every named slot (default: all) holds at least `n` items; consumes exactly `n` from each. */
@@ -24,28 +36,28 @@ function batch(n: number, options: { slots?: readonly string[] } = {}): Activati
   assertPositiveInteger('policies.batch(n)', n);
   const slots = options.slots;
   const message: PolicyMessage = Object.freeze({ reason: 'batch', size: n });
-  return {
+  return builtIn({
     name: 'batch',
     params: slots ? { n, slots } : { n },
     slots,
     ready: (queues) => everySlot(queues, slots, n),
     take: (queues) => countEach(queues, slots, n),
     message: () => message,
-  };
+  });
 }
 
 /** A join: fires when every named slot (default: all) holds an item; consumes one from each. */
 function allReady(options: { slots?: readonly string[] } = {}): ActivationPolicy {
   const slots = options.slots;
   const message: PolicyMessage = Object.freeze({ reason: 'allReady' });
-  return {
+  return builtIn({
     name: 'allReady',
     params: slots ? { slots } : {},
     slots,
     ready: (queues) => everySlot(queues, slots, 1),
     take: (queues) => countEach(queues, slots, 1),
     message: () => message,
-  };
+  });
 }
 
 /**
@@ -55,7 +67,7 @@ function allReady(options: { slots?: readonly string[] } = {}): ActivationPolicy
 function interval(ms: number): ActivationPolicy {
   assertDuration('policies.interval(ms)', ms);
   const due = (ctx: PolicyContext) => (ctx.lastActivationAt === undefined ? ctx.now : ctx.lastActivationAt + ms);
-  return {
+  return builtIn({
     name: 'interval',
     params: { ms },
     slots: undefined,
@@ -63,13 +75,13 @@ function interval(ms: number): ActivationPolicy {
     take: takeAll,
     message: (counts, ctx) => ({ reason: 'interval', intervalMs: ms, sinceLastMs: ctx.lastActivationAt === undefined ? undefined : ctx.now - ctx.lastActivationAt, counts }),
     dueAt: (queues, ctx) => (anyQueued(queues) ? due(ctx) : undefined),
-  };
+  });
 }
 
 /** Fires `ms` after the first item arrived in empty queues; consumes everything queued (a time window). */
 function window(ms: number): ActivationPolicy {
   assertDuration('policies.window(ms)', ms);
-  return {
+  return builtIn({
     name: 'window',
     params: { ms },
     slots: undefined,
@@ -77,7 +89,7 @@ function window(ms: number): ActivationPolicy {
     take: takeAll,
     message: (counts, ctx) => ({ reason: 'window', windowMs: ms, openedAt: ctx.firstArrivalAt, counts }),
     dueAt: (queues, ctx) => (ctx.firstArrivalAt !== undefined && anyQueued(queues) ? ctx.firstArrivalAt + ms : undefined),
-  };
+  });
 }
 
 /** Options of `policies.custom`. */

@@ -1,0 +1,137 @@
+/**
+ * toManifest: a flow written back as a manifest (data), the inverse of `slotflow/manifest`'s `loadFlow`.
+ *
+ * Only what a definition does not already say is written: config keys that differ from the definition's
+ * defaults, and a policy, error strategy, timeout or queue bound set on the instance. What has no data form (a
+ * custom policy, an `until` function not compiled from an expression, a `retry.when`, a config value that is not
+ * JSON) fails with a `ManifestError` naming each culprit by its path in the manifest.
+ */
+import { ManifestError, type ManifestProblem } from '../errors/index.js';
+import { isBuiltInPolicy, type ActivationPolicy } from '../policies/index.js';
+import type { ErrorStrategy } from '../routine/index.js';
+import type { FlowBuilder } from './createFlow.js';
+import { expressionSourceOf } from './expressionSource.js';
+import type { FlowDefinition } from './FlowDefinition.js';
+import type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './FlowManifest.js';
+import type { RoutineMap } from './types.js';
+
+/** What a flow graph holds, compiled or not. */
+export type FlowGraph = Pick<FlowDefinition, 'id' | 'routines' | 'connections' | 'entry' | 'onError'>;
+
+/**
+ * The manifest of a flow (a builder or a compiled flow): `loadFlow(toManifest(flow), { routines })` builds the
+ * same flow. Throws `ManifestError` for parts that have no manifest form, and `FlowValidationError` for an invalid
+ * builder.
+ * @example
+ * const yamlText = YAML.stringify(toManifest(flow));
+ */
+export function toManifest(flow: FlowBuilder<RoutineMap> | FlowDefinition): FlowManifest {
+  return 'toManifest' in flow ? flow.toManifest() : manifestOf(flow);
+}
+
+/** The manifest of a valid flow graph. */
+export function manifestOf(flow: FlowGraph): FlowManifest {
+  const problems: ManifestProblem[] = [];
+  const routines: Record<string, RoutineManifest> = {};
+  for (const [id, inst] of flow.routines) {
+    const path = `routines.${id}`;
+    const def = inst.routine;
+    const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: def.name };
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(inst.config)) {
+      if (Object.hasOwn(def.config, key) && Object.is((def.config as Record<string, unknown>)[key], value)) continue;
+      const why = notJson(value);
+      if (why === undefined) config[key] = value;
+      else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
+    }
+    if (Object.keys(config).length > 0) out.config = config;
+    if (inst.policy !== def.policy) {
+      const policy = policyManifest(inst.policy);
+      if (policy) out.policy = policy;
+      else problems.push({ path: `${path}.policy`, message: `routine '${id}' has custom policy '${inst.policy.name}', which has no manifest form; use a built-in policy (immediate, batch, allReady, interval, window)` });
+    }
+    if (inst.onError !== def.onError && inst.onError !== undefined) {
+      const strategy = strategyManifest(inst.onError);
+      if (strategy) out.onError = strategy;
+      else problems.push({ path: `${path}.onError.retry.when`, message: `routine '${id}' has a retry \`when\` function, which has no manifest form` });
+    }
+    if (inst.timeoutMs !== def.timeoutMs && inst.timeoutMs !== undefined) out.timeoutMs = inst.timeoutMs;
+    if (inst.maxQueue !== def.maxQueue) out.maxQueue = inst.maxQueue;
+    routines[id] = out;
+  }
+
+  const connections = flow.connections.map((c, i): ConnectionManifest => {
+    const from = `${c.from.routine}.${c.from.event}`;
+    const to = `${c.to.routine}.${c.to.slot}`;
+    const out: { -readonly [K in keyof ConnectionManifest]: ConnectionManifest[K] } = { from, to };
+    if (c.name !== `${from}->${to}`) out.name = c.name;
+    if (c.bound) {
+      out.maxIterations = c.bound.maxIterations;
+      if (c.bound.until) {
+        const source = expressionSourceOf(c.bound.until);
+        if (source !== undefined) out.until = source;
+        else
+          problems.push({
+            path: `connections[${i}].until`,
+            message: `edge '${c.name}' has an \`until\` function, which has no manifest form; write it as an expression (compileExpression('converged == true') from slotflow/manifest)`,
+          });
+      }
+      if (c.bound.onExhausted === 'fail') out.onExhausted = 'fail';
+    }
+    return out;
+  });
+
+  const defaults = flow.onError === undefined ? undefined : strategyManifest(flow.onError);
+  if (flow.onError !== undefined && !defaults) problems.push({ path: 'defaults.onError.retry.when', message: `flow '${flow.id}' has a retry \`when\` function, which has no manifest form` });
+  if (problems.length > 0) throw new ManifestError(problems, `${flow.id} (toManifest)`);
+
+  return {
+    id: flow.id,
+    ...(defaults ? { defaults: { onError: defaults } } : {}),
+    routines,
+    ...(connections.length > 0 ? { connections } : {}),
+    ...(flow.entry ? { entry: { routine: flow.entry.routine, slot: flow.entry.slot } } : {}),
+  };
+}
+
+function policyManifest(policy: ActivationPolicy): PolicyManifest | undefined {
+  if (!isBuiltInPolicy(policy)) return undefined;
+  const params = Object.entries(policy.params);
+  if (params.length === 0 && (policy.name === 'immediate' || policy.name === 'allReady')) return policy.name;
+  return { type: policy.name, ...policy.params } as PolicyManifest;
+}
+
+function strategyManifest(strategy: ErrorStrategy): ErrorStrategyManifest | undefined {
+  if (typeof strategy === 'string') return strategy;
+  if (strategy.retry.when !== undefined) return undefined;
+  const { max, backoffMs, factor, maxBackoffMs } = strategy.retry;
+  return {
+    retry: {
+      max,
+      ...(backoffMs === undefined ? {} : { backoffMs }),
+      ...(factor === undefined ? {} : { factor }),
+      ...(maxBackoffMs === undefined ? {} : { maxBackoffMs }),
+    },
+    ...(strategy.then === undefined ? {} : { then: strategy.then }),
+  };
+}
+
+/** Why `value` is not JSON data, or `undefined` when it is. */
+function notJson(value: unknown, seen = new Set<unknown>()): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${String(value)} is not a JSON number`;
+  if (typeof value !== 'object') return `a ${typeof value} is not JSON`;
+  if (seen.has(value)) return 'a circular structure is not JSON';
+  seen.add(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    return `${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype'} is not plain JSON data`;
+  }
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const why = notJson(item, seen);
+    if (why !== undefined) return why;
+  }
+  seen.delete(value);
+  return undefined;
+}

@@ -1,0 +1,202 @@
+/**
+ * loadFlow: a flow from a manifest (YAML or JSON text, or the parsed object), with routines looked up by type
+ * name in a registry. Every problem in the document is reported at once, in a `ManifestError`, each with its path.
+ */
+import { createFlow, InvalidOptionError, ManifestError, policies, type ActivationPolicy, type AnyRoutine, type ErrorStrategy, type FlowBuilder, type FlowManifest, type ManifestProblem, type RoutineMap } from 'slotflow';
+import { LineCounter, parseDocument } from 'yaml';
+import { describeSyntaxProblem, parseExpression } from './compileExpression.js';
+import type { RoutineRegistry } from './createRoutineRegistry.js';
+import { quoteList } from './describeInput.js';
+import { issuesToProblems } from './issuesToProblems.js';
+import { manifestSchema, type ParsedManifest } from './manifestSchema.js';
+import { resolveConfig, type Env } from './resolveConfig.js';
+
+/** Options of `loadFlow`. */
+export interface LoadFlowOptions {
+  /** The routine definitions a manifest's `type`s name. */
+  readonly routines: RoutineRegistry;
+  /** Where `${env.NAME}` references are looked up. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A name for the manifest in errors (its file path). */
+  readonly source?: string;
+}
+
+/**
+ * Builds a flow from a manifest: YAML or JSON text, or an object. The result is what `createFlow` builds, ready for
+ * `runtime.register` or `runtime.exec`. Throws `ManifestError` listing every problem with its path.
+ * @example
+ * const routines = createRoutineRegistry([fetcher, collector]);
+ * const flow = loadFlow(await readFile('flow.yaml', 'utf8'), { routines, source: 'flow.yaml' });
+ * await runtime.exec(flow, { params: { url } }).wait();
+ */
+export function loadFlow(manifest: string | FlowManifest, options: LoadFlowOptions): FlowBuilder<RoutineMap> {
+  const { routines: registry, source } = options;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+  if (typeof registry?.get !== 'function') throw new InvalidOptionError('loadFlow(manifest, { routines })', 'a registry from createRoutineRegistry()', registry);
+  const env = options.env ?? (globalThis as { process?: { env?: Env } }).process?.env ?? {};
+  const doc: unknown = typeof manifest === 'string' ? parseText(manifest, source) : manifest;
+
+  const parsed = manifestSchema.safeParse(doc);
+  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues);
+  const checked = checkReferences(doc, registry, env, problems);
+  if (!parsed.success || problems.length > 0) throw new ManifestError(inDocumentOrder(problems, doc), source);
+
+  const flow = build(parsed.data, checked);
+  const flowProblems = flow.validate().map((p) => ({ path: p.path === 'onError' ? 'defaults.onError' : p.path, message: p.message }));
+  if (flowProblems.length > 0) throw new ManifestError(flowProblems, source);
+  return flow as unknown as FlowBuilder<RoutineMap>;
+}
+
+function parseText(text: string, source: string | undefined): unknown {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ManifestError(
+      document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
+      }),
+      source,
+    );
+  }
+  return document.toJS();
+}
+
+/** What the reference checks learned: each routine's definition and resolved config, each `until` compiled. */
+interface Checked {
+  readonly definitions: Map<string, AnyRoutine>;
+  readonly configs: Map<string, Record<string, unknown>>;
+  readonly until: Map<number, (payload: unknown) => boolean>;
+}
+
+/**
+ * What the schema cannot check: routine types, the events and slots connections and the entry name, config keys
+ * and environment variables, `until` syntax. Works on the raw document, skipping what the schema already rejects,
+ * so one run reports both kinds of problem.
+ */
+function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, problems: ManifestProblem[]): Checked {
+  const checked: Checked = { definitions: new Map(), configs: new Map(), until: new Map() };
+  const root = record(doc);
+  const routines = record(root.routines);
+  const ids = Object.keys(routines);
+  for (const [id, value] of Object.entries(routines)) {
+    const routine = record(value);
+    if (typeof routine.type !== 'string' || routine.type === '') continue;
+    const def = registry.get(routine.type);
+    if (!def) {
+      problems.push({ path: `routines.${id}.type`, message: `unknown routine type '${routine.type}'; expected one of ${quoteList(registry.names())} (the registered routines)` });
+      continue;
+    }
+    checked.definitions.set(id, def);
+    const config = record(routine.config);
+    checked.configs.set(id, resolveConfig(config, def.config as Record<string, unknown>, def.name, env, `routines.${id}.config`, problems));
+    const slots = record(routine.policy).slots;
+    if (Array.isArray(slots))
+      slots.forEach((slot, i) => {
+        if (typeof slot === 'string' && !def.slotNames.includes(slot)) problems.push({ path: `routines.${id}.policy.slots[${i}]`, message: noSuch(id, def, 'slot', slot) });
+      });
+  }
+
+  const connections = Array.isArray(root.connections) ? (root.connections as unknown[]) : [];
+  connections.forEach((value, i) => {
+    const connection = record(value);
+    for (const side of ['from', 'to'] as const) {
+      const ref = connection[side];
+      if (typeof ref !== 'string' || !/^[^.\s]+\.[^.\s]+$/.test(ref)) continue;
+      const [id = '', name = ''] = ref.split('.');
+      const def = checked.definitions.get(id);
+      const kind = side === 'from' ? 'event' : 'slot';
+      if (!ids.includes(id)) problems.push({ path: `connections[${i}].${side}`, message: `unknown routine '${id}' in '${ref}'; expected one of ${quoteList(ids)}` });
+      else if (def && !(kind === 'event' ? def.eventNames : def.slotNames).includes(name)) problems.push({ path: `connections[${i}].${side}`, message: noSuch(id, def, kind, name) });
+    }
+    if (typeof connection.until === 'string' && connection.until !== '') {
+      const compiled = parseExpression(connection.until);
+      if ('column' in compiled) problems.push({ path: `connections[${i}].until`, message: describeSyntaxProblem(connection.until, compiled) });
+      else checked.until.set(i, compiled);
+    }
+  });
+
+  const entry = record(root.entry);
+  if (typeof entry.routine === 'string' && entry.routine !== '') {
+    const def = checked.definitions.get(entry.routine);
+    if (!ids.includes(entry.routine)) problems.push({ path: 'entry.routine', message: `unknown routine '${entry.routine}'; expected one of ${quoteList(ids)}` });
+    else if (def && typeof entry.slot === 'string' && entry.slot !== '' && !def.slotNames.includes(entry.slot)) problems.push({ path: 'entry.slot', message: noSuch(entry.routine, def, 'slot', entry.slot) });
+  }
+  return checked;
+}
+
+function noSuch(id: string, def: AnyRoutine, kind: 'event' | 'slot', name: string): string {
+  return `routine '${id}' (type '${def.name}') has no ${kind} '${name}'; expected one of ${quoteList(kind === 'event' ? def.eventNames : def.slotNames)}`;
+}
+
+/** The loose builder interface: a manifest's ids are strings the compiler has not seen. */
+interface Builder {
+  add(id: string, routine: AnyRoutine, options: object): Builder;
+  connect(from: string, to: string, options: object): Builder;
+  entry(routine: string, slot?: string): Builder;
+  onError(strategy: ErrorStrategy): Builder;
+  validate(): ManifestProblem[];
+}
+
+function build(manifest: ParsedManifest, checked: Checked): Builder {
+  const flow = createFlow(manifest.id) as unknown as Builder;
+  for (const [id, routine] of Object.entries(manifest.routines)) {
+    flow.add(id, checked.definitions.get(id) as AnyRoutine, {
+      ...(routine.config ? { config: checked.configs.get(id) } : {}),
+      ...(routine.policy ? { policy: policyOf(routine.policy) } : {}),
+      ...(routine.onError ? { onError: routine.onError as ErrorStrategy } : {}),
+      ...(routine.timeoutMs === undefined ? {} : { timeoutMs: routine.timeoutMs }),
+      ...(routine.maxQueue === undefined ? {} : { maxQueue: routine.maxQueue }),
+    });
+  }
+  (manifest.connections ?? []).forEach((c, i) => {
+    const until = checked.until.get(i);
+    flow.connect(c.from, c.to, {
+      ...(c.name === undefined ? {} : { name: c.name }),
+      ...(c.maxIterations === undefined ? {} : { maxIterations: c.maxIterations }),
+      ...(until ? { until } : {}),
+      ...(c.onExhausted === undefined ? {} : { onExhausted: c.onExhausted }),
+    });
+  });
+  if (manifest.entry) flow.entry(manifest.entry.routine, manifest.entry.slot);
+  if (manifest.defaults?.onError) flow.onError(manifest.defaults.onError as ErrorStrategy);
+  return flow;
+}
+
+function policyOf(policy: NonNullable<ParsedManifest['routines'][string]['policy']>): ActivationPolicy {
+  if (typeof policy === 'string') return policy === 'immediate' ? policies.immediate() : policies.allReady();
+  switch (policy.type) {
+    case 'immediate':
+      return policies.immediate();
+    case 'batch':
+      return policies.batch(policy.n, policy.slots ? { slots: policy.slots } : {});
+    case 'allReady':
+      return policies.allReady(policy.slots ? { slots: policy.slots } : {});
+    case 'interval':
+      return policies.interval(policy.ms);
+    case 'window':
+      return policies.window(policy.ms);
+  }
+}
+
+/** Problems sorted by where they are in the document: top-level fields in order, then routines and connections. */
+function inDocumentOrder(problems: ManifestProblem[], doc: unknown): ManifestProblem[] {
+  const fields = ['', 'id', '$schema', 'defaults', 'routines', 'connections', 'entry'];
+  const routineIds = Object.keys(record(record(doc).routines));
+  const rank = (path: string): [number, number] => {
+    const [head = '', second] = path.split(/[.[]/);
+    const top = fields.indexOf(head);
+    if (head === 'routines' && second !== undefined) return [top, routineIds.indexOf(second)];
+    if (head === 'connections' && second !== undefined) return [top, Number.parseInt(second, 10)];
+    return [top < 0 ? fields.length : top, -1];
+  };
+  return problems
+    .map((problem, i) => ({ problem, i, key: rank(problem.path) }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i)
+    .map(({ problem }) => problem);
+}
+
+function record(value: unknown): Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
