@@ -16,7 +16,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     typecheck: {
-      include: ['test/types/**/*.test-d.ts'],
+      include: ['test/**/*.test-d.ts'],
       tsconfig: './tsconfig.json',
     },
     testTimeout: 10_000,

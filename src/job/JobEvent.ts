@@ -19,6 +19,8 @@ export type JobEvent =
   | (Base & { readonly type: 'routine.failed'; readonly routineId: string; readonly attempt: number; readonly error: Error; readonly decision: 'retry' | 'continue' | 'skip' | 'stop' })
   | (Base & { readonly type: 'routine.retrying'; readonly routineId: string; readonly attempt: number; readonly delayMs: number })
   | (Base & { readonly type: 'event.emitted'; readonly routineId: string; readonly event: string; readonly payload: Payload })
-  | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number });
+  | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number })
+  /** `dropped` events of this job were not kept (the runtime's `maxBufferedEvents` was reached); `at` is the first one's time. */
+  | (Base & { readonly type: 'events.dropped'; readonly dropped: number });
 
 export type JobEventType = JobEvent['type'];

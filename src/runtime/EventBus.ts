@@ -1,66 +1,299 @@
 /**
  * EventBus: delivers job events to `runtime.events$` and `job.events$` subscribers asynchronously (a microtask
  * after the routing loop produced them), so a slow or throwing subscriber never runs inside a job's transition.
- * RxJS reports an error thrown by a subscriber on its own (`config.onUnhandledError`); the job goes on.
+ *
+ * What is buffered: only the events produced since the last delivery (one microtask's worth), at most
+ * `maxBufferedEvents`. Past that cap an event is counted, not kept (a job's final event is always kept, so its
+ * stream still completes), and each job that lost events gets one `events.dropped` event carrying the count, after
+ * its kept events and before its final one. Subscribers are called synchronously during delivery: nothing is
+ * queued per subscriber, so a slow subscriber delays delivery but cannot make the bus hold more. A job nobody
+ * watches builds no events after its first tick (`JobRunner.wantsEvents`).
+ *
+ * Errors thrown by subscribers: RxJS would rethrow them in a timer (which ends the process unless
+ * `config.onUnhandledError` is set). The bus's streams, and the streams piped from them, hand them to the
+ * runtime's `onUnhandledError` instead; the subscription, the other subscribers and the job go on.
  */
-import { Observable, type Subscriber } from 'rxjs';
+import { config, Observable, Subscriber, type Observer, type Operator, type Subscription, type TeardownLogic } from 'rxjs';
+import { InvalidOptionError } from '../errors/index.js';
 import type { JobEvent } from '../job/index.js';
+import { assertLimit } from '../util/assertOption.js';
 
-const TERMINAL = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+/** What `onUnhandledError` is told about an error it receives. */
+export interface UnhandledErrorInfo {
+  /** A callback of a subscriber to `runtime.events$` or `job.events$` (or to a stream piped from them) threw. */
+  readonly source: 'subscriber';
+  /** The event being delivered when it threw; `undefined` when it threw later (e.g. after an asynchronous operator). */
+  readonly event: JobEvent | undefined;
+}
+
+/** Receives errors slotflow caught and has nowhere else to deliver (see `RuntimeOptions.onUnhandledError`). */
+export type UnhandledErrorHandler = (error: unknown, info: UnhandledErrorInfo) => void;
+
+export interface EventBusOptions {
+  readonly onUnhandledError?: UnhandledErrorHandler | undefined;
+  readonly maxBufferedEvents?: number | undefined;
+}
+
+/** The default cap on events waiting for delivery (see `RuntimeOptions.maxBufferedEvents`). */
+export const DEFAULT_MAX_BUFFERED_EVENTS = 100_000;
+
+const TERMINAL: ReadonlySet<JobEvent['type']> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+
+type Callbacks<T> = Partial<Observer<T>> | ((value: T) => void) | null | undefined;
+
+/** Turns a subscriber's callbacks into ones that cannot throw (what they throw is reported). */
+type Guard = <T>(observerOrNext: Callbacks<T>, error?: ((error: unknown) => void) | null, complete?: (() => void) | null) => Observer<T>;
+
+interface JobSubscribers {
+  readonly subscribers: Set<Subscriber<JobEvent>>;
+}
+
+interface Dropped {
+  readonly flowId: string;
+  readonly at: number;
+  count: number;
+}
 
 export class EventBus {
   readonly #runtime = new Set<Subscriber<JobEvent>>();
-  readonly #jobs = new Map<string, Set<Subscriber<JobEvent>>>();
+  readonly #jobs = new Map<string, JobSubscribers>();
+  readonly #onUnhandledError: UnhandledErrorHandler | undefined;
+  readonly #maxBuffered: number;
   #pending: JobEvent[] = [];
+  /** Jobs that lost events to the cap since the last delivery. */
+  readonly #drops = new Map<string, Dropped>();
+  #droppedTotal = 0;
   #scheduled = false;
+  /** The batch being delivered, and the index of the event being delivered (for late subscribers and reports). */
+  #batch: readonly JobEvent[] | undefined;
+  #index = -1;
+  /** Finished jobs whose stream was subscribed while events of theirs were still undelivered: closed once delivered. */
+  readonly #closing = new Set<string>();
 
-  readonly events$ = new Observable<JobEvent>((subscriber) => {
-    this.#runtime.add(subscriber);
-    return () => this.#runtime.delete(subscriber);
-  });
+  readonly events$: Observable<JobEvent>;
+
+  constructor(options: EventBusOptions = {}) {
+    const { onUnhandledError } = options;
+    if (onUnhandledError !== undefined && typeof onUnhandledError !== 'function')
+      throw new InvalidOptionError('onUnhandledError', 'a function (error, info) => void', onUnhandledError);
+    this.#onUnhandledError = onUnhandledError;
+    this.#maxBuffered = options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS;
+    assertLimit('maxBufferedEvents', this.#maxBuffered);
+    this.events$ = new GuardedObservable<JobEvent>(this.#guard, (subscriber) => {
+      this.#runtime.add(subscriber);
+      return () => this.#runtime.delete(subscriber);
+    });
+  }
 
   get observed(): boolean {
     return this.#runtime.size > 0;
   }
 
+  /** Events not kept because the buffer was full, since the runtime started. */
+  get dropped(): number {
+    return this.#droppedTotal;
+  }
+
   /** The stream of one job. `isFinished` lets a late subscriber to a finished job complete at once. */
-  jobEvents$(jobId: string, onSubscribe: () => void, isFinished: () => boolean): Observable<JobEvent> {
-    return new Observable<JobEvent>((subscriber) => {
-      if (isFinished() && !this.#pending.some((e) => e.jobId === jobId)) {
-        subscriber.complete();
-        return undefined;
+  jobEvents$(jobId: string, onSubscribe: (delta: 1 | -1) => void, isFinished: () => boolean): Observable<JobEvent> {
+    return new GuardedObservable<JobEvent>(this.#guard, (subscriber) => {
+      if (isFinished()) {
+        if (!this.#undelivered(jobId)) {
+          subscriber.complete();
+          return undefined;
+        }
+        this.#closing.add(jobId);
       }
-      onSubscribe();
-      let set = this.#jobs.get(jobId);
-      if (!set) this.#jobs.set(jobId, (set = new Set()));
-      set.add(subscriber);
+      onSubscribe(1);
+      let entry = this.#jobs.get(jobId);
+      if (!entry) this.#jobs.set(jobId, (entry = { subscribers: new Set() }));
+      const { subscribers } = entry;
+      subscribers.add(subscriber);
       return () => {
-        set.delete(subscriber);
-        if (set.size === 0 && this.#jobs.get(jobId) === set) this.#jobs.delete(jobId);
+        onSubscribe(-1);
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0 && this.#jobs.get(jobId) === entry) this.#jobs.delete(jobId);
       };
     });
   }
 
   publish(event: JobEvent): void {
+    const terminal = TERMINAL.has(event.type);
+    if (!terminal && this.#pending.length >= this.#maxBuffered) {
+      this.#droppedTotal++;
+      const dropped = this.#drops.get(event.jobId);
+      if (dropped) dropped.count++;
+      else this.#drops.set(event.jobId, { flowId: event.flowId, at: event.at, count: 1 });
+      return;
+    }
+    // The job's count of lost events goes before its final event: everything it lost came before that.
+    if (terminal && this.#drops.size > 0) this.#pushDropped(event.jobId);
     this.#pending.push(event);
     if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(this.#flush);
   }
 
+  #pushDropped(jobId: string): void {
+    const dropped = this.#drops.get(jobId);
+    if (!dropped) return;
+    this.#drops.delete(jobId);
+    this.#pending.push({ type: 'events.dropped', jobId, flowId: dropped.flowId, at: dropped.at, dropped: dropped.count });
+  }
+
   readonly #flush = (): void => {
     this.#scheduled = false;
+    for (const jobId of [...this.#drops.keys()]) this.#pushDropped(jobId);
     const batch = this.#pending;
     this.#pending = [];
-    for (const event of batch) {
-      for (const subscriber of this.#runtime) subscriber.next(event);
-      const set = this.#jobs.get(event.jobId);
-      if (!set) continue;
-      for (const subscriber of set) subscriber.next(event);
-      if (TERMINAL.has(event.type)) {
-        this.#jobs.delete(event.jobId);
-        for (const subscriber of set) subscriber.complete();
-      }
+    this.#batch = batch;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i] as JobEvent;
+      this.#index = i;
+      for (const subscriber of this.#runtime) this.#deliver(subscriber, event);
+      const entry = this.#jobs.get(event.jobId);
+      if (!entry) continue;
+      for (const subscriber of entry.subscribers) this.#deliver(subscriber, event);
+      if (TERMINAL.has(event.type)) this.#close(event.jobId, entry);
+    }
+    this.#batch = undefined;
+    this.#index = -1;
+    for (const jobId of this.#closing) {
+      if (this.#undelivered(jobId)) continue;
+      this.#closing.delete(jobId);
+      const entry = this.#jobs.get(jobId);
+      if (entry) this.#close(jobId, entry);
     }
   };
+
+  /** True while an event of `jobId` waits for delivery (in the next batch, or later in the batch being delivered). */
+  #undelivered(jobId: string): boolean {
+    if (this.#drops.has(jobId) || this.#pending.some((e) => e.jobId === jobId)) return true;
+    const batch = this.#batch;
+    if (!batch) return false;
+    for (let i = this.#index + 1; i < batch.length; i++) if ((batch[i] as JobEvent).jobId === jobId) return true;
+    return false;
+  }
+
+  #close(jobId: string, entry: JobSubscribers): void {
+    this.#jobs.delete(jobId);
+    for (const subscriber of entry.subscribers) {
+      try {
+        subscriber.complete();
+      } catch (error) {
+        this.#report(error, undefined);
+      }
+    }
+  }
+
+  /** Guarded subscribers never throw; a raw `Subscriber` passed to `subscribe` might. */
+  #deliver(subscriber: Subscriber<JobEvent>, event: JobEvent): void {
+    try {
+      subscriber.next(event);
+    } catch (error) {
+      this.#report(error, undefined);
+    }
+  }
+
+  /** The event being delivered now, if any. */
+  get #current(): JobEvent | undefined {
+    return this.#batch?.[this.#index];
+  }
+
+  /**
+   * Reports a subscriber's error to `onUnhandledError`; without one, to RxJS's `config.onUnhandledError` when the
+   * application set it, else as a process warning (at most once per subscription: `warned`).
+   */
+  #report(error: unknown, warned: { done: boolean } | undefined): void {
+    const info: UnhandledErrorInfo = { source: 'subscriber', event: this.#current };
+    const handler = this.#onUnhandledError;
+    if (handler) {
+      try {
+        handler(error, info);
+      } catch (failure) {
+        warn(failure, 'onUnhandledError threw');
+      }
+      return;
+    }
+    const rxHandler = config.onUnhandledError;
+    if (rxHandler) {
+      try {
+        rxHandler(error);
+      } catch (failure) {
+        warn(failure, 'RxJS config.onUnhandledError threw');
+      }
+      return;
+    }
+    if (warned?.done) return;
+    if (warned) warned.done = true;
+    const during = info.event ? ` while receiving '${info.event.type}' of job '${info.event.jobId}'` : '';
+    warn(error, `A job event subscriber threw${during}; the job goes on. Pass createRuntime({ onUnhandledError }) to handle these` + (warned ? ' (further errors of this subscriber are not warned about)' : ''));
+  }
+
+  readonly #guard: Guard = <T>(observerOrNext: Callbacks<T>, error?: ((error: unknown) => void) | null, complete?: (() => void) | null): Observer<T> => {
+    const observer = typeof observerOrNext === 'function' || observerOrNext == null ? { next: observerOrNext ?? undefined, error: error ?? undefined, complete: complete ?? undefined } : observerOrNext;
+    const warned = { done: false };
+    return {
+      next: (value) => {
+        try {
+          observer.next?.(value);
+        } catch (thrown) {
+          this.#report(thrown, warned);
+        }
+      },
+      // A stream error nobody handles (an operator of the subscriber's pipe threw) is the subscriber's error too.
+      error: (err: unknown) => {
+        if (!observer.error) {
+          this.#report(err, warned);
+          return;
+        }
+        try {
+          observer.error(err);
+        } catch (thrown) {
+          this.#report(thrown, warned);
+        }
+      },
+      complete: () => {
+        try {
+          observer.complete?.();
+        } catch (thrown) {
+          this.#report(thrown, warned);
+        }
+      },
+    };
+  };
+}
+
+/**
+ * An Observable whose subscribers' callbacks are guarded. Operators build their stream with `lift` (as Subject's
+ * do), so streams piped from it are guarded too: the guard wraps whichever subscriber ends the chain.
+ */
+class GuardedObservable<T> extends Observable<T> {
+  readonly #guard: Guard;
+
+  constructor(guard: Guard, subscribe?: (subscriber: Subscriber<T>) => TeardownLogic) {
+    super(subscribe);
+    this.#guard = guard;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- `lift` is how RxJS 7 operators build their stream
+  override lift<R>(operator?: Operator<T, R>): Observable<R> {
+    const lifted = new GuardedObservable<R>(this.#guard);
+    /* eslint-disable @typescript-eslint/no-deprecated -- as RxJS's own `lift` does */
+    lifted.source = this;
+    lifted.operator = operator;
+    /* eslint-enable @typescript-eslint/no-deprecated */
+    return lifted;
+  }
+
+  override subscribe(observerOrNext?: Callbacks<T>, error?: ((error: unknown) => void) | null, complete?: (() => void) | null): Subscription {
+    // A Subscriber is an operator's (or firstValueFrom's) plumbing: it handles its own errors.
+    if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
+    return super.subscribe(this.#guard(observerOrNext, error, complete));
+  }
+}
+
+function warn(error: unknown, message: string): void {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.emitWarning(`${message}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SLOTFLOW_SUBSCRIBER', detail });
 }

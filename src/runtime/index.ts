@@ -1,1 +1,2 @@
 export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions } from './createRuntime.js';
+export type { UnhandledErrorHandler, UnhandledErrorInfo } from './EventBus.js';
