@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const library: Options = {
   entry: {
     index: 'src/index.ts',
     machines: 'machines/index.ts',
@@ -14,8 +14,25 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
+  // The two configs build at once, so neither cleans dist/ (one could delete the other's output): `npm run build`
+  // empties it first.
+  clean: false,
   target: 'node20',
   splitting: true,
   treeshake: true,
-});
+};
+
+// The `slotflow` executable (package.json `bin`): ESM only, plain node. It imports the package by name like the
+// subpath entries; tsx (loaded on demand for a TypeScript `--routines` module) stays a runtime lookup.
+const cli: Options = {
+  entry: { cli: 'src/cli/main.ts' },
+  external: ['slotflow', 'tsx'],
+  format: ['esm'],
+  dts: false,
+  sourcemap: true,
+  clean: false,
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+};
+
+export default defineConfig([library, cli]);

@@ -1,0 +1,5 @@
+/**
+ * What the commands load on demand (the runtime, the manifest loader): see program.ts.
+ */
+export { loadManifestFlow, sketchManifestFlow } from './loadManifest.js';
+export { runCommand } from './runCommand.js';

@@ -1,0 +1,94 @@
+/**
+ * The `slotflow` command line: `run`, `validate` and `graph` over flow manifests (commander). Returns the exit code:
+ * 0 success, 1 a job did not complete or the input is invalid, 2 a bad command line, 130 interrupted.
+ */
+import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { CliError, messageOf } from './CliError.js';
+import { directory, params, positiveInteger } from './parseOptions.js';
+import type { RunOptions } from './runCommand.js';
+
+// The commands load the runtime when they run, so `--help`, `--version` and a bad flag answer at once.
+const commands = () => import('./commands.js');
+
+/** Errors whose message lists every problem: printed as they are (`name` is the class name, SPEC). */
+const LISTS_PROBLEMS = new Set(['ManifestError', 'FlowValidationError']);
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const { stdout, stderr } = process;
+  let code = 0;
+  const program = new Command('slotflow')
+    .description('Run, check and draw slotflow flow manifests.')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+    })
+    .exitOverride();
+
+  program
+    .command('run')
+    .description("Run jobs of a manifest's flow, show progress, print a per-routine summary.")
+    .argument('<manifest>', 'the flow manifest (YAML or JSON)')
+    .requiredOption('--routines <module>', 'module whose exported routine definitions the manifest names by type (.js, .mjs, or .ts with tsx installed)')
+    .option('--params <json|@file>', "the entry slot's payload, a JSON object inline or in a file (default: {})", params)
+    .option('--concurrency <n>', 'activations running at once, across all jobs', positiveInteger, 10)
+    .option('--jobs <n>', 'how many jobs to run', positiveInteger, 1)
+    .option('--store <dir>', 'checkpoint jobs in this directory (a file store); unfinished jobs found there are resumed first', directory)
+    .option('--out <dir>', 'write each final job state (jobs/<jobId>.json) and the event log (events.jsonl) here', directory)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every job completed; 1 a job failed or was cancelled, or the manifest or module is invalid;\n' +
+        '2 a bad command line; 130 interrupted (Ctrl-C cancels the running jobs and writes their states; a second Ctrl-C exits at once).\n' +
+        '\nExample:\n  slotflow run flow.yaml --routines routines.ts --params \'{"url":"https://example.com"}\' --jobs 100 --out results',
+    )
+    .action(async (manifest: string, options: RunOptions) => {
+      code = await (await commands()).runCommand(manifest, options);
+    });
+
+  program
+    .command('validate')
+    .description('Check a manifest against the routines it names; print every problem.')
+    .argument('<manifest>', 'the flow manifest (YAML or JSON)')
+    .requiredOption('--routines <module>', 'module whose exported routine definitions the manifest names by type')
+    .action(async (manifest: string, options: { routines: string }) => {
+      const { loadManifestFlow } = await commands();
+      const flow = (await loadManifestFlow(manifest, options.routines)).compile();
+      const routines = flow.routines.size;
+      const connections = flow.connections.length;
+      const entry = flow.entry ? `, entry ${flow.entry.routine}.${flow.entry.slot}` : '';
+      stdout.write(`valid: ${manifest}: flow '${flow.id}' (${routines} routine${routines === 1 ? '' : 's'}, ${connections} connection${connections === 1 ? '' : 's'}${entry})\n`);
+    });
+
+  program
+    .command('graph')
+    .description("Print the manifest's flow as a Mermaid flowchart.")
+    .argument('<manifest>', 'the flow manifest (YAML or JSON)')
+    .option('--routines <module>', "module of the routine definitions; without it, slots and events are those the manifest's connections name")
+    .addHelpText('after', '\nPaste the output into https://mermaid.live, or a ```mermaid block in Markdown.')
+    .action(async (manifest: string, options: { routines?: string }) => {
+      const { loadManifestFlow, sketchManifestFlow } = await commands();
+      const flow = options.routines === undefined ? sketchManifestFlow(manifest) : await loadManifestFlow(manifest, options.routines);
+      stdout.write(`${flow.toMermaid()}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliError) {
+      stderr.write(`slotflow: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof Error && LISTS_PROBLEMS.has(error.name)) {
+      stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    // slotflow's own errors (a `code`) say what was wrong; anything else gets its stack.
+    const own = error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+    stderr.write(`slotflow: ${own ? `${error.name}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+    return 1;
+  }
+}
