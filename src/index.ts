@@ -23,11 +23,19 @@ export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyC
 
 // Flows
 export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type EventRef, type FlowBuilder, type FlowDefinition, type RoutineMap, type SlotRef } from './flow/index.js';
+export { toMermaid, toManifest, setExpressionSource, expressionSourceOf } from './flow/index.js';
+export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './flow/index.js';
 
 // Runtime and jobs
-export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions } from './runtime/index.js';
+export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
 export { Job, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
+
+// Persistence
+export { createFileStore, createMemoryStore, parseSnapshot, type FileStore, type FileStoreOptions, SNAPSHOT_FORMAT, type MemoryStore, SNAPSHOT_VERSION, type CheckpointStore, type HistorySnapshot, type JobSnapshot, type RoutineMachineState, type RoutineSnapshot, type SerializedError } from './persistence/index.js';
+
+// Metrics
+export type { ActivationTotals, DurationStats, FlowMetrics, JobCounts, JobMetrics, MetricsOptions, RoutineMetrics, RuntimeMetrics } from './metrics/index.js';
 
 // Errors
 export * from './errors/index.js';

@@ -2,9 +2,10 @@
  * Job: the handle `runtime.exec` returns for one run of a flow.
  */
 import { Observable } from 'rxjs';
-import { WaitTimeoutError } from '../errors/index.js';
+import { InvalidOptionError, WaitTimeoutError } from '../errors/index.js';
 import { assertDuration } from '../util/assertOption.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
+import type { JobMetrics } from '../metrics/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
@@ -44,6 +45,14 @@ export class Job {
   /** The job's current state: an immutable snapshot (a new object after every change). */
   get state(): JobState {
     return this.#runner.data.snapshot;
+  }
+
+  /**
+   * This job's metrics: per routine, attempts, errors, retries, timeouts, durations and queue waits (p50/p95/max),
+   * and the job's duration so far. A new plain JSON-ready object on every read.
+   */
+  get metrics(): JobMetrics {
+    return this.#runner.services.metrics.job(this.#runner);
   }
 
   /** The typed error of a failed (or cancelled) job. */
@@ -89,6 +98,15 @@ export class Job {
   /** Aborts every running activation's `signal`; nothing more is delivered. No-op on a finished job. */
   cancel(reason?: unknown): void {
     this.#runner.cancel(reason);
+  }
+
+  /**
+   * Ends the job `failed` with `error` (in `job.error`, `state.error` and the `job.failed` event), as a routine's
+   * `stop` strategy would: running activations are aborted. No-op on a finished job.
+   */
+  fail(error: Error): void {
+    if (!(error instanceof Error)) throw new InvalidOptionError('job.fail(error)', 'an Error', error);
+    this.#runner.fail(error);
   }
 
   /** Running activations finish; nothing new starts; arriving data queues. */

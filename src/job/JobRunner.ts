@@ -16,6 +16,7 @@ import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
 import type { JobStatus } from './JobState.js';
 import type { RuntimeServices } from './RuntimeServices.js';
+import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 
@@ -61,7 +62,8 @@ export class JobRunner {
   error: Error | undefined;
   /** False once the job's first tick is over and nobody subscribed: events are then not even built. */
   wantEvents = true;
-  jobObserved = false;
+  /** Subscribers to `job.events$`. */
+  jobObserved = 0;
   /** Set by the routing action when a delivery failed; read by `emit` after the supervisor returns. */
   routeError: Error | undefined;
   /** Called on every change the state view shows (the runtime's checkpointer listens here). */
@@ -70,6 +72,8 @@ export class JobRunner {
   admitted = false;
   /** When the job's `timeoutMs` runs out (clock time). */
   deadlineAt: number | undefined;
+  /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
+  meter: JobMeter | undefined;
   readonly #supervisor: Actor<typeof supervisorMachine>;
   #busy = 0;
   #timers = 0;
@@ -226,7 +230,7 @@ export class JobRunner {
   }
 
   get wantsEvents(): boolean {
-    return this.wantEvents || this.jobObserved || this.services.runtimeObserved();
+    return this.wantEvents || this.jobObserved > 0 || this.services.runtimeObserved();
   }
 
   // --- routing -------------------------------------------------------------------------------------------
@@ -340,7 +344,7 @@ export class JobRunner {
       startActivation: (context) => {
         const inflight = context.inflight as Inflight;
         const attempt = context.attempt;
-        const queuedAt = clock.now();
+        const queuedAt = this.services.metrics.stamp();
         this.services.scheduler.enqueue(this.queue, () => {
           runActivation(this, cell, inflight, attempt, queuedAt);
         });
@@ -456,6 +460,8 @@ export class JobRunner {
   #finish(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined): void {
     const clock = this.services.clock;
     this.error = status === 'completed' ? undefined : error;
+    // Before running activations are cut short below: the metrics count them as cancelled.
+    this.services.metrics.jobFinished(this, status);
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
     this.services.scheduler.clear(this.queue);
     const now = clock.now();
@@ -471,7 +477,7 @@ export class JobRunner {
         if (running.timeout !== undefined) clock.clearTimeout(running.timeout);
         abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
-      }
+      } else this.#unconsume(cell);
       cell.current = undefined;
     }
     this.#timers = 0;
@@ -491,6 +497,19 @@ export class JobRunner {
     }
     this.services.finished(this.id);
     for (const callback of this.#onFinished.splice(0)) callback();
+  }
+
+  /**
+   * The job ended while the routine's activation had taken its data but not started (waiting for the scheduler, or
+   * in retry backoff): that data was never processed, so the final state shows it as pending again, in order.
+   * (The actor is about to be stopped: nothing else reads its queues.)
+   */
+  #unconsume(cell: Cell): void {
+    const snapshot = cell.actor?.getSnapshot();
+    const inflight = snapshot?.context.inflight;
+    if (!snapshot || !inflight || typeof snapshot.value !== 'object') return;
+    for (const [slot, consumed] of Object.entries(inflight.consumed)) if (consumed.length) snapshot.context.queues[slot]?.unshift(...consumed);
+    cell.version++;
   }
 
   /** The error a `stop` strategy fails the job with. */

@@ -150,7 +150,7 @@ export class JobStateView {
     const pending: Record<string, readonly unknown[]> = {};
     if (snapshot) for (const [slot, queue] of Object.entries(snapshot.context.queues)) if (queue.length) pending[slot] = [...queue];
     const value = snapshot?.value;
-    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' ? 'running' : 'idle';
+    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' && !this.job.finished ? 'running' : 'idle';
     const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
     this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
     return view;

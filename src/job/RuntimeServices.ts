@@ -3,6 +3,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock/index.js';
+import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { JobEvent } from './JobEvent.js';
 
@@ -14,6 +15,8 @@ export interface RuntimeServices {
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly historyLimit: number;
   readonly validation: ValidationMode;
+  /** Counts and times activations and jobs (`runtime.metrics()`, `job.metrics`). */
+  readonly metrics: MetricsCollector;
   /** True while someone listens to `runtime.events$`. */
   runtimeObserved(): boolean;
   publish(event: JobEvent): void;

@@ -13,8 +13,10 @@ import { payloadIssues } from './validatePayload.js';
 
 export interface Activation {
   readonly attempt: number;
-  /** When the routine's policy took the data and the activation waited for the scheduler. */
+  /** Metrics clock (`services.metrics.stamp()`): when the routine's policy took the data and the activation waited for the scheduler. */
   readonly queuedAt: number;
+  /** Metrics clock: when `run` was called. */
+  readonly runAt: number;
   readonly inflight: Inflight;
   /** Created on first use of `signal`: most activations never look at it. */
   controller: AbortController | undefined;
@@ -50,7 +52,8 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     scheduler.release();
     return;
   }
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt: clock.now(), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  const startedAt = clock.now();
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;
@@ -101,6 +104,7 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   }
   if (outcome === 'ok') {
     job.data.addHistory(cell, act, now, 'ok', undefined);
+    job.services.metrics.activationEnded(job, cell, act, now, 'ok', false);
     cell.current = undefined;
     if (job.wantsEvents) job.publish({ type: 'routine.completed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, durationMs: now - act.startedAt });
     job.sendRoutine(cell, { type: 'activation.done' });
@@ -112,6 +116,7 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   const { decision, delayMs } = 'failure' in act.inflight ? { decision: 'stop' as const, delayMs: 0 } : decideFailure(cell.strategy, act.attempt, error);
   act.retryDelayMs = delayMs;
   job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
+  job.services.metrics.activationEnded(job, cell, act, now, outcome, decision === 'retry');
   if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });
   if (decision !== 'retry') cell.current = undefined;
   // Fail the job before the routine leaves `active`: otherwise the supervisor could see a quiescent job and complete it.

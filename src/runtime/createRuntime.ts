@@ -5,13 +5,15 @@ import type { Observable } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
-import { FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.js';
+import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
 import { Job, JobRunner, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
+import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
-import { EventBus } from './EventBus.js';
+import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -29,6 +31,32 @@ export interface RuntimeOptions {
   readonly retain?: number;
   /** History records kept per job. @default 1000 */
   readonly historyLimit?: number;
+  /**
+   * Collect `runtime.metrics()` and `job.metrics` (counts, durations, queue waits): a few additions per activation.
+   * `false` leaves only the gauges (jobs by status, activations running and waiting). @default true
+   */
+  readonly metrics?: boolean;
+  /**
+   * Receives what a subscriber to `events$` (or to a stream piped from it) threw; the job and the subscription go on.
+   * @default RxJS's `config.onUnhandledError` when set, else a process warning (code `SLOTFLOW_SUBSCRIBER`), once per subscription
+   */
+  readonly onUnhandledError?: UnhandledErrorHandler;
+  /**
+   * Events held for delivery at once (those produced within one microtask). Past it, events are counted instead of
+   * kept (never a job's final event) and each job that lost some gets an `events.dropped` event. @default 100000
+   */
+  readonly maxBufferedEvents?: number;
+  /**
+   * Where job snapshots are checkpointed after every change (coalesced: at most one save in flight per job), so
+   * `recover()` can resume unfinished jobs after a crash. @default none
+   */
+  readonly store?: CheckpointStore;
+  /** Keep a finished job's final snapshot in the store (else it is deleted when the job finishes). @default false */
+  readonly retainFinished?: boolean;
+  /** Runs on every snapshot before it is checked (restore and recover): for snapshots you transformed yourself. @default none */
+  readonly migrateSnapshot?: (snapshot: unknown) => unknown;
+  /** A checkpoint failed to save or delete (the job goes on). @default a process warning */
+  readonly onCheckpointError?: (error: CheckpointError) => void;
 }
 
 /** Options of `runtime.exec`. */
@@ -43,6 +71,11 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   /** Stay in `idle` when quiescent, waiting for posts, until `job.complete()`. @default false */
   readonly keepAlive?: boolean;
+  /**
+   * Continue the job of a snapshot (`job.snapshot()` or a store's) under its id, with its options (`params`,
+   * `jobId`, `timeoutMs` and `keepAlive` come from the snapshot and must not be given). Same as `runtime.restore`.
+   */
+  readonly from?: JobSnapshot;
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
@@ -61,11 +94,13 @@ export class Runtime implements AsyncDisposable {
   #closed = false;
   readonly #maxJobs: number;
   readonly #retain: number;
-  readonly #bus = new EventBus();
+  readonly #bus: EventBus;
   readonly #services: RuntimeServices;
+  readonly #checkpointer: Checkpointer | undefined;
+  readonly #migrate: ((snapshot: unknown) => unknown) | undefined;
 
   /** Every event of every job. */
-  readonly events$: Observable<JobEvent> = this.#bus.events$;
+  readonly events$: Observable<JobEvent>;
 
   constructor(options: RuntimeOptions = {}) {
     const concurrency = options.concurrency ?? 10;
@@ -81,13 +116,29 @@ export class Runtime implements AsyncDisposable {
     const clock = options.clock ?? systemClock;
     if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')
       throw new InvalidOptionError('clock', 'an object with now(), setTimeout() and clearTimeout()', clock);
-    const bus = this.#bus;
+    const metrics = options.metrics ?? true;
+    if (typeof metrics !== 'boolean') throw new InvalidOptionError('metrics', 'a boolean', metrics);
+    const { store } = options;
+    if (store !== undefined && (typeof store !== 'object' || typeof store.save !== 'function' || typeof store.load !== 'function' || typeof store.listUnfinished !== 'function' || typeof store.delete !== 'function'))
+      throw new InvalidOptionError('store', 'a CheckpointStore (save, load, listUnfinished, delete), e.g. createFileStore(dir)', store);
+    const retainFinished = options.retainFinished ?? false;
+    if (typeof retainFinished !== 'boolean') throw new InvalidOptionError('retainFinished', 'a boolean', retainFinished);
+    const onCheckpointError =
+      options.onCheckpointError ??
+      ((error: CheckpointError) => {
+        process.emitWarning(error.message, { code: 'SLOTFLOW_CHECKPOINT' });
+      });
+    this.#checkpointer = store ? new Checkpointer(store, retainFinished, onCheckpointError) : undefined;
+    this.#migrate = options.migrateSnapshot;
+    const bus = (this.#bus = new EventBus({ onUnhandledError: options.onUnhandledError, maxBufferedEvents: options.maxBufferedEvents }));
+    this.events$ = bus.events$;
     this.#services = {
       scheduler: new Scheduler(concurrency),
       clock,
       inspect: options.inspect,
       historyLimit,
       validation,
+      metrics: new MetricsCollector(metrics, clock, clock === systemClock),
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -101,6 +152,20 @@ export class Runtime implements AsyncDisposable {
   /** Activations running now, across all jobs. */
   get running(): number {
     return this.#services.scheduler.running;
+  }
+
+  /**
+   * Counts and durations since the runtime started (or the last `reset`): jobs, activations, and per flow and
+   * routine the attempts, errors, retries, timeouts, durations and queue waits (p50/p95/p99/max). A new plain
+   * JSON-ready object on every call.
+   * @example
+   * const { flows } = runtime.metrics();
+   * console.log(flows.etl?.routines.fetch?.durationMs.p95);
+   */
+  metrics(options: MetricsOptions = {}): RuntimeMetrics {
+    const reset = options.reset ?? false;
+    if (typeof reset !== 'boolean') throw new InvalidOptionError('metrics({ reset })', 'a boolean', reset);
+    return this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset);
   }
 
   /** Registers a flow under its id (compiling it: an invalid flow throws `FlowValidationError`). */
@@ -133,10 +198,90 @@ export class Runtime implements AsyncDisposable {
    */
   exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
+    if (options.from !== undefined) return this.#restore(options.from, flowOrId, options);
     return this.#start(this.#resolve(flowOrId), options, undefined);
   }
 
-  #start(flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial']): Job {
+  /**
+   * Continues a job from its snapshot under the same id and returns its handle at once. Queued data is delivered,
+   * in-flight activations run again (at-least-once), finished ones do not; a paused job stays paused, a keepAlive
+   * job stays alive, timers (windows, intervals, retry backoff, the job deadline) keep their due times.
+   * Throws `SnapshotError` for a malformed snapshot, an unknown format version, an unregistered or different flow,
+   * a finished job, or a job id this runtime already has.
+   */
+  restore(snapshot: JobSnapshot | string, options: Pick<ExecOptions, 'signal'> = {}): Job {
+    if (this.#closed) throw new RuntimeClosedError('restore a job');
+    return this.#restore(snapshot, undefined, options);
+  }
+
+  #restore(value: unknown, flowOrId: string | AnyFlow | undefined, options: ExecOptions): Job {
+    for (const key of ['params', 'jobId', 'timeoutMs', 'keepAlive'] as const)
+      if (options[key] !== undefined) throw new InvalidOptionError(`exec({ from, ${key} })`, `no '${key}' with 'from' (the snapshot's own is used)`, options[key]);
+    const from = parseSnapshot(value, this.#migrate);
+    if (from.status === 'completed' || from.status === 'failed' || from.status === 'cancelled')
+      throw new SnapshotError('finished', `the job already ${from.status === 'completed' ? 'completed' : from.status === 'failed' ? 'failed' : 'was cancelled'}; there is nothing to continue`, from.jobId);
+    if (this.#jobs.has(from.jobId)) throw new SnapshotError('duplicate', 'this runtime already has a job with this id', from.jobId);
+    let flow: FlowDefinition;
+    if (flowOrId === undefined) {
+      const registered = this.#flows.get(from.flowId);
+      if (!registered) throw new SnapshotError('flow', `its flow '${from.flowId}' is not registered; expected one of ${this.flowIds.map((id) => `'${id}'`).join(', ') || '(none registered)'}`, from.jobId);
+      flow = registered;
+    } else flow = this.#resolve(flowOrId);
+    if (flow.id !== from.flowId) throw new SnapshotError('flow', `it is a job of flow '${from.flowId}', not '${flow.id}'`, from.jobId);
+    for (const [routineId, saved] of Object.entries(from.routines)) {
+      const inst = flow.routines.get(routineId);
+      if (!inst) throw new SnapshotError('flow', `routine '${routineId}' is not in flow '${flow.id}' (its saved data would be lost)`, from.jobId);
+      const slots = new Set(inst.routine.slotNames);
+      for (const slot of [...Object.keys(saved.queues), ...Object.keys(saved.inflight?.consumed ?? {})])
+        if (!slots.has(slot)) throw new SnapshotError('flow', `routine '${routineId}' of flow '${flow.id}' has no slot '${slot}' (its saved data would be lost)`, from.jobId);
+    }
+    return this.#start(flow, { ...(options.signal ? { signal: options.signal } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
+  }
+
+  /**
+   * Resumes every unfinished job the store holds (after a crash) and returns their handles. Jobs this runtime
+   * already runs are returned as they are. A job that cannot be restored (its flow is not registered, its snapshot
+   * is unreadable) stays in the store and is listed in `skipped` with its `SnapshotError`.
+   */
+  async recover(): Promise<Job[] & { readonly skipped: readonly { readonly jobId: string; readonly error: Error }[] }> {
+    if (this.#closed) throw new RuntimeClosedError('recover jobs');
+    const checkpointer = this.#checkpointer;
+    if (!checkpointer) throw new InvalidOptionError('recover()', 'a runtime created with a store (createRuntime({ store }))', undefined);
+    const { store } = checkpointer;
+    let ids: string[];
+    try {
+      ids = await store.listUnfinished();
+    } catch (error) {
+      throw error instanceof CheckpointError ? error : new CheckpointError('list', undefined, error);
+    }
+    const jobs: Job[] = [];
+    const skipped: { jobId: string; error: Error }[] = [];
+    for (const jobId of ids) {
+      const live = this.#jobs.get(jobId);
+      if (live) {
+        jobs.push(live);
+        continue;
+      }
+      try {
+        let snapshot: JobSnapshot | undefined;
+        try {
+          snapshot = await store.load(jobId);
+        } catch (error) {
+          throw error instanceof SnapshotError || error instanceof CheckpointError ? error : new CheckpointError('load', jobId, error);
+        }
+        if (snapshot === undefined) continue;
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown() may run while load() awaits
+        if (this.#closed) throw new RuntimeClosedError('recover jobs');
+        jobs.push(this.#restore(snapshot, undefined, {}));
+      } catch (error) {
+        if (error instanceof RuntimeClosedError) throw error;
+        skipped.push({ jobId, error: error as Error });
+      }
+    }
+    return Object.assign(jobs, { skipped });
+  }
+
+  #start(flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial'], from?: JobSnapshot): Job {
     const { params, signal, timeoutMs } = options;
     const keepAlive = options.keepAlive ?? false;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
@@ -149,13 +294,16 @@ export class Runtime implements AsyncDisposable {
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
 
-    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}) }, this.#services);
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}) }, this.#services);
+    this.#services.metrics.jobCreated(runner);
+    const checkpointer = this.#checkpointer;
     const job = new Job(
       runner,
+      checkpointer ? () => checkpointer.flush(jobId) : undefined,
       this.#bus.jobEvents$(
         jobId,
-        () => {
-          runner.jobObserved = true;
+        (delta) => {
+          runner.jobObserved += delta;
         },
         () => runner.finished,
       ),
@@ -167,6 +315,7 @@ export class Runtime implements AsyncDisposable {
       runner.wantEvents = false;
     });
     runner.open();
+    this.#checkpointer?.track(runner);
     if (signal) {
       if (signal.aborted) runner.cancel(signal.reason);
       else {
@@ -260,6 +409,7 @@ export class Runtime implements AsyncDisposable {
     this.#closed = true;
     if (!options.wait) this.cancelAll('runtime shut down');
     await this.waitForAll();
+    await this.#checkpointer?.drain();
   }
 
   /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */

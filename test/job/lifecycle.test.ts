@@ -120,6 +120,18 @@ describe('Job#wait', () => {
 });
 
 describe('Job#cancel', () => {
+  it('shows data taken by an activation that had not started (waiting for the scheduler) as pending, not lost', async () => {
+    const collect = defineRoutine({ name: 'collect', slots: ['item'], run: () => undefined });
+    const rt = runtime();
+    const job = rt.exec(createFlow('unstarted').add('collect', collect), { keepAlive: true });
+    job.post('collect', 'item', { x: 3 });
+    job.post('collect', 'item', { x: 4 });
+    job.cancel();
+    const { routines, history } = await job.wait();
+    expect(routines.collect).toMatchObject({ status: 'idle', activations: 0, pending: { item: [{ x: 3 }, { x: 4 }] } });
+    expect(history).toEqual([]);
+  });
+
   it("aborts the running activation's signal with a JobCancelledError and delivers nothing more", async () => {
     const gate = new Gate();
     const emitResults: string[] = [];
