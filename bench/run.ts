@@ -3,8 +3,9 @@
  *
  * Options:
  *   --quick                  every workload tiny, 2 rounds (CI)
- *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak
- *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept)
+ *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint
+ *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept);
+ *                            also slotflow-nometrics, slotflow-observed (variants: the cost of metrics, of events$)
  *   --no-peers               leave LangGraph.js and Mastra out
  *   --rounds <n>             rounds per in-process workload (default 7; quick 2)
  *   --out <file>             where the JSON goes (default bench/results/latest.json)
@@ -21,8 +22,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
 import type { ScaleResult, SoakResult } from './child.js';
-import { CONTENDER_KEYS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
+import { CONTENDER_KEYS, DEFAULT_CONTENDERS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
 import type { Calibration } from './lib/measure.js';
 import type { ContenderInfo, InProcessWorkload } from './lib/protocol.js';
 import { Host, runRounds, summarise, type ContenderResult, type Sample } from './lib/rounds.js';
@@ -40,9 +42,9 @@ const option = (name: string): string | undefined => {
 const list = (name: string): string[] | undefined => option(name)?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const quick = flag('--quick');
-const only = (list('--only') ?? [...WORKLOADS]) as WorkloadName[];
-for (const w of only) if (!WORKLOADS.includes(w)) usage(`unknown workload '${w}'`);
-const wanted = (list('--contenders') ?? [...CONTENDER_KEYS]) as ContenderKey[];
+const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT]) as (WorkloadName | typeof CHECKPOINT)[];
+for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT) usage(`unknown workload '${w}'`);
+const wanted = (list('--contenders') ?? [...DEFAULT_CONTENDERS]) as ContenderKey[];
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
 const noPeers = flag('--no-peers');
@@ -82,7 +84,7 @@ const outFile = option('--out') ?? fileURLToPath(new URL('./results/latest.json'
 const ideaFanoutMs = Math.ceil(config.fanout.jobs / config.fanout.inFlight) * config.fanout.branchMs;
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--dist]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--dist]`);
   process.exit(2);
 }
 
@@ -191,7 +193,7 @@ interface WorkloadReport {
   unit: string;
   contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; extra?: Record<string, number> })[];
 }
-const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
+const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
   meta,
   unavailable,
   workloads: {},
@@ -331,6 +333,14 @@ if (only.includes('soak')) {
   report.workloads.soak = soakRows;
   tables.push(renderSoak(soakRows));
   log(tables.at(-1) ?? '');
+}
+
+if (only.includes(CHECKPOINT)) {
+  // its own process and tables: bench/checkpoint.ts
+  const checkpoint = await runCheckpointWorkload({ quick, rounds, log });
+  report.workloads.checkpoint = checkpoint.report;
+  tables.push(checkpoint.table);
+  log(checkpoint.table);
 }
 
 // --------------------------------------------------------------------------------------------- targets

@@ -6,9 +6,15 @@ import { plain } from './plain.js';
 import { loadSlotflow } from './slotflow.js';
 import { rawXstate } from './xstate.js';
 
-/** Contender keys in table order: the floor first (every ratio is against it), then the subject. */
-export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra'] as const;
+/**
+ * Contender keys in table order: the floor first (every ratio is against it), then the subject. The variants
+ * (slotflow with metrics off, or with `runtime.events$` observed) run only when named in `--contenders`.
+ */
+export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra', 'slotflow-nometrics', 'slotflow-observed'] as const;
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
+
+/** What runs when `--contenders` is not given. */
+export const DEFAULT_CONTENDERS: readonly ContenderKey[] = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra'];
 
 export const PEER_KEYS: readonly ContenderKey[] = ['langgraph', 'mastra'];
 
@@ -29,6 +35,10 @@ export async function loadContender(key: ContenderKey): Promise<Contender> {
       return rawXstate;
     case 'slotflow':
       return loadSlotflow();
+    case 'slotflow-nometrics':
+      return loadSlotflow({ name: DISPLAY_NAMES[key], metrics: false });
+    case 'slotflow-observed':
+      return loadSlotflow({ name: DISPLAY_NAMES[key], observed: true });
     case 'langgraph':
     case 'mastra': {
       const missing = peersMissing();
@@ -44,4 +54,6 @@ export const DISPLAY_NAMES: Record<ContenderKey, string> = {
   xstate: 'raw XState',
   langgraph: 'LangGraph.js',
   mastra: 'Mastra',
+  'slotflow-nometrics': 'slotflow, metrics off',
+  'slotflow-observed': 'slotflow, events$ observed',
 };

@@ -9,15 +9,32 @@ import { deferred, errorText, expect, runPool, sleep } from '../lib/util.js';
 type Slotflow = typeof import('slotflow');
 
 /**
+ * A variant of the subject, to measure what a default costs in the same rounds (`--contenders
+ * plain,slotflow,slotflow-nometrics,slotflow-observed`): metrics off, or a subscriber on `runtime.events$`.
+ */
+export interface SlotflowVariant {
+  readonly name: string;
+  /** `createRuntime({ metrics })`. @default true (the library's default) */
+  readonly metrics?: boolean;
+  /** Subscribe to `runtime.events$` (every job then builds and delivers its events). @default false */
+  readonly observed?: boolean;
+}
+
+/**
  * Loads the library: by default the source (tsconfig `paths` maps 'slotflow' to src/index.ts; tsx honours it), or
  * the built package (dist/index.js, after `npm run build`) when SLOTFLOW_BENCH_BUILD=dist (`run.ts --dist`).
  * Throws when absent.
  */
-export async function loadSlotflow(): Promise<Contender> {
+export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender> {
   const fromDist = process.env.SLOTFLOW_BENCH_BUILD === 'dist';
   const distEntry = new URL('../../dist/index.js', import.meta.url).href;
   const sf = fromDist ? ((await import(distEntry)) as Slotflow) : await import('slotflow');
-  const { defineRoutine, createFlow, createRuntime, policies } = sf;
+  const { defineRoutine, createFlow, policies } = sf;
+  const createRuntime: Slotflow['createRuntime'] = (options) => {
+    const runtime = sf.createRuntime({ ...options, ...(variant?.metrics !== undefined && { metrics: variant.metrics }) });
+    if (variant?.observed === true) runtime.events$.subscribe(() => undefined);
+    return runtime;
+  };
 
   /** The trivial step every contender runs: n -> n + 1, as an async function. */
   const inc = defineRoutine({
@@ -64,9 +81,9 @@ export async function loadSlotflow(): Promise<Contender> {
   }
 
   return {
-    name: 'slotflow',
-    role: 'subject',
-    version: `slotflow ${version} (${fromDist ? 'dist' : 'src'})`,
+    name: variant?.name ?? 'slotflow',
+    role: variant ? 'variant' : 'subject',
+    version: `slotflow ${version} (${fromDist ? 'dist' : 'src'})${variant ? `, ${variant.name}` : ''}`,
 
     async chain() {
       const runtime = createRuntime({ concurrency: 10 });

@@ -39,7 +39,8 @@ export interface ScaleHandle {
   close(): Promise<void>;
 }
 
-export type Role = 'baseline' | 'subject' | 'peer';
+/** `variant`: the subject with a setting changed (its ratio against slotflow is the cost of that setting). */
+export type Role = 'baseline' | 'subject' | 'peer' | 'variant';
 
 export interface Contender {
   name: string;
