@@ -5,12 +5,11 @@
  * The file stores write under `$SLOTFLOW_BENCH_STORE_DIR` (default: the OS temp directory); its file system is
  * printed, as fsync costs nothing on tmpfs.
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CheckpointParams, CheckpointResult, CheckpointRow } from './checkpoint-child.js';
 import type { Sample } from './lib/measure.js';
-import { childExecArgv, errorText, median } from './lib/util.js';
+import { childExecArgv, errorText, median, runResultChild } from './lib/util.js';
 
 export const CHECKPOINT = 'checkpoint';
 
@@ -85,26 +84,7 @@ export async function runCheckpointWorkload(options: CheckpointOptions): Promise
 
 function spawnChild(params: CheckpointParams, quiet: boolean, timeoutMs: number): Promise<CheckpointResult> {
   const script = fileURLToPath(new URL('./checkpoint-child.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...childExecArgv(CHECKPOINT), script, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!quiet) process.stdout.write(d.toString().split('\n').filter((l) => l.startsWith('    ')).map((l) => `${l}\n`).join(''));
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no result after ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice('RESULT '.length)) as CheckpointResult);
-      else reject(new Error(`exit ${code ?? signal}: ${stderr.trim().split('\n').filter((l) => !l.startsWith('    ')).slice(0, 8).join(' | ')}`));
-    });
-  });
+  return runResultChild<CheckpointResult>([...childExecArgv(CHECKPOINT), script, JSON.stringify(params)], quiet, timeoutMs);
 }
 
 /** Per-round values of `pick`, with `undefined` where that round failed. */

@@ -18,7 +18,6 @@
  * why); scale and soak run in a fresh process per measurement (child.ts), so memory figures hold one contender.
  * BENCHMARKS.md has the rest.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +28,7 @@ import type { Calibration } from './lib/measure.js';
 import type { ContenderInfo, InProcessWorkload } from './lib/protocol.js';
 import { Host, runRounds, summarise, type ContenderResult, type Sample } from './lib/rounds.js';
 import { WORKLOADS, type WorkloadName } from './lib/types.js';
-import { childExecArgv, errorText, hasGc, median } from './lib/util.js';
+import { childExecArgv, errorText, hasGc, median, runResultChild } from './lib/util.js';
 
 // ------------------------------------------------------------------------------------------------ options
 
@@ -251,29 +250,7 @@ interface ChildRow<T> {
 
 async function runChild<T>(workload: 'scale' | 'soak', key: ContenderKey, count: number, timeoutMs: number): Promise<T> {
   const args = [...childExecArgv(`${workload}-${key}-${count}`), '--max-old-space-size=8192', fileURLToPath(new URL('./child.ts', import.meta.url)), workload, key, String(count)];
-  return new Promise<T>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!quick) process.stdout.write(d.toString().split('\n').filter((l) => l.startsWith('    ')).map((l) => `${l}\n`).join(''));
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no result after ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice(7)) as T);
-      else {
-        const tail = stderr.trim().split('\n').filter((l) => !l.startsWith('    ')).slice(0, 8).join('\n      ');
-        reject(new Error(`exit ${code ?? signal}${tail ? `:\n      ${tail}` : ''}`));
-      }
-    });
-  });
+  return runResultChild<T>(args, quick, timeoutMs);
 }
 
 if (only.includes('scale')) {

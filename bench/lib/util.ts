@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** A timer that honours an AbortSignal (a 20 ms branch in fan-out). */
@@ -132,4 +133,35 @@ export function childExecArgv(label: string | undefined): string[] {
   if (!args.includes('--expose-gc')) args.unshift('--expose-gc');
   if (label !== undefined && args.includes('--cpu-prof')) args.push(`--cpu-prof-dir=${profileDir}/${label}`);
   return args;
+}
+
+/**
+ * Runs `node <args>` and resolves with the JSON after its `RESULT ` line on stdout. Its stderr lines indented by
+ * four spaces are progress, echoed unless `quiet`; a child that exits non-zero, prints no result or outlives
+ * `timeoutMs` rejects with the start of its stderr.
+ */
+export function runResultChild<T>(args: readonly string[], quiet: boolean, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!quiet) process.stdout.write(d.toString().split('\n').filter((l) => l.startsWith('    ')).map((l) => `${l}\n`).join(''));
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no result after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice('RESULT '.length)) as T);
+      else {
+        const tail = stderr.trim().split('\n').filter((l) => !l.startsWith('    ')).slice(0, 8).join('\n      ');
+        reject(new Error(`exit ${code ?? signal}${tail ? `:\n      ${tail}` : ''}`));
+      }
+    });
+  });
 }

@@ -5,7 +5,7 @@
  * Times are the runtime clock's milliseconds (`Date.now()` with the system clock). Due times are absolute, so a
  * job restored later fires an overdue timer at once instead of waiting its full delay again.
  */
-import type { JobStatus } from '../job/JobState.js';
+import type { HistoryRecord, JobStatus } from '../job/JobState.js';
 
 /** The `format` tag every snapshot carries. */
 export const SNAPSHOT_FORMAT = 'slotflow/job-snapshot';
@@ -45,17 +45,8 @@ export interface RoutineSnapshot {
   readonly firstArrivalAt?: number;
 }
 
-export interface HistorySnapshot {
-  readonly routineId: string;
-  readonly attempt: number;
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  readonly durationMs: number;
-  readonly consumed: Readonly<Record<string, number>>;
-  readonly emitted: Readonly<Record<string, number>>;
-  readonly outcome: 'ok' | 'error' | 'retried' | 'timeout' | 'cancelled';
-  readonly error?: SerializedError;
-}
+/** A history record as data: its error, if any, serialised. */
+export type HistorySnapshot = Omit<HistoryRecord, 'error'> & { readonly error?: SerializedError };
 
 export interface JobSnapshot {
   readonly format: typeof SNAPSHOT_FORMAT;

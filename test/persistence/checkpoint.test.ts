@@ -4,31 +4,12 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { CheckpointError, createFlow, createMemoryStore, defineRoutine, InvalidOptionError, type CheckpointStore, type JobSnapshot } from 'slotflow';
-import { deferred, type Deferred } from '../helpers/deferred.js';
+import { deferred } from '../helpers/deferred.js';
 import { flush } from '../helpers/flush.js';
 import { useRuntimes } from '../helpers/runtimes.js';
+import { chain } from './chainFlow.js';
 
 const runtime = useRuntimes();
-
-function chain() {
-  const calls: string[] = [];
-  const holds = new Map<string, Deferred>();
-  const step = (name: string) =>
-    defineRoutine({
-      name,
-      slots: ['in'],
-      events: { out: ['n'] },
-      async run({ slots, emit }) {
-        for (const { n } of slots.in as { n: number }[]) {
-          calls.push(`${name}:${String(n)}`);
-          await holds.get(name)?.promise;
-          emit('out', { n: n + 1 });
-        }
-      },
-    });
-  const flow = createFlow('chain').add('a', step('a')).add('b', step('b')).add('c', step('c')).connect('a.out', 'b.in').connect('b.out', 'c.in');
-  return { flow, calls, holds };
-}
 
 describe('checkpointing', () => {
   it('saves a job as it runs and deletes it when it finishes', async () => {

@@ -4,35 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { createFlow, defineRoutine, policies, SnapshotError, SNAPSHOT_VERSION, type JobSnapshot } from 'slotflow';
 import { ManualClock } from '../helpers/clock.js';
-import { deferred, type Deferred } from '../helpers/deferred.js';
+import { deferred } from '../helpers/deferred.js';
 import { flush } from '../helpers/flush.js';
 import { useRuntimes } from '../helpers/runtimes.js';
+import { chain } from './chainFlow.js';
 
 const runtime = useRuntimes();
 
 /** JSON and back, as a store does. */
 const viaJson = (snapshot: JobSnapshot): JobSnapshot => JSON.parse(JSON.stringify(snapshot)) as JobSnapshot;
-
-/** A three-step chain whose steps record their calls and can be held. */
-function chain() {
-  const calls: string[] = [];
-  const holds = new Map<string, Deferred>();
-  const step = (name: string) =>
-    defineRoutine({
-      name,
-      slots: ['in'],
-      events: { out: ['n'] },
-      async run({ slots, emit }) {
-        for (const { n } of slots.in as { n: number }[]) {
-          calls.push(`${name}:${String(n)}`);
-          await holds.get(name)?.promise;
-          emit('out', { n: n + 1 });
-        }
-      },
-    });
-  const flow = createFlow('chain').add('a', step('a')).add('b', step('b')).add('c', step('c')).connect('a.out', 'b.in').connect('b.out', 'c.in');
-  return { flow, calls, holds };
-}
 
 describe('job.snapshot()', () => {
   it('is versioned, JSON-serialisable data that names the job and its flow', async () => {
