@@ -73,7 +73,9 @@ export type RoutineMachineEvent =
   | { readonly type: 'tick' }
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
-  | RoutineRestoreEvent;
+  | RoutineRestoreEvent
+  /** Back to a fresh idle routine (the runtime reuses an idle actor for the next job of its flow). */
+  | { readonly type: 'reset' };
 
 /** Where a restored routine resumes: `running` and `backoff` are the substates of `active`. */
 export type RoutineRestoreTarget = 'idle' | 'running' | 'backoff' | 'skipped' | 'stopped';
@@ -152,6 +154,10 @@ export const routineMachine = setup({
         firstArrivalAt: event.firstArrivalAt,
       };
     }),
+    reset: assign(({ context }) => {
+      for (const slot in context.queues) (context.queues[slot] as unknown[]).length = 0;
+      return { inflight: undefined, attempt: 0, paused: false, retryDue: false, lastActivationAt: undefined, firstArrivalAt: undefined };
+    }),
     pause: assign({ paused: true }),
     resume: assign({ paused: false }),
   },
@@ -180,6 +186,7 @@ export const routineMachine = setup({
       always: { guard: 'ready', target: 'active', actions: 'consume' },
       on: {
         tick: {},
+        reset: { actions: 'reset' },
         restore: [
           { guard: { type: 'restoreTo', params: { target: 'running' } }, target: 'active.running', actions: 'restore' },
           { guard: { type: 'restoreTo', params: { target: 'backoff' } }, target: 'active.backoff', actions: 'restore' },

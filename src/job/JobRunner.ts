@@ -19,6 +19,7 @@ import type { RuntimeServices } from './RuntimeServices.js';
 import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
+import type { Lease } from './RoutineActorPool.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -27,6 +28,8 @@ export interface Cell {
   readonly strategy: ErrorStrategy;
   readonly host: RoutineHost;
   actor: Actor<typeof routineMachine> | undefined;
+  /** The actor came from the runtime's pool (and goes back to it when the job ends). */
+  lease: Lease | undefined;
   state: unknown;
   activations: number;
   errors: number;
@@ -316,6 +319,7 @@ export class JobRunner {
       strategy: inst.onError ?? this.flow.onError ?? 'stop',
       host: undefined as unknown as RoutineHost,
       actor: undefined,
+      lease: undefined,
       state: inst.routine.initialState,
       activations: 0,
       errors: 0,
@@ -363,11 +367,14 @@ export class JobRunner {
 
   /** Each routine actor is a root actor of its own (see README: how it maps to XState). */
   #spawn(cell: Cell): void {
-    cell.actor = createActor(routineMachine, {
-      id: `routine:${this.id}:${cell.id}`,
-      input: { routineId: cell.id, slots: cell.inst.routine.slotNames, host: cell.host },
-      ...(this.services.inspect ? { inspect: this.services.inspect } : {}),
-    });
+    const id = `routine:${this.id}:${cell.id}`;
+    const pool = this.services.actorPool;
+    if (pool) {
+      cell.lease = pool.acquire(cell.inst, cell.host, id);
+      cell.actor = cell.lease.actor;
+      return;
+    }
+    cell.actor = createActor(routineMachine, { id, input: { routineId: cell.id, slots: cell.inst.routine.slotNames, host: cell.host }, ...(this.services.inspect ? { inspect: this.services.inspect } : {}) });
     cell.actor.start();
   }
 
@@ -485,9 +492,12 @@ export class JobRunner {
     // The final snapshot keeps what users read (pending data included); a finished job, which the runtime may
     // retain by the thousand, then holds no actor.
     this.data.freeze();
+    const pool = this.services.actorPool;
     for (const cell of this.cells.values()) {
-      cell.actor?.stop();
+      if (cell.lease && pool) pool.release(cell.inst, cell.lease);
+      else cell.actor?.stop();
       cell.actor = undefined;
+      cell.lease = undefined;
     }
     const base = { jobId: this.id, flowId: this.flowId, at: now };
     if (this.wantsEvents) {

@@ -6,6 +6,7 @@ import type { Clock } from '../clock/index.js';
 import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { JobEvent } from './JobEvent.js';
+import type { RoutineActorPool } from './RoutineActorPool.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';
 
@@ -14,6 +15,8 @@ export interface RuntimeServices {
   readonly clock: Clock;
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly historyLimit: number;
+  /** Idle routine actors reused across jobs; absent with `inspect` (each job's actors then carry its own ids). */
+  readonly actorPool: RoutineActorPool | undefined;
   readonly validation: ValidationMode;
   /** Counts and times activations and jobs (`runtime.metrics()`, `job.metrics`). */
   readonly metrics: MetricsCollector;

@@ -3,3 +3,4 @@ export { JobRunner, type JobOptions } from './JobRunner.js';
 export type { JobEvent, JobEventType } from './JobEvent.js';
 export type { CycleRecord, HistoryRecord, JobState, JobStatus, RoutineState } from './JobState.js';
 export type { RuntimeServices, ValidationMode } from './RuntimeServices.js';
+export { RoutineActorPool } from './RoutineActorPool.js';

@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
-import { Job, JobRunner, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { Job, JobRunner, RoutineActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
@@ -136,6 +136,7 @@ export class Runtime implements AsyncDisposable {
       scheduler: new Scheduler(concurrency),
       clock,
       inspect: options.inspect,
+      actorPool: options.inspect ? undefined : new RoutineActorPool(512),
       historyLimit,
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),

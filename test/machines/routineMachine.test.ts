@@ -372,3 +372,26 @@ describe('routineMachine: restore', () => {
     expect(valueOf(actor)).toEqual({ active: 'running' });
   });
 });
+
+describe('routineMachine: reset (actor reuse across jobs)', () => {
+  it('returns an idle routine to a fresh state: empty queues, no window or interval times, not paused', () => {
+    const host = fakeRoutineHost();
+    host.setReady(() => false);
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'pause' });
+    expect(actor.getSnapshot().context.firstArrivalAt).toBeDefined();
+    actor.send({ type: 'reset' });
+    const { context, value } = actor.getSnapshot();
+    expect(value).toBe('idle');
+    expect(context).toMatchObject({ queues: { a: [], b: [] }, inflight: undefined, attempt: 0, paused: false, retryDue: false, lastActivationAt: undefined, firstArrivalAt: undefined });
+  });
+
+  it('is ignored while an activation is active', () => {
+    const host = fakeRoutineHost();
+    const actor = start(host);
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'reset' });
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+  });
+});

@@ -3,6 +3,7 @@ import {
   createFlow,
   createRuntime,
   defineRoutine,
+  policies,
   FlowNotFoundError,
   FlowValidationError,
   InvalidOptionError,
@@ -10,6 +11,7 @@ import {
   RuntimeClosedError,
   type Payload,
 } from 'slotflow';
+import { ManualClock } from '../helpers/clock.js';
 import { Gate } from '../helpers/deferred.js';
 import { flush } from '../helpers/flush.js';
 import { useRuntimes } from '../helpers/runtimes.js';
@@ -355,5 +357,63 @@ describe('Runtime#exec', () => {
       expect(state.status).toBe('cancelled');
       expect(calls).toEqual([]);
     });
+  });
+});
+
+describe('routine actors reused across jobs', () => {
+  it('a job of a flow whose earlier jobs ended (completed, failed, cancelled, with pending data) starts from fresh routines', async () => {
+    const seen: unknown[] = [];
+    const acc = defineRoutine({
+      name: 'acc',
+      slots: ['in'],
+      events: { out: ['n'] },
+      run({ slots, emit }) {
+        for (const { n } of slots.in) {
+          if (n === 'boom') throw new Error('boom');
+          emit('out', { n });
+        }
+      },
+    });
+    const win = defineRoutine({
+      name: 'win',
+      slots: ['in'],
+      run({ slots }) {
+        seen.push(slots.in.map((p) => p.n));
+      },
+    });
+    const flow = createFlow('reuse').add('acc', acc).add('win', win, { policy: policies.batch(2) }).connect('acc.out', 'win.in');
+    await using rt = createRuntime();
+    // An odd payload stays pending at `win` when the job completes.
+    expect((await rt.exec(flow, { params: { n: 1 } }).wait()).routines.win?.pending).toEqual({ in: [{ n: 1 }] });
+    expect((await rt.exec(flow, { params: { n: 'boom' } }).wait()).status).toBe('failed');
+    const cancelled = rt.exec(flow, { keepAlive: true });
+    cancelled.post('win', 'in', { n: 'left' });
+    cancelled.cancel();
+    await cancelled.wait();
+    // None of that leaks into the next jobs.
+    const states = await Promise.all([rt.exec(flow, { params: { n: 2 } }).wait({ timeoutMs: 2_000 }), rt.exec(flow, { params: { n: 3 } }).wait({ timeoutMs: 2_000 })]);
+    expect(states.map((s) => s.routines.win?.pending)).toEqual([{ in: [{ n: 2 }] }, { in: [{ n: 3 }] }]);
+    expect(seen).toEqual([]);
+  });
+
+  it("a reused routine does not inherit the last job's interval or window times", async () => {
+    const clock = new ManualClock();
+    const runs: number[] = [];
+    const tick = defineRoutine({
+      name: 'tick',
+      slots: ['in'],
+      run() {
+        runs.push(clock.now());
+      },
+    });
+    const flow = createFlow('interval').add('tick', tick, { policy: policies.interval(1_000) });
+    await using rt = createRuntime({ clock });
+    await rt.exec(flow, { params: {} }).wait();
+    await clock.advance(10);
+    const second = rt.exec(flow, { params: {} });
+    await flush();
+    // A fresh routine has no previous activation: the interval lets the first one through at once.
+    expect(runs).toEqual([0, 10]);
+    await second.wait();
   });
 });
