@@ -78,7 +78,8 @@ const headline = (r: Row | undefined, show: (r: Row) => string): string => (r ==
 out.push('### Headline (medians; ratios are medians of per-round ratios; "x slotflow" > 1 means slower than slotflow)', '');
 table(
   ['contender', 'chain µs CPU/hop', 'x floor', 'x slotflow', 'cycle µs CPU/iteration', 'x slotflow', 'fan-out ms wall (x ideal)', 'throughput jobs/CPU-s', 'x slotflow'],
-  names.map((name) => {
+  // Contenders of the in-process workloads only (the checkpoint workload has its own section).
+  names.filter((name) => [workloads.chain, workloads.cycle, workloads.fanout, workloads.throughput].some((w) => find(w, name) !== undefined)).map((name) => {
     const chain = find(workloads.chain, name);
     const cycle = find(workloads.cycle, name);
     const fanout = find(workloads.fanout, name);
