@@ -144,7 +144,11 @@ export const routineMachine = setup({
     markRetryDue: assign({ retryDue: true }),
     restore: assign(({ context, event }) => {
       if (event.type !== 'restore') return {};
-      for (const slot in context.queues) (context.queues[slot] as unknown[]).push(...(event.queues[slot] ?? []));
+      // One push per item: a restored queue may hold more items than a call takes arguments.
+      for (const slot in context.queues) {
+        const queue = context.queues[slot] as unknown[];
+        for (const item of event.queues[slot] ?? []) queue.push(item);
+      }
       return {
         inflight: event.inflight,
         attempt: event.attempt,

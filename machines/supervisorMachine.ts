@@ -105,6 +105,8 @@ export const supervisorMachine = setup({
         cancel: { target: 'cancelled', actions: 'recordError' },
         fail: { target: 'failed', actions: 'recordError' },
         post: { actions: 'deliver' },
+        // Activations are held until admission, so nothing emits here; routed anyway rather than dropped.
+        'routine.emitted': { actions: 'route' },
         complete: { actions: 'markCompleting' },
       },
     },

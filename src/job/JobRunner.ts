@@ -71,8 +71,8 @@ export class JobRunner {
   routeError: Error | undefined;
   /** Called on every change the state view shows (the runtime's checkpointer listens here). */
   onChange: (() => void) | undefined;
-  /** Params (or the initial post) were delivered. */
-  admitted = false;
+  /** Params (or the initial post) were delivered: the job got its `maxJobs` place (now or before a restore). */
+  admitted: boolean;
   /** When the job's `timeoutMs` runs out (clock time). */
   deadlineAt: number | undefined;
   /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
@@ -90,6 +90,8 @@ export class JobRunner {
     readonly services: RuntimeServices,
   ) {
     this.flowId = flow.id;
+    this.admitted = options.from?.admitted ?? false;
+    this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
     for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(inst));
     const host: SupervisorHost = {
@@ -121,12 +123,31 @@ export class JobRunner {
     return this.status === 'completed' || this.status === 'failed' || this.status === 'cancelled';
   }
 
-  /** Starts the supervisor (status `queued`); `admit()` lets it run. */
+  /**
+   * Starts the supervisor (status `queued`); `admit()` lets it run. Until then the job's activations are held: a
+   * post into a queued job queues (its routine may take the data), but nothing runs. A restored job gets its data
+   * and routines back here, so a job waiting for its `maxJobs` place shows (and checkpoints) what it holds.
+   */
   open(): void {
+    this.services.scheduler.setPaused(this.queue, true);
     // Routine actors are created here, outside any machine transition: XState builds an actor's initial state with
     // its own `assign`, which must not run inside another actor's action.
     for (const cell of this.cells.values()) this.#spawn(cell);
     this.#supervisor.start();
+    if (this.options.from) restoreRoutines(this, this.options.from);
+  }
+
+  /** Drops a job that never ran (its restore failed): stops its actors without events or checkpoints. */
+  discard(): void {
+    this.services.scheduler.clear(this.queue);
+    this.#supervisor.stop();
+    for (const cell of this.cells.values()) {
+      if (cell.timer !== undefined) this.services.clock.clearTimeout(cell.timer);
+      if (cell.retryTimer !== undefined) this.services.clock.clearTimeout(cell.retryTimer);
+      cell.actor?.stop();
+      cell.actor = undefined;
+      cell.lease = undefined;
+    }
   }
 
   /** The scheduler admitted the job (maxJobs): deliver params and run. A restored job first gets its routines back. */
@@ -135,29 +156,34 @@ export class JobRunner {
     const { timeoutMs, from } = this.options;
     const clock = this.services.clock;
     if (timeoutMs !== undefined) {
-      this.deadlineAt = from?.deadlineAt ?? clock.now() + timeoutMs;
-      this.#deadline = clock.setTimeout(
-        () => {
-          this.fail(new JobTimeoutError(this.id, this.flowId, timeoutMs));
-        },
-        Math.max(0, this.deadlineAt - clock.now()),
-      );
+      this.deadlineAt ??= clock.now() + timeoutMs;
+      const left = this.deadlineAt - clock.now();
+      const timeout = () => {
+        this.fail(new JobTimeoutError(this.id, this.flowId, timeoutMs));
+      };
+      // A restored job already past its deadline fails before anything runs again.
+      if (left <= 0) {
+        timeout();
+        return;
+      }
+      this.#deadline = clock.setTimeout(timeout, left);
     }
-    if (from) restoreRoutines(this, from);
-    if (!from?.admitted) {
+    if (!this.admitted) {
       const { entry } = this.flow;
       if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
       const { initial } = this.options;
       if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
+      this.admitted = true;
     }
-    this.admitted = true;
     if (this.routeError) {
       const error = this.routeError;
       this.routeError = undefined;
       this.fail(error);
       return;
     }
-    this.#supervisor.send(from ? { type: 'start', paused: from.status === 'paused', completing: from.completing } : { type: 'start' });
+    const paused = from?.status === 'paused';
+    if (!paused) this.services.scheduler.setPaused(this.queue, false);
+    this.#supervisor.send(from ? { type: 'start', paused, completing: from.completing } : { type: 'start' });
   }
 
   /** The job as JSON-ready data (SPEC 5). */
@@ -437,7 +463,8 @@ export class JobRunner {
       cell.retryAt = undefined;
       this.sendRoutine(cell, { type: 'retry' });
     };
-    if (this.wantsEvents) this.publish({ type: 'routine.retrying', jobId: this.id, flowId: this.flowId, at: now, routineId: cell.id, attempt, delayMs });
+    // (A restored backoff was announced before the snapshot.)
+    if (this.wantsEvents && cell.current) this.publish({ type: 'routine.retrying', jobId: this.id, flowId: this.flowId, at: now, routineId: cell.id, attempt, delayMs });
     cell.current = undefined;
     // Never send to the actor from inside its own transition: even a zero delay goes through a tick.
     if (delayMs > 0) cell.retryTimer = this.services.clock.setTimeout(fire, delayMs);
@@ -460,7 +487,8 @@ export class JobRunner {
     if (!this.wantsEvents || (previous === status && status !== 'queued')) return;
     const base = { jobId: this.id, flowId: this.flowId, at: this.services.clock.now() };
     if (status === 'queued') this.publish({ type: 'job.queued', ...base });
-    else if (status === 'running') this.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
+    // A keepAlive job going from `idle` back to `running` is not a new start.
+    else if (status === 'running' && previous !== 'idle') this.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
     else if (status === 'paused') this.publish({ type: 'job.paused', ...base });
   }
 
@@ -518,7 +546,14 @@ export class JobRunner {
     const snapshot = cell.actor?.getSnapshot();
     const inflight = snapshot?.context.inflight;
     if (!snapshot || !inflight || typeof snapshot.value !== 'object') return;
-    for (const [slot, consumed] of Object.entries(inflight.consumed)) if (consumed.length) snapshot.context.queues[slot]?.unshift(...consumed);
+    for (const [slot, consumed] of Object.entries(inflight.consumed)) {
+      const queue = snapshot.context.queues[slot];
+      // In place, without spreading: a queue may hold more items than a call takes arguments.
+      if (!queue || consumed.length === 0) continue;
+      const merged = consumed.concat(queue);
+      queue.length = 0;
+      for (const item of merged) queue.push(item);
+    }
     cell.version++;
   }
 

@@ -31,12 +31,11 @@ export class JobStateView {
 
   /** The data a `JobSnapshot` carries (live references: the caller copies what it keeps). */
   export(): Pick<JobSnapshot, 'outputs' | 'shared' | 'log' | 'cycles' | 'startedAt' | 'finishedAt'> & { readonly history: readonly HistoryRecord[] } {
-    const limit = this.job.services.historyLimit;
     return {
       outputs: this.#outputs,
       shared: this.shared,
       log: this.#log,
-      history: this.#history.length > limit ? this.#history.slice(-limit) : this.#history,
+      history: this.#recentHistory(),
       cycles: this.#cycles,
       startedAt: this.#startedAt,
       ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
@@ -47,9 +46,10 @@ export class JobStateView {
   restore(from: Pick<JobSnapshot, 'outputs' | 'shared' | 'log' | 'cycles' | 'startedAt'>, history: readonly HistoryRecord[]): void {
     this.#startedAt = from.startedAt;
     this.shared = from.shared;
-    this.#log.push(...from.log);
-    this.#history = [...history];
-    for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = [...(payloads as Payload[])];
+    for (const entry of from.log) this.#log.push(entry);
+    this.#history = history.slice();
+    this.#history = this.#recentHistory();
+    for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = (payloads as Payload[]).slice();
     for (const [name, record] of Object.entries(from.cycles)) this.#cycles[name] = { iterations: record.iterations, converged: record.converged };
     this.touch();
   }
@@ -122,7 +122,6 @@ export class JobStateView {
     const job = this.job;
     const routines: Record<string, RoutineState> = {};
     for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
-    const limit = job.services.historyLimit;
     const outputs: Record<string, readonly Payload[]> = {};
     for (const key in this.#outputs) outputs[key] = [...(this.#outputs[key] ?? [])];
     this.#snapshot = {
@@ -134,13 +133,19 @@ export class JobStateView {
       routines,
       shared: this.shared,
       log: [...this.#log],
-      history: this.#history.length > limit ? this.#history.slice(-limit) : [...this.#history],
+      history: this.#recentHistory(),
       cycles: { ...this.#cycles },
       ...(job.error ? { error: job.error } : {}),
       startedAt: this.#startedAt,
       ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
     };
     return this.#snapshot;
+  }
+
+  /** The last `historyLimit` records (a new array). */
+  #recentHistory(): HistoryRecord[] {
+    const limit = this.job.services.historyLimit;
+    return limit === 0 ? [] : this.#history.slice(-limit);
   }
 
   #routine(cell: Cell): RoutineState {

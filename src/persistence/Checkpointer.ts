@@ -1,9 +1,10 @@
 /**
  * Checkpointer: writes each job's snapshot to the runtime's store after the job changed.
  *
- * One writer per job: a job has at most one save in flight, and changes made meanwhile are coalesced into the next
- * save, which snapshots the job as it is then. Saves therefore never reorder, and a busy job costs one write per
- * store round trip rather than one per change. When the job finishes, its last snapshot is saved (`retainFinished`)
+ * One writer per job id: a job has at most one store call in flight, and changes made meanwhile are coalesced into
+ * the next save, which snapshots the job as it is then. Saves therefore never reorder, and a busy job costs one
+ * write per store round trip rather than one per change. A job id used again (a new job after `retain` dropped the
+ * old one) waits for the old job's last write. When a job finishes, its last snapshot is saved (`retainFinished`)
  * or the job is deleted from the store.
  */
 import { CheckpointError } from '../errors/index.js';
@@ -23,6 +24,8 @@ interface Entry {
   dirty: boolean;
   /** A write is scheduled or running. */
   busy: boolean;
+  /** The store calls of this job id, in order (the previous job of the same id first). */
+  chain: Promise<void>;
   /** Resolved (or rejected, with the last failure) when the entry is next clean. */
   waiters: { resolve: () => void; reject: (error: unknown) => void }[];
   failure: CheckpointError | undefined;
@@ -30,7 +33,6 @@ interface Entry {
 
 export class Checkpointer {
   readonly #entries = new Map<string, Entry>();
-  readonly #idle = new Set<() => void>();
 
   constructor(
     readonly store: CheckpointStore,
@@ -40,7 +42,8 @@ export class Checkpointer {
 
   /** Starts checkpointing a job: a first save now, then one after every change. */
   track(job: Checkpointable): void {
-    const entry: Entry = { job, dirty: false, busy: false, waiters: [], failure: undefined };
+    const previous = this.#entries.get(job.id);
+    const entry: Entry = { job, dirty: false, busy: false, chain: previous?.chain ?? Promise.resolve(), waiters: [], failure: undefined };
     this.#entries.set(job.id, entry);
     job.onChange = () => {
       this.#mark(entry);
@@ -57,12 +60,25 @@ export class Checkpointer {
     });
   }
 
+  /**
+   * Stops checkpointing a job and saves it as it is now (unfinished), after its pending writes: what the job does
+   * from here on (being cancelled, say) never reaches the store. `runtime.shutdown({ suspend: true })`.
+   */
+  async suspend(job: Checkpointable): Promise<void> {
+    const entry = this.#entries.get(job.id);
+    if (entry?.job !== job) return;
+    const snapshot = job.snapshot();
+    job.onChange = undefined;
+    entry.dirty = false;
+    this.#entries.delete(job.id);
+    entry.chain = entry.chain.then(() => this.#call(entry, 'save', () => this.store.save(snapshot)));
+    await entry.chain;
+    this.#settle(entry);
+  }
+
   /** Resolves once no job has a save pending. */
-  drain(): Promise<void> {
-    if ([...this.#entries.values()].every((e) => !e.busy && !e.dirty)) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#idle.add(resolve);
-    });
+  async drain(): Promise<void> {
+    while ([...this.#entries.values()].some((e) => e.busy || e.dirty)) await Promise.all([...this.#entries.values()].map((e) => e.chain));
   }
 
   #mark(entry: Entry): void {
@@ -70,41 +86,38 @@ export class Checkpointer {
     if (entry.busy) return;
     entry.busy = true;
     // After the current step: the changes of one routing step (or one activation) make one snapshot.
-    queueMicrotask(() => void this.#write(entry));
+    entry.chain = entry.chain.then(() => this.#write(entry));
   }
 
   async #write(entry: Entry): Promise<void> {
     const { job } = entry;
     while (entry.dirty) {
       entry.dirty = false;
-      const finished = job.finished;
-      try {
-        if (finished && !this.retainFinished) await this.store.delete(job.id);
-        else await this.store.save(job.snapshot());
-        entry.failure = undefined;
-      } catch (error) {
-        entry.failure = error instanceof CheckpointError ? error : new CheckpointError(finished && !this.retainFinished ? 'delete' : 'save', job.id, error);
-        this.report(entry.failure);
-      }
+      if (job.finished && !this.retainFinished) await this.#call(entry, 'delete', () => this.store.delete(job.id));
+      else await this.#call(entry, 'save', () => this.store.save(job.snapshot()));
     }
     entry.busy = false;
-    const waiters = entry.waiters.splice(0);
-    for (const waiter of waiters) {
-      if (entry.failure) waiter.reject(entry.failure);
-      else waiter.resolve();
-    }
+    this.#settle(entry);
     if (job.finished) {
       job.onChange = undefined;
-      this.#entries.delete(job.id);
-      if (this.#entries.size === 0) for (const resolve of [...this.#idle]) {
-        this.#idle.delete(resolve);
-        resolve();
-      }
-    } else if (this.#idle.size > 0 && [...this.#entries.values()].every((e) => !e.busy && !e.dirty)) {
-      for (const resolve of [...this.#idle]) {
-        this.#idle.delete(resolve);
-        resolve();
-      }
+      if (this.#entries.get(job.id) === entry) this.#entries.delete(job.id);
+    }
+  }
+
+  async #call(entry: Entry, operation: 'save' | 'delete', call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+      entry.failure = undefined;
+    } catch (error) {
+      entry.failure = error instanceof CheckpointError ? error : new CheckpointError(operation, entry.job.id, error);
+      this.report(entry.failure);
+    }
+  }
+
+  #settle(entry: Entry): void {
+    for (const waiter of entry.waiters.splice(0)) {
+      if (entry.failure) waiter.reject(entry.failure);
+      else waiter.resolve();
     }
   }
 }

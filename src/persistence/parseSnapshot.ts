@@ -24,7 +24,7 @@ const isRecord = (value: unknown): value is Raw => typeof value === 'object' && 
  * @param migrate An optional hook run first, for snapshots you transformed or wrote yourself.
  */
 export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => unknown): JobSnapshot {
-  let input = migrate ? migrate(value) : value;
+  let input = value;
   if (typeof input === 'string') {
     try {
       input = JSON.parse(input) as unknown;
@@ -32,6 +32,7 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
       throw new SnapshotError('malformed', `not valid JSON (${(error as Error).message})`, undefined, { cause: error });
     }
   }
+  if (migrate) input = migrate(input);
   if (!isRecord(input) || input.format !== SNAPSHOT_FORMAT)
     throw new SnapshotError('malformed', `expected an object with format '${SNAPSHOT_FORMAT}' (from job.snapshot()), got ${describe(input)}`);
   let raw: Raw = input;
@@ -63,6 +64,22 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
   expect(raw.deadlineAt === undefined || typeof raw.deadlineAt === 'number', `'deadlineAt' must be a number, got ${describe(raw.deadlineAt)}`);
   for (const field of ['outputs', 'shared', 'cycles', 'routines'] as const) expect(isRecord(raw[field]), `'${field}' must be an object, got ${describe(raw[field])}`);
   for (const field of ['log', 'history'] as const) expect(Array.isArray(raw[field]), `'${field}' must be an array, got ${describe(raw[field])}`);
+  if (isRecord(raw.outputs))
+    for (const [key, payloads] of Object.entries(raw.outputs)) expect(Array.isArray(payloads), `'outputs.${key}' must be an array, got ${describe(payloads)}`);
+  if (isRecord(raw.cycles))
+    for (const [edge, record] of Object.entries(raw.cycles))
+      expect(isRecord(record) && typeof record.iterations === 'number' && typeof record.converged === 'boolean', `'cycles.${edge}' must be { iterations, converged }`);
+  if (Array.isArray(raw.history))
+    raw.history.forEach((record: unknown, i) => {
+      expect(
+        isRecord(record) && typeof record.routineId === 'string' && typeof record.startedAt === 'number' && typeof record.finishedAt === 'number' && typeof record.outcome === 'string',
+        `'history[${String(i)}]' must be a history record (routineId, startedAt, finishedAt, outcome)`,
+      );
+    });
+  expect(
+    raw.initial === undefined || (isRecord(raw.initial) && typeof raw.initial.routine === 'string' && typeof raw.initial.slot === 'string'),
+    `'initial' must be { routine, slot, payload }`,
+  );
   if (isRecord(raw.routines))
     for (const [id, routine] of Object.entries(raw.routines)) {
       const at = `routines.${id}`;

@@ -229,6 +229,8 @@ export class Runtime implements AsyncDisposable {
       flow = registered;
     } else flow = this.#resolve(flowOrId);
     if (flow.id !== from.flowId) throw new SnapshotError('flow', `it is a job of flow '${from.flowId}', not '${flow.id}'`, from.jobId);
+    if (from.initial && !flow.routines.get(from.initial.routine)?.routine.slotNames.includes(from.initial.slot))
+      throw new SnapshotError('flow', `flow '${flow.id}' has no slot '${from.initial.routine}.${from.initial.slot}' for the job's first post`, from.jobId);
     for (const [routineId, saved] of Object.entries(from.routines)) {
       const inst = flow.routines.get(routineId);
       if (!inst) throw new SnapshotError('flow', `routine '${routineId}' is not in flow '${flow.id}' (its saved data would be lost)`, from.jobId);
@@ -258,9 +260,8 @@ export class Runtime implements AsyncDisposable {
     const jobs: Job[] = [];
     const skipped: { jobId: string; error: Error }[] = [];
     for (const jobId of ids) {
-      const live = this.#jobs.get(jobId);
-      if (live) {
-        jobs.push(live);
+      if (this.#jobs.has(jobId)) {
+        jobs.push(this.#jobs.get(jobId) as Job);
         continue;
       }
       try {
@@ -271,6 +272,12 @@ export class Runtime implements AsyncDisposable {
           throw error instanceof SnapshotError || error instanceof CheckpointError ? error : new CheckpointError('load', jobId, error);
         }
         if (snapshot === undefined) continue;
+        // Another recover() may have restored it while this one was loading.
+        const live = this.#jobs.get(jobId);
+        if (live) {
+          jobs.push(live);
+          continue;
+        }
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown() may run while load() awaits
         if (this.#closed) throw new RuntimeClosedError('recover jobs');
         jobs.push(this.#restore(snapshot, undefined, {}));
@@ -296,7 +303,6 @@ export class Runtime implements AsyncDisposable {
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
 
     const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}) }, this.#services);
-    this.#services.metrics.jobCreated(runner);
     const checkpointer = this.#checkpointer;
     const job = new Job(
       runner,
@@ -311,11 +317,21 @@ export class Runtime implements AsyncDisposable {
     );
     this.#jobs.set(jobId, job);
     this.#runners.set(jobId, runner);
+    try {
+      runner.open();
+    } catch (error) {
+      // Only a restored job's data can make this throw (a snapshot that passed the checks but not the restore):
+      // nothing of the job is left behind.
+      this.#jobs.delete(jobId);
+      this.#runners.delete(jobId);
+      runner.discard();
+      throw from ? new SnapshotError('malformed', `it could not be restored: ${(error as Error).message}`, jobId, { cause: error }) : error;
+    }
+    this.#services.metrics.jobCreated(runner);
     // Events are built for the job's first tick (a subscriber in the same tick sees everything), then only while observed.
     queueMicrotask(() => {
       runner.wantEvents = false;
     });
-    runner.open();
     this.#checkpointer?.track(runner);
     if (signal) {
       if (signal.aborted) runner.cancel(signal.reason);
@@ -405,10 +421,23 @@ export class Runtime implements AsyncDisposable {
     for (const runner of [...this.#runners.values()]) runner.cancel(reason);
   }
 
-  /** Stops taking jobs; `wait: true` lets running jobs finish, otherwise they are cancelled. Idempotent. */
-  async shutdown(options: { readonly wait?: boolean } = {}): Promise<void> {
+  /**
+   * Stops taking jobs. `wait: true` lets running jobs finish; otherwise they are cancelled, and a store forgets them.
+   * `suspend: true` (with a store) saves every unfinished job as it is and then stops it here without finishing it
+   * in the store, so `recover()` in the next process continues it: a worker's clean stop (SIGTERM). Idempotent.
+   */
+  async shutdown(options: { readonly wait?: boolean; readonly suspend?: boolean } = {}): Promise<void> {
     this.#closed = true;
-    if (!options.wait) this.cancelAll('runtime shut down');
+    if (options.suspend) {
+      const checkpointer = this.#checkpointer;
+      if (!checkpointer) throw new InvalidOptionError('shutdown({ suspend })', 'a runtime created with a store (createRuntime({ store }))', true);
+      const suspended = [...this.#runners.values()].map((runner) => {
+        const saved = checkpointer.suspend(runner);
+        runner.cancel('runtime suspended');
+        return saved;
+      });
+      await Promise.all(suspended);
+    } else if (!options.wait) this.cancelAll('runtime shut down');
     await this.waitForAll();
     await this.#checkpointer?.drain();
   }
