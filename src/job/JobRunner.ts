@@ -14,7 +14,7 @@ import { TaskQueue } from '../scheduler/index.js';
 import { abortActivation, runActivation, type Activation } from './runActivation.js';
 import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
-import type { JobStatus } from './JobState.js';
+import { isFinalStatus, type JobStatus } from './JobState.js';
 import type { RuntimeServices } from './RuntimeServices.js';
 import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
@@ -120,7 +120,7 @@ export class JobRunner {
   }
 
   get finished(): boolean {
-    return this.status === 'completed' || this.status === 'failed' || this.status === 'cancelled';
+    return isFinalStatus(this.status);
   }
 
   /**

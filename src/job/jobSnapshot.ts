@@ -40,7 +40,8 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
       errors: cell.errors,
       queues,
       ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt } } : {}),
-      ...(machine === 'backoff' ? { retryAt: context.retryDue ? now : (cell.retryAt ?? now) } : {}),
+      // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
+      ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
       ...(context.lastActivationAt !== undefined ? { lastActivationAt: context.lastActivationAt } : {}),
       ...(context.firstArrivalAt !== undefined ? { firstArrivalAt: context.firstArrivalAt } : {}),
     };
@@ -75,9 +76,10 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
 }
 
 /**
- * Sends each routine actor its saved place. Called on admission, before params would be delivered and before the
- * supervisor starts: in-flight activations are scheduled again, backoffs re-armed with their due time, and policy
- * timers (windows, intervals) re-armed from the restored arrival and activation times.
+ * Puts the job's data back and sends each routine actor its saved place. Called when the job is created, while its
+ * scheduler queue is held (until admission): in-flight activations are scheduled again (they run once admitted),
+ * backoffs re-armed with their due time, and policy timers (windows, intervals) re-armed from the restored arrival
+ * and activation times.
  */
 export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
   job.data.restore(from, from.history.map(historyRecord));
@@ -89,7 +91,8 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
     cell.activations = saved.activations;
     cell.errors = saved.errors;
     cell.version++;
-    const target: RoutineRestoreTarget = saved.machine === 'running' || saved.machine === 'backoff' ? (saved.inflight ? saved.machine : 'idle') : saved.machine;
+    // parseSnapshot made sure `running` and `backoff` come with their in-flight data.
+    const target: RoutineRestoreTarget = saved.machine;
     if (target === 'backoff') cell.retryAt = saved.retryAt ?? from.savedAt;
     const inflight: Inflight | undefined = saved.inflight
       ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }

@@ -6,7 +6,8 @@
  * `migrations` below, so a snapshot written by any earlier release is upgraded step by step. A snapshot of a newer
  * version than this release knows is refused (`reason: 'version'`), never guessed at.
  */
-import { SnapshotError } from '../errors/index.js';
+import { describeValue, SnapshotError } from '../errors/index.js';
+import { JOB_STATUSES } from '../job/JobState.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type JobSnapshot } from './JobSnapshot.js';
 
 type Raw = Record<string, unknown>;
@@ -14,10 +15,10 @@ type Raw = Record<string, unknown>;
 /** `migrations[n]` turns a version-n snapshot into version n+1. None yet: version 1 is the first format. */
 const migrations: Readonly<Record<number, (snapshot: Raw) => Raw>> = {};
 
-const STATUSES = new Set(['queued', 'running', 'paused', 'idle', 'completed', 'failed', 'cancelled']);
+const STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES);
 const MACHINES = new Set(['idle', 'running', 'backoff', 'skipped', 'stopped']);
 
-const isRecord = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Validates (and upgrades) a snapshot.
@@ -34,12 +35,12 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
   }
   if (migrate) input = migrate(input);
   if (!isRecord(input) || input.format !== SNAPSHOT_FORMAT)
-    throw new SnapshotError('malformed', `expected an object with format '${SNAPSHOT_FORMAT}' (from job.snapshot()), got ${describe(input)}`);
+    throw new SnapshotError('malformed', `expected an object with format '${SNAPSHOT_FORMAT}' (from job.snapshot()), got ${describeValue(input)}`);
   let raw: Raw = input;
   const jobId = typeof raw.jobId === 'string' && raw.jobId !== '' ? raw.jobId : undefined;
   let version = raw.version;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
-    throw new SnapshotError('malformed', `expected an integer 'version' from 1 up, got ${describe(version)}`, jobId);
+    throw new SnapshotError('malformed', `expected an integer 'version' from 1 up, got ${describeValue(version)}`, jobId);
   if (version > SNAPSHOT_VERSION)
     throw new SnapshotError('version', `format version ${version} is newer than this release reads (${SNAPSHOT_VERSION}); upgrade slotflow`, jobId);
   while (version < SNAPSHOT_VERSION) {
@@ -52,20 +53,20 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
   const expect = (ok: boolean, what: string) => {
     if (!ok) problems.push(what);
   };
-  expect(jobId !== undefined, `'jobId' must be a non-empty string, got ${describe(raw.jobId)}`);
-  expect(typeof raw.flowId === 'string' && raw.flowId !== '', `'flowId' must be a non-empty string, got ${describe(raw.flowId)}`);
-  expect(typeof raw.status === 'string' && STATUSES.has(raw.status), `'status' must be a job status, got ${describe(raw.status)}`);
-  expect(typeof raw.savedAt === 'number', `'savedAt' must be a number, got ${describe(raw.savedAt)}`);
-  expect(typeof raw.startedAt === 'number', `'startedAt' must be a number, got ${describe(raw.startedAt)}`);
-  expect(typeof raw.keepAlive === 'boolean', `'keepAlive' must be a boolean, got ${describe(raw.keepAlive)}`);
-  expect(typeof raw.admitted === 'boolean', `'admitted' must be a boolean, got ${describe(raw.admitted)}`);
-  expect(raw.params === undefined || isRecord(raw.params), `'params' must be an object, got ${describe(raw.params)}`);
-  expect(raw.timeoutMs === undefined || typeof raw.timeoutMs === 'number', `'timeoutMs' must be a number, got ${describe(raw.timeoutMs)}`);
-  expect(raw.deadlineAt === undefined || typeof raw.deadlineAt === 'number', `'deadlineAt' must be a number, got ${describe(raw.deadlineAt)}`);
-  for (const field of ['outputs', 'shared', 'cycles', 'routines'] as const) expect(isRecord(raw[field]), `'${field}' must be an object, got ${describe(raw[field])}`);
-  for (const field of ['log', 'history'] as const) expect(Array.isArray(raw[field]), `'${field}' must be an array, got ${describe(raw[field])}`);
+  expect(jobId !== undefined, `'jobId' must be a non-empty string, got ${describeValue(raw.jobId)}`);
+  expect(typeof raw.flowId === 'string' && raw.flowId !== '', `'flowId' must be a non-empty string, got ${describeValue(raw.flowId)}`);
+  expect(typeof raw.status === 'string' && STATUSES.has(raw.status), `'status' must be a job status, got ${describeValue(raw.status)}`);
+  expect(typeof raw.savedAt === 'number', `'savedAt' must be a number, got ${describeValue(raw.savedAt)}`);
+  expect(typeof raw.startedAt === 'number', `'startedAt' must be a number, got ${describeValue(raw.startedAt)}`);
+  expect(typeof raw.keepAlive === 'boolean', `'keepAlive' must be a boolean, got ${describeValue(raw.keepAlive)}`);
+  expect(typeof raw.admitted === 'boolean', `'admitted' must be a boolean, got ${describeValue(raw.admitted)}`);
+  expect(raw.params === undefined || isRecord(raw.params), `'params' must be an object, got ${describeValue(raw.params)}`);
+  expect(raw.timeoutMs === undefined || typeof raw.timeoutMs === 'number', `'timeoutMs' must be a number, got ${describeValue(raw.timeoutMs)}`);
+  expect(raw.deadlineAt === undefined || typeof raw.deadlineAt === 'number', `'deadlineAt' must be a number, got ${describeValue(raw.deadlineAt)}`);
+  for (const field of ['outputs', 'shared', 'cycles', 'routines'] as const) expect(isRecord(raw[field]), `'${field}' must be an object, got ${describeValue(raw[field])}`);
+  for (const field of ['log', 'history'] as const) expect(Array.isArray(raw[field]), `'${field}' must be an array, got ${describeValue(raw[field])}`);
   if (isRecord(raw.outputs))
-    for (const [key, payloads] of Object.entries(raw.outputs)) expect(Array.isArray(payloads), `'outputs.${key}' must be an array, got ${describe(payloads)}`);
+    for (const [key, payloads] of Object.entries(raw.outputs)) expect(Array.isArray(payloads), `'outputs.${key}' must be an array, got ${describeValue(payloads)}`);
   if (isRecord(raw.cycles))
     for (const [edge, record] of Object.entries(raw.cycles))
       expect(isRecord(record) && typeof record.iterations === 'number' && typeof record.converged === 'boolean', `'cycles.${edge}' must be { iterations, converged }`);
@@ -84,10 +85,10 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
     for (const [id, routine] of Object.entries(raw.routines)) {
       const at = `routines.${id}`;
       if (!isRecord(routine)) {
-        problems.push(`'${at}' must be an object, got ${describe(routine)}`);
+        problems.push(`'${at}' must be an object, got ${describeValue(routine)}`);
         continue;
       }
-      expect(typeof routine.machine === 'string' && MACHINES.has(routine.machine), `'${at}.machine' must be one of ${[...MACHINES].join(', ')}, got ${describe(routine.machine)}`);
+      expect(typeof routine.machine === 'string' && MACHINES.has(routine.machine), `'${at}.machine' must be one of ${[...MACHINES].join(', ')}, got ${describeValue(routine.machine)}`);
       expect(isRecord(routine.queues) && Object.values(routine.queues).every(Array.isArray), `'${at}.queues' must map slots to arrays`);
       expect(typeof routine.activations === 'number' && typeof routine.errors === 'number', `'${at}.activations' and '.errors' must be numbers`);
       if (routine.inflight !== undefined)
@@ -102,12 +103,4 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
     }
   if (problems.length) throw new SnapshotError('malformed', problems.join('; '), jobId);
   return raw as unknown as JobSnapshot;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}' (string)`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${String(value)} (${typeof value})`;
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }

@@ -5,27 +5,15 @@
  * the rest.
  */
 import { CheckpointError, describeValue, SnapshotError } from '../errors/index.js';
-import type { JobStatus } from '../job/index.js';
+import { isFinalStatus, JOB_STATUSES } from '../job/JobState.js';
+import { isRecord } from './parseSnapshot.js';
 import { SNAPSHOT_FORMAT, type JobSnapshot } from './JobSnapshot.js';
 
-const FINISHED: Readonly<Record<JobStatus, boolean>> = {
-  queued: false,
-  running: false,
-  paused: false,
-  idle: false,
-  completed: true,
-  failed: true,
-  cancelled: true,
-};
+const STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES);
 
 /** True for the statuses a job never leaves: `listUnfinished` leaves these out. */
-export function isFinishedStatus(status: JobStatus): boolean {
-  return FINISHED[status];
-}
+export const isFinishedStatus = isFinalStatus;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** What is wrong with `value` as a stored snapshot, or `undefined` when nothing the stores rely on is. */
 function problemOf(value: unknown): string | undefined {
@@ -33,7 +21,7 @@ function problemOf(value: unknown): string | undefined {
   if (value.format !== SNAPSHOT_FORMAT) return `expected format '${SNAPSHOT_FORMAT}', got ${describeValue(value.format)}`;
   if (typeof value.version !== 'number') return 'the snapshot has no numeric version';
   if (typeof value.jobId !== 'string') return 'the snapshot has no string jobId';
-  if (typeof value.status !== 'string' || !Object.hasOwn(FINISHED, value.status)) {
+  if (typeof value.status !== 'string' || !STATUSES.has(value.status)) {
     return `the snapshot has no known status (got ${describeValue(value.status)})`;
   }
   return undefined;

@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
-import { Job, JobRunner, RoutineActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { isFinalStatus, Job, JobRunner, RoutineActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
@@ -219,7 +219,7 @@ export class Runtime implements AsyncDisposable {
     for (const key of ['params', 'jobId', 'timeoutMs', 'keepAlive'] as const)
       if (options[key] !== undefined) throw new InvalidOptionError(`exec({ from, ${key} })`, `no '${key}' with 'from' (the snapshot's own is used)`, options[key]);
     const from = parseSnapshot(value, this.#migrate);
-    if (from.status === 'completed' || from.status === 'failed' || from.status === 'cancelled')
+    if (isFinalStatus(from.status))
       throw new SnapshotError('finished', `the job already ${from.status === 'completed' ? 'completed' : from.status === 'failed' ? 'failed' : 'was cancelled'}; there is nothing to continue`, from.jobId);
     if (this.#jobs.has(from.jobId)) throw new SnapshotError('duplicate', 'this runtime already has a job with this id', from.jobId);
     let flow: FlowDefinition;
