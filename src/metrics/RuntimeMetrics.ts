@@ -10,7 +10,7 @@ export interface DurationStats {
   readonly count: number;
   readonly mean: number;
   readonly min: number;
-  /** Nearest-rank quantiles: exact up to 32 values, then within 4.5% (a log-bucket histogram). */
+  /** Nearest-rank quantiles: exact up to 32 values, then within 6.1% (a log-bucket histogram). */
   readonly p50: number;
   readonly p95: number;
   readonly p99: number;

@@ -9,6 +9,10 @@
  * queued per subscriber, so a slow subscriber delays delivery but cannot make the bus hold more. A job nobody
  * watches builds no events after its first tick (`JobRunner.wantsEvents`).
  *
+ * Subscriber lists are copy-on-write arrays: an event goes to the subscribers there were when its delivery began
+ * (a subscriber added meanwhile gets the next events, not that one; one removed meanwhile gets nothing more), and
+ * delivering to nobody costs nothing.
+ *
  * Errors thrown by subscribers: RxJS would rethrow them in a timer (which ends the process unless
  * `config.onUnhandledError` is set). The bus's streams, and the streams piped from them, hand them to the
  * runtime's `onUnhandledError` instead; the subscription, the other subscribers and the job go on.
@@ -45,7 +49,8 @@ type Callbacks<T> = Partial<Observer<T>> | ((value: T) => void) | null | undefin
 type Guard = <T>(observerOrNext: Callbacks<T>, error?: ((error: unknown) => void) | null, complete?: (() => void) | null) => Observer<T>;
 
 interface JobSubscribers {
-  readonly subscribers: Set<Subscriber<JobEvent>>;
+  /** Replaced, never changed in place: a delivery holds on to the list it began with. */
+  subscribers: readonly Subscriber<JobEvent>[];
 }
 
 interface Dropped {
@@ -55,7 +60,8 @@ interface Dropped {
 }
 
 export class EventBus {
-  readonly #runtime = new Set<Subscriber<JobEvent>>();
+  /** Replaced, never changed in place (see `JobSubscribers`). */
+  #runtime: readonly Subscriber<JobEvent>[] = [];
   readonly #jobs = new Map<string, JobSubscribers>();
   readonly #onUnhandledError: UnhandledErrorHandler | undefined;
   readonly #maxBuffered: number;
@@ -80,13 +86,15 @@ export class EventBus {
     this.#maxBuffered = options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS;
     assertLimit('maxBufferedEvents', this.#maxBuffered);
     this.events$ = new GuardedObservable<JobEvent>(this.#guard, (subscriber) => {
-      this.#runtime.add(subscriber);
-      return () => this.#runtime.delete(subscriber);
+      this.#runtime = [...this.#runtime, subscriber];
+      return () => {
+        this.#runtime = without(this.#runtime, subscriber);
+      };
     });
   }
 
   get observed(): boolean {
-    return this.#runtime.size > 0;
+    return this.#runtime.length > 0;
   }
 
   /** Events not kept because the buffer was full, since the runtime started. */
@@ -106,13 +114,13 @@ export class EventBus {
       }
       onSubscribe(1);
       let entry = this.#jobs.get(jobId);
-      if (!entry) this.#jobs.set(jobId, (entry = { subscribers: new Set() }));
-      const { subscribers } = entry;
-      subscribers.add(subscriber);
+      if (!entry) this.#jobs.set(jobId, (entry = { subscribers: [] }));
+      const own = entry;
+      own.subscribers = [...own.subscribers, subscriber];
       return () => {
         onSubscribe(-1);
-        subscribers.delete(subscriber);
-        if (subscribers.size === 0 && this.#jobs.get(jobId) === entry) this.#jobs.delete(jobId);
+        own.subscribers = without(own.subscribers, subscriber);
+        if (own.subscribers.length === 0 && this.#jobs.get(jobId) === own) this.#jobs.delete(jobId);
       };
     });
   }
@@ -150,10 +158,10 @@ export class EventBus {
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i] as JobEvent;
       this.#index = i;
-      for (const subscriber of this.#runtime) this.#deliver(subscriber, event);
+      this.#deliverAll(this.#runtime, event);
       const entry = this.#jobs.get(event.jobId);
       if (!entry) continue;
-      for (const subscriber of entry.subscribers) this.#deliver(subscriber, event);
+      this.#deliverAll(entry.subscribers, event);
       if (TERMINAL.has(event.type)) this.#close(event.jobId, entry);
     }
     this.#batch = undefined;
@@ -186,12 +194,18 @@ export class EventBus {
     }
   }
 
-  /** Guarded subscribers never throw; a raw `Subscriber` passed to `subscribe` might. */
-  #deliver(subscriber: Subscriber<JobEvent>, event: JobEvent): void {
-    try {
-      subscriber.next(event);
-    } catch (error) {
-      this.#report(error, undefined);
+  /**
+   * `subscribers` is the list as the delivery began (lists are copy-on-write); one closed since, by an earlier
+   * subscriber's callback, is skipped. Guarded subscribers never throw; a raw `Subscriber` passed to `subscribe` might.
+   */
+  #deliverAll(subscribers: readonly Subscriber<JobEvent>[], event: JobEvent): void {
+    for (const subscriber of subscribers) {
+      if (subscriber.closed) continue;
+      try {
+        subscriber.next(event);
+      } catch (error) {
+        this.#report(error, undefined);
+      }
     }
   }
 
@@ -291,6 +305,12 @@ class GuardedObservable<T> extends Observable<T> {
     if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
     return super.subscribe(this.#guard(observerOrNext, error, complete));
   }
+}
+
+/** `list` without `item` (a new array: lists are copy-on-write). */
+function without<T>(list: readonly T[], item: T): readonly T[] {
+  const index = list.indexOf(item);
+  return index < 0 ? list : [...list.slice(0, index), ...list.slice(index + 1)];
 }
 
 function warn(error: unknown, message: string): void {

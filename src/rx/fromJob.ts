@@ -4,14 +4,15 @@
 import { concatWith, connect, defer, EMPTY, of, tap, type Observable } from 'rxjs';
 import type { Job, JobEvent } from 'slotflow';
 import { assertJob } from './assertArgument.js';
+import { isEndEventType, type EndEventType } from './endEvents.js';
 import type { JobEventOf } from './ofType.js';
 
 /** The event a job ends with. */
-export type JobEndEvent = JobEventOf<'job.completed' | 'job.failed' | 'job.cancelled'>;
+export type JobEndEvent = JobEventOf<EndEventType>;
 
 /** True for `job.completed`, `job.failed` and `job.cancelled`. */
 export function isJobEndEvent(event: JobEvent): event is JobEndEvent {
-  return event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled';
+  return isEndEventType(event.type);
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 import { map, type MonoTypeOperatorFunction } from 'rxjs';
 import type { JobState } from 'slotflow';
+import { isFinalStatus } from './endEvents.js';
 
 /**
  * Passes job states through, but errors with the job's error (`state.error`: a `RoutineError`, `JobTimeoutError`,
@@ -14,7 +15,7 @@ import type { JobState } from 'slotflow';
 export function throwIfFailed(): MonoTypeOperatorFunction<JobState> {
   return map((state) => {
     // Failed and cancelled states always carry the error that ended the job.
-    if (state.status === 'failed' || state.status === 'cancelled') throw state.error as Error;
+    if (isFinalStatus(state.status) && state.status !== 'completed') throw state.error as Error;
     return state;
   });
 }

@@ -1,10 +1,11 @@
 /**
  * RoutineDoubles: the test runtime's mock and failure tables, and the record of which routines ran in which job.
  *
- * The runtime runs a copy of each flow whose routines' `run` is a dispatcher: at every activation it records the
- * call, throws a planned failure if one is due, else runs the mock if one is set, else the real `run`. The tables
- * are read at call time, so mocks set after a flow was registered (or while a job runs) apply to the next
- * activation.
+ * The runtime runs a copy of each flow whose routines' `run` is a dispatcher: at every activation it throws a
+ * planned failure if one is due, else runs the mock if one is set, else the real `run`. The tables are read at call
+ * time, so mocks set after a flow was registered (or while a job runs) apply to the next activation. Which
+ * activations started is recorded from the runtime's `routine.started` events (`record`), not by the dispatcher:
+ * an activation that failed in its policy never reaches `run`, but it is an activation all the same.
  */
 import { InvalidOptionError, UnknownSlotError, type AnyRoutine, type FlowDefinition, type Payload, type RoutineDefinition, type RunContext } from 'slotflow';
 
@@ -37,6 +38,8 @@ type StoredMock = (ctx: Context, real: Run) => void | Promise<void>;
 type RoutineInstance = FlowDefinition['routines'] extends ReadonlyMap<string, infer I> ? I : never;
 
 interface Failure {
+  /** The flow it is limited to, or `ALL_FLOWS`. */
+  readonly scope: string;
   readonly error: unknown;
   remaining: number;
 }
@@ -47,12 +50,22 @@ const ALL_FLOWS = '';
 export class RoutineDoubles {
   /** routine id -> scope -> mock. */
   readonly #mocks = new Map<string, Map<string, StoredMock>>();
-  /** routine id -> scope -> failures still to throw, in the order they were planned. */
-  readonly #failures = new Map<string, Map<string, Failure[]>>();
+  /**
+   * routine id -> failures still to throw, in the order they were planned, whatever their scope: one queue, so that
+   * an activation throws the first planned failure that applies to its flow.
+   */
+  readonly #failures = new Map<string, Failure[]>();
   /** job id -> routine ids in activation order. */
   readonly #order = new Map<string, string[]>();
   /** Activations dispatched so far (a progress mark for `settle`). */
   calls = 0;
+
+  /** Records that an activation of `routineId` started in `jobId` (from its `routine.started` event). */
+  record(jobId: string, routineId: string): void {
+    const order = this.#order.get(jobId);
+    if (order) order.push(routineId);
+    else this.#order.set(jobId, [routineId]);
+  }
 
   /** `known`: the flows known so far, by id; a mock scoped to one of them must name one of its routines. */
   mock(routineId: string, impl: StoredMock, options: MockOptions, known: ReadonlyMap<string, FlowDefinition>): void {
@@ -65,8 +78,10 @@ export class RoutineDoubles {
     const { times } = options;
     if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new InvalidOptionError(`fail('${routineId}', error, { times })`, 'an integer from 1 and up', times);
     const scope = this.#scope('fail', routineId, options, known);
-    const planned = scopes(this.#failures, routineId);
-    planned.set(scope, [...(planned.get(scope) ?? []), { error, remaining: times ?? Number.POSITIVE_INFINITY }]);
+    const planned = this.#failures.get(routineId);
+    const failure: Failure = { scope, error, remaining: times ?? Number.POSITIVE_INFINITY };
+    if (planned) planned.push(failure);
+    else this.#failures.set(routineId, [failure]);
   }
 
   /** Removes the mocks and planned failures of `routineId`, or all of them. */
@@ -85,8 +100,9 @@ export class RoutineDoubles {
     const flows = [flow, ...known];
     for (const routineId of new Set([...this.#mocks.keys(), ...this.#failures.keys()])) {
       if (flow.routines.has(routineId)) continue;
-      const scoped = this.#mocks.get(routineId)?.has(flow.id) === true || (this.#failures.get(routineId)?.get(flow.id)?.length ?? 0) > 0;
-      const everywhere = this.#mocks.get(routineId)?.has(ALL_FLOWS) === true || (this.#failures.get(routineId)?.get(ALL_FLOWS)?.length ?? 0) > 0;
+      const failures = this.#failures.get(routineId) ?? [];
+      const scoped = this.#mocks.get(routineId)?.has(flow.id) === true || failures.some((f) => f.scope === flow.id);
+      const everywhere = this.#mocks.get(routineId)?.has(ALL_FLOWS) === true || failures.some((f) => f.scope === ALL_FLOWS);
       if (scoped || (everywhere && !flows.some((f) => f.routines.has(routineId)))) throw new UnknownSlotError(flow.id, routineId, '', [...flow.routines.keys()], 'routine');
     }
   }
@@ -109,9 +125,6 @@ export class RoutineDoubles {
   #dispatcher(flowId: string, routineId: string, real: Run): Run {
     return (ctx) => {
       this.calls++;
-      let order = this.#order.get(ctx.job.id);
-      if (!order) this.#order.set(ctx.job.id, (order = []));
-      order.push(routineId);
       const failure = this.#takeFailure(flowId, routineId);
       // The test chose what to throw, Error or not: the runtime reports a non-Error as NonErrorThrownError.
       if (failure) throw failure.error;
@@ -121,12 +134,15 @@ export class RoutineDoubles {
     };
   }
 
+  /** The first planned failure of `routineId` that applies in `flowId` (used up after its `times`). */
   #takeFailure(flowId: string, routineId: string): Failure | undefined {
     const planned = this.#failures.get(routineId);
-    const queue = planned?.get(flowId)?.length ? planned.get(flowId) : planned?.get(ALL_FLOWS);
-    const failure = queue?.[0];
-    if (!queue || !failure) return undefined;
-    if (--failure.remaining <= 0) queue.shift();
+    if (!planned) return undefined;
+    const index = planned.findIndex((f) => f.scope === flowId || f.scope === ALL_FLOWS);
+    const failure = planned[index];
+    if (!failure) return undefined;
+    if (--failure.remaining <= 0) planned.splice(index, 1);
+    if (planned.length === 0) this.#failures.delete(routineId);
     return failure;
   }
 

@@ -90,7 +90,8 @@ export class TestClock implements Clock {
    * Moves time forward by `ms`: fires every timer due by then in due order (ties in the order they were armed),
    * letting the work each one starts settle before the next, so a timer armed on the way (a retry's backoff, the
    * next interval) fires too when it falls within the window. Resolves once that work has settled. Calls made
-   * while one is in progress run after it, in call order.
+   * while one is in progress run after it, in call order. A timer callback that throws does not stop it: the other
+   * due timers fire and time reaches the target all the same, then it rejects with the first error thrown.
    * @example
    * await rt.clock.advance(1_000);
    */
@@ -104,15 +105,25 @@ export class TestClock implements Clock {
 
   async #advance(ms: number): Promise<void> {
     const target = this.#now + ms;
-    await this.#settle();
-    for (let due = this.#next(target); due; due = this.#next(target)) {
-      this.#timers.splice(this.#timers.indexOf(due), 1);
-      this.#activity++;
-      this.#now = Math.max(this.#now, due.at);
-      due.callback();
+    // A timer that throws must not leave the clock behind (or its later timers unfired): the first error is thrown at the end.
+    let failure: { readonly error: unknown } | undefined;
+    try {
       await this.#settle();
+      for (let due = this.#next(target); due; due = this.#next(target)) {
+        this.#timers.splice(this.#timers.indexOf(due), 1);
+        this.#activity++;
+        this.#now = Math.max(this.#now, due.at);
+        try {
+          due.callback();
+        } catch (error) {
+          failure ??= { error };
+        }
+        await this.#settle();
+      }
+    } finally {
+      this.#now = target;
     }
-    this.#now = target;
+    if (failure) throw failure.error;
   }
 
   /**

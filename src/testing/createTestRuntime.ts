@@ -20,7 +20,11 @@ import { macrotask, realTimeout } from './macrotask.js';
 import { RoutineDoubles, type FailOptions, type LooseRoutine, type MockImpl, type MockOptions } from './RoutineDoubles.js';
 import { settleWith, TestClock, timerActivity } from './TestClock.js';
 
-/** Options of `createTestRuntime`: the runtime's options, with a test clock instead of `clock`. */
+/**
+ * Options of `createTestRuntime`: the runtime's options, with a test clock instead of `clock`. `maxBufferedEvents`
+ * defaults to `Infinity` here: `executionOrder` and `callCount` are built from the runtime's events, and a dropped
+ * event would be a missing activation.
+ */
 export interface TestRuntimeOptions extends Omit<RuntimeOptions, 'clock'> {
   /** The test clock's time when created, in ms. @default 0 */
   readonly startTime?: number;
@@ -46,11 +50,13 @@ export class TestRuntime extends Runtime {
   constructor(options: TestRuntimeOptions = {}) {
     const { startTime, ...runtimeOptions } = options;
     const clock = new TestClock(startTime === undefined ? {} : { start: startTime });
-    super({ ...runtimeOptions, clock });
+    super({ maxBufferedEvents: Number.POSITIVE_INFINITY, ...runtimeOptions, clock });
     this.clock = clock;
     settleWith(clock, () => this.settle());
-    this.events$.subscribe(() => {
+    this.events$.subscribe((event) => {
       this.#events++;
+      // Every activation, including one that failed in its policy and never reached the routine's `run`.
+      if (event.type === 'routine.started') this.#doubles.record(event.jobId, event.routineId);
     });
   }
 
@@ -97,8 +103,8 @@ export class TestRuntime extends Runtime {
 
   /**
    * Makes `routineId`'s next `times` activations (default: every one, until `unmock`) throw `error` before its code (or
-   * mock) runs; they go through the routine's error strategy as any failure does. Planned failures queue up in
-   * call order.
+   * mock) runs; they go through the routine's error strategy as any failure does. Planned failures, scoped to a
+   * flow or not, queue up in call order: an activation throws the first one that applies to its flow.
    * @example
    * rt.fail('fetch', new Error('503'), { times: 2 }); // two failures, then the real routine
    */
@@ -115,7 +121,9 @@ export class TestRuntime extends Runtime {
   }
 
   /**
-   * The routine ids `job` activated, in the order the activations started; a retry is one more entry.
+   * The routine ids `job` activated, in the order the activations started; a retry is one more entry, and so is an
+   * activation that failed in its policy. Recorded from the job's `routine.started` events, so an activation shows
+   * from the microtask after it started (inside a routine's `run`, its own activation is not listed yet).
    * @example
    * expect(rt.executionOrder(job)).toEqual(['fetch', 'fetch', 'parse']); // one retry
    */
@@ -124,7 +132,7 @@ export class TestRuntime extends Runtime {
     return [...(this.#doubles.order(jobId) ?? [])];
   }
 
-  /** How many activations of `routineId` (retries included) `job` started. */
+  /** How many activations of `routineId` (retries and policy failures included) `job` started; see `executionOrder`. */
   callCount(job: Job | string, routineId: string): number {
     const { jobId, flowId } = this.#jobOf('callCount', job);
     const flow = flowId === undefined ? undefined : this.#flows.get(flowId);

@@ -1,4 +1,4 @@
-import { config, map } from 'rxjs';
+import { config, first, map, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFlow, defineRoutine, InvalidOptionError, JobCancelledError, RoutineError, type Job, type JobEvent, type JobEventType } from 'slotflow';
 import { ManualClock } from '../helpers/clock.js';
@@ -266,6 +266,45 @@ describe('event delivery', () => {
     await Promise.resolve();
     expect(completed).toBe(true);
     expect(late.events).toEqual([]);
+  });
+
+  it('does not deliver the event being delivered to a subscriber added during its delivery', async () => {
+    const rt = runtime();
+    const all: JobEvent[] = [];
+    rt.events$.subscribe((e) => all.push(e));
+    // Each subscriber takes one event, then subscribes a successor: one successor per event, not a loop on the first.
+    const seen: { readonly runtime: JobEvent[]; readonly job: JobEvent[] } = { runtime: [], job: [] };
+    const watch = (source: 'runtime' | 'job', job: Job): void => {
+      (source === 'runtime' ? rt.events$ : job.events$).pipe(first()).subscribe((e) => {
+        seen[source].push(e);
+        // A bound, so that the bug shows as a failed expectation instead of a hung test.
+        if (seen[source].length < 50) watch(source, job);
+      });
+    };
+    const job = rt.exec(burst(3), { params: {} });
+    watch('runtime', job);
+    watch('job', job);
+    await job.wait();
+    await flush();
+
+    const own = all.filter((e) => e.jobId === job.id);
+    expect(own.length).toBeGreaterThan(3);
+    expect(seen.runtime).toEqual(all);
+    expect(seen.job).toEqual(own);
+  });
+
+  it('does not deliver to a subscriber unsubscribed by another during the same delivery', async () => {
+    const rt = runtime();
+    const job = rt.exec(burst(2), { params: {} });
+    const late = { runtime: [] as JobEvent[], job: [] as JobEvent[] };
+    const subscriptions: Subscription[] = [];
+    // Subscribed first, so they run first: each unsubscribes the late ones while the first event is delivered.
+    rt.events$.subscribe(() => subscriptions.forEach((s) => s.unsubscribe()));
+    job.events$.subscribe(() => subscriptions.forEach((s) => s.unsubscribe()));
+    subscriptions.push(rt.events$.subscribe((e) => late.runtime.push(e)), job.events$.subscribe((e) => late.job.push(e)));
+    await job.wait();
+    await flush();
+    expect(late).toEqual({ runtime: [], job: [] });
   });
 
   it('shows a subscriber who arrives after the job finished, within the same tick, the rest of its events', async () => {

@@ -1,6 +1,7 @@
 /**
  * Flows for the slotflow/rx tests: `gatedWork` holds each activation at a gate (keyed by the job's `v` param) so a
- * test decides when and in which order jobs finish; `collector` gathers what is posted into a keepAlive job.
+ * test decides when and in which order jobs finish; `collector` gathers what is posted into a keepAlive job (its
+ * activations held at a gate, when one is given, so that its slot fills up).
  */
 import { createFlow, defineRoutine } from 'slotflow';
 import type { Gate } from '../helpers/deferred.js';
@@ -21,12 +22,17 @@ export function gatedWork(gate: Gate<number>, id = 'work') {
   return createFlow(id).add('work', work);
 }
 
-export function collector(id = 'collect') {
+export function collector(id = 'collect', options: { readonly maxQueue?: number; readonly gate?: Gate<number> } = {}) {
+  const { gate, maxQueue } = options;
+  let activation = 0;
   const collect = defineRoutine({
     name: 'collect',
     slots: ['item'],
     events: { seen: ['x'] },
-    run({ slots, emit }) {
+    ...(maxQueue === undefined ? {} : { maxQueue }),
+    async run({ slots, emit, signal }) {
+      // With a gate, each activation waits there (keyed by its number, from 1) before reporting what it took.
+      if (gate) await gate.enter(++activation, signal);
       for (const { x } of slots.item) emit('seen', { x });
     },
   });

@@ -102,6 +102,27 @@ describe('TestClock', () => {
     expect(clock.now()).toBe(20);
   });
 
+  it('when a timer callback throws: still fires the other due timers and reaches the target, then rejects with the first error', async () => {
+    const clock = new TestClock();
+    const fired: number[] = [];
+    const first = new Error('timer at 10');
+    clock.setTimeout(() => {
+      throw first;
+    }, 10);
+    clock.setTimeout(() => fired.push(clock.now()), 20);
+    clock.setTimeout(() => {
+      throw new Error('timer at 30');
+    }, 30);
+    clock.setTimeout(() => fired.push(clock.now()), 40);
+    await expect(clock.advance(100)).rejects.toBe(first);
+    expect(fired).toEqual([20, 40]);
+    expect(clock.now()).toBe(100);
+    expect(clock.pending).toBe(0);
+    // The next advance starts from there.
+    await clock.advance(5);
+    expect(clock.now()).toBe(105);
+  });
+
   it('sleep resolves after its time and rejects with the reason when its signal aborts', async () => {
     const clock = new TestClock();
     let woke = false;

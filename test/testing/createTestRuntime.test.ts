@@ -7,6 +7,7 @@ import {
   FlowNotFoundError,
   InvalidOptionError,
   NonErrorThrownError,
+  policies,
   RoutineError,
   Runtime,
   RuntimeClosedError,
@@ -220,6 +221,21 @@ describe('TestRuntime#fail', () => {
     expect(state.routines.fetch?.errors).toBe(2);
   });
 
+  it('queues flow-scoped and unscoped failures together, in call order; a scoped one is skipped by other flows', async () => {
+    const rt = testRuntime();
+    rt.fail('fetch', new Error('everywhere, first'), { times: 1 })
+      .fail('fetch', new Error('only in a'), { times: 1, flowId: 'a' })
+      .fail('fetch', new Error('everywhere, last'), { times: 1 });
+    const flow = (id: string) => createFlow(id).add('fetch', fetcher, { onError: { retry: { max: 5 } } });
+    const a = await rt.exec(flow('a'), { params: { url: 'x' } }).wait();
+    expect(a.history.map((h) => h.error?.message)).toEqual(['everywhere, first', 'only in a', 'everywhere, last', undefined]);
+    rt.fail('fetch', new Error('only in a, again'), { times: 1, flowId: 'a' }).fail('fetch', new Error('everywhere'), { times: 1 });
+    const b = await rt.exec(flow('b'), { params: { url: 'x' } }).wait();
+    expect(b.history.map((h) => h.error?.message)).toEqual(['everywhere', undefined]);
+    const again = await rt.exec('a', { params: { url: 'x' } }).wait();
+    expect(again.history.map((h) => h.error?.message)).toEqual(['only in a, again', undefined]);
+  });
+
   it('scoped to one flow, and removed by unmock', async () => {
     const rt = testRuntime();
     rt.register(pipeline('a')).register(pipeline('b'));
@@ -278,6 +294,24 @@ describe('TestRuntime#executionOrder and #callCount', () => {
     const finished = job.state.history.map((h) => h.routineId);
     expect(finished.indexOf('left')).toBeGreaterThan(finished.indexOf('right'));
     expect(rt.executionOrder(job)).toEqual(['split', 'left', 'right', 'join', 'join']);
+  });
+
+  it('counts an activation that failed in its policy (a custom ready() that throws), which never reached run', async () => {
+    const rt = testRuntime();
+    const broken = policies.custom({
+      name: 'broken',
+      ready: () => {
+        throw new Error('policy bug');
+      },
+    });
+    const flow = createFlow('broken_policy').add('fetch', fetcher, { policy: broken }).add('parse', parser).connect('fetch.output', 'parse.input');
+    const job = rt.exec(flow, { params: { url: 'x' } });
+    // Recorded from events, and still complete as soon as the job's wait resolves.
+    const state = await job.wait();
+    expect(state.status).toBe('failed');
+    expect(state.history.map((h) => [h.routineId, h.outcome])).toEqual([['fetch', 'error']]);
+    expect(rt.executionOrder(job)).toEqual(['fetch']);
+    expect(rt.callCount(job, 'fetch')).toBe(1);
   });
 
   it('keeps jobs apart, and is empty for a job that ran nothing yet', async () => {
