@@ -5,9 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { defineRoutine, type AnyRoutine, type FlowBuilder, type RoutineMap } from 'slotflow';
 import { createRoutineRegistry, loadFlow } from 'slotflow/manifest';
-import { parse } from 'yaml';
+import { parseManifestText } from '../manifest/parseManifestText.js';
+import { record } from '../manifest/record.js';
 import { CliError, messageOf } from './CliError.js';
 import { loadRoutines } from './loadRoutines.js';
+
+/**
+ * The one slot of a stand-in whose type has no slot the manifest names (a routine only ever connected from): a
+ * routine needs a slot, and the drawing says plainly that its real ones are unknown.
+ */
+const UNNAMED_SLOT = '(not in manifest)';
 
 function readManifest(path: string): string {
   try {
@@ -26,18 +33,11 @@ export async function loadManifestFlow(path: string, routinesModule: string): Pr
 
 /**
  * The manifest's flow without its routine definitions: each routine type gets a stand-in whose slots and events are
- * the ones the manifest names (connections, entry, policy slots). Enough to draw the graph; configs are not checked.
+ * the ones the manifest names (connections, entry, policy slots), or one `UNNAMED_SLOT` when it names none. Enough
+ * to draw the graph; configs are not checked.
  */
 export function sketchManifestFlow(path: string): FlowBuilder<RoutineMap> {
-  const text = readManifest(path);
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch {
-    // loadFlow reports the syntax error with its line and column.
-    return loadFlow(text, { routines: createRoutineRegistry(), source: path });
-  }
-  const root = record(doc);
+  const root = record(parseManifestText(readManifest(path), path));
   const routines = record(root.routines);
   const typeOf = new Map<string, string>();
   const shape = new Map<string, { slots: Set<string>; events: Set<string> }>();
@@ -49,7 +49,8 @@ export function sketchManifestFlow(path: string): FlowBuilder<RoutineMap> {
     typeOf.set(id, rest.type);
     if (!shape.has(rest.type)) shape.set(rest.type, { slots: new Set(), events: new Set() });
     const slots = record(rest.policy).slots;
-    if (Array.isArray(slots)) for (const slot of slots) if (typeof slot === 'string') shape.get(rest.type)?.slots.add(slot);
+    // A name no routine can have ('a.b') is left to loadFlow to report, as an unknown slot.
+    if (Array.isArray(slots)) for (const slot of slots) if (typeof slot === 'string' && slot !== '' && !slot.includes('.')) shape.get(rest.type)?.slots.add(slot);
   }
   const name = (ref: unknown, kind: 'slots' | 'events') => {
     if (typeof ref !== 'string') return;
@@ -68,7 +69,7 @@ export function sketchManifestFlow(path: string): FlowBuilder<RoutineMap> {
   const stand = [...shape].map(([type, { slots, events }]): AnyRoutine =>
     defineRoutine({
       name: type,
-      slots: [...slots],
+      slots: slots.size > 0 ? [...slots] : [UNNAMED_SLOT],
       events: Object.fromEntries([...events].map((event) => [event, [] as string[]])),
       run() {
         // A stand-in: never run.
@@ -76,8 +77,4 @@ export function sketchManifestFlow(path: string): FlowBuilder<RoutineMap> {
     }) as unknown as AnyRoutine,
   );
   return loadFlow({ ...root, routines: stripped } as Parameters<typeof loadFlow>[0], { routines: createRoutineRegistry(stand), source: path });
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

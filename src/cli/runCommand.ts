@@ -34,7 +34,8 @@ export async function runCommand(manifest: string, options: RunOptions): Promise
   const flow = await loadManifestFlow(manifest, options.routines);
   const routineIds = [...flow.compile().routines.keys()];
   const store: FileStore | undefined = options.store === undefined ? undefined : createFileStore(options.store);
-  const runtime = createRuntime({ concurrency: options.concurrency, ...(store ? { store } : {}) });
+  // The CLI holds its own job handles and writes each final state as the job ends: the runtime keeps none (`retain: 0`).
+  const runtime = createRuntime({ concurrency: options.concurrency, retain: 0, ...(store ? { store } : {}) });
   runtime.register(flow);
 
   // Installed first: until a listener exists, SIGINT kills node without a word.
@@ -74,11 +75,16 @@ export async function runCommand(manifest: string, options: RunOptions): Promise
     events = createWriteStream(join(out, 'events.jsonl'));
     events.once('error', (error) => {
       stderr.write(`slotflow: cannot write ${join(out, 'events.jsonl')}: ${error.message}\n`);
+      written.eventLogFailed = true;
       events = undefined;
     });
   }
-  const writes: Promise<void>[] = [];
-  const finals: JobState[] = [];
+  // Counts, and the first few unsuccessful jobs for the closing messages: a run of a million jobs holds no more.
+  const writing = new Set<Promise<void>>();
+  const written = { jobs: 0, failed: 0, eventLogFailed: false };
+  let finished = 0;
+  let unsuccessfulCount = 0;
+  const unsuccessful: JobState[] = [];
 
   // Subscribed before anything runs, so the log holds every job's every event.
   const subscription = runtime.events$.subscribe((event) => {
@@ -105,9 +111,16 @@ export async function runCommand(manifest: string, options: RunOptions): Promise
   const inFlight = new Set<Promise<void>>();
   const follow = (job: Job) => {
     const done = job.wait().then((state) => {
-      finals.push(state);
+      finished++;
+      if (state.status !== 'completed' && unsuccessfulCount++ < LISTED_FAILURES) unsuccessful.push(state);
       progress.job(state);
-      if (out !== undefined) writes.push(writeJob(join(out, 'jobs', `${encodeURIComponent(state.jobId)}.json`), state));
+      if (out !== undefined) {
+        const write: Promise<void> = writeJob(join(out, 'jobs', `${encodeURIComponent(state.jobId)}.json`), state).then((ok) => {
+          written[ok ? 'jobs' : 'failed']++;
+          writing.delete(write);
+        });
+        writing.add(write);
+      }
     });
     const tracked = done.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
@@ -129,40 +142,57 @@ export async function runCommand(manifest: string, options: RunOptions): Promise
     subscription.unsubscribe();
     metrics = runtime.metrics().flows[flow.id];
     await runtime.shutdown();
-    await Promise.all(writes);
+    await Promise.all(writing);
     const log = events;
-    if (log) await new Promise((resolve) => log.end(resolve));
+    if (log)
+      await new Promise<void>((resolve) => {
+        log.end((error?: Error | null) => {
+          // An error while flushing also reaches the 'error' listener, which reports it.
+          if (error) written.eventLogFailed = true;
+          resolve();
+        });
+      });
     await store?.close();
     process.off('SIGINT', onSigint);
   }
 
   const seconds = (performance.now() - started) / 1000;
   const { completed, failed, cancelled } = progress.counts;
-  const notStarted = total - finals.length;
+  const notStarted = total - finished;
   stdout.write(
-    `\n${finals.length} job${finals.length === 1 ? '' : 's'} of flow '${flow.id}' in ${seconds.toFixed(2)} s: ${completed} completed, ${failed} failed, ${cancelled} cancelled` +
+    `\n${finished} job${finished === 1 ? '' : 's'} of flow '${flow.id}' in ${seconds.toFixed(2)} s: ${completed} completed, ${failed} failed, ${cancelled} cancelled` +
       `${notStarted > 0 ? `, ${notStarted} not started` : ''}\n\n`,
   );
   stdout.write(`${routineTable(metrics, routineIds)}\n`);
-  if (out !== undefined) stdout.write(`\nWrote ${finals.length} job state${finals.length === 1 ? '' : 's'} to ${join(out, 'jobs')} and ${eventCount} events to ${join(out, 'events.jsonl')}\n`);
+  const { eventLogFailed } = written;
+  const writeFailed = written.failed > 0 || eventLogFailed;
+  if (out !== undefined) {
+    const log = eventLogFailed ? '' : ` and ${eventCount} events to ${join(out, 'events.jsonl')}`;
+    stdout.write(`\nWrote ${written.jobs} job state${written.jobs === 1 ? '' : 's'} to ${join(out, 'jobs')}${log}\n`);
+    if (writeFailed) {
+      const what = [written.failed > 0 ? `${written.failed} job state${written.failed === 1 ? '' : 's'}` : '', eventLogFailed ? 'the event log' : ''].filter(Boolean).join(' and ');
+      stderr.write(`slotflow: ${what} could not be written (see above)\n`);
+    }
+  }
 
-  const unsuccessful = finals.filter((s) => s.status !== 'completed');
   if (run.interrupted) {
     stderr.write(`\nInterrupted: ${cancelled} job${cancelled === 1 ? '' : 's'} cancelled.\n`);
     return INTERRUPTED;
   }
-  if (unsuccessful.length === 0) return 0;
+  if (unsuccessfulCount === 0) return writeFailed ? 1 : 0;
   stderr.write('\n');
-  for (const state of unsuccessful.slice(0, LISTED_FAILURES)) stderr.write(`Job ${state.jobId} ${state.status}: ${state.error ? messageOf(state.error) : '(no error recorded)'}\n`);
-  if (unsuccessful.length > LISTED_FAILURES) stderr.write(`... and ${unsuccessful.length - LISTED_FAILURES} more (see the job states${out === undefined ? '; --out DIR writes them' : ` in ${join(out, 'jobs')}`})\n`);
+  for (const state of unsuccessful) stderr.write(`Job ${state.jobId} ${state.status}: ${state.error ? messageOf(state.error) : '(no error recorded)'}\n`);
+  if (unsuccessfulCount > LISTED_FAILURES) stderr.write(`... and ${unsuccessfulCount - LISTED_FAILURES} more (see the job states${out === undefined ? '; --out DIR writes them' : ` in ${join(out, 'jobs')}`})\n`);
   return 1;
 }
 
-/** Writes one final job state; a failure is reported, not thrown (the other results still get written). */
-async function writeJob(path: string, state: JobState): Promise<void> {
+/** Writes one final job state: true once written; a failure is reported, not thrown (the other results still get written). */
+async function writeJob(path: string, state: JobState): Promise<boolean> {
   try {
     await writeFile(path, `${toJson(state, 2)}\n`);
+    return true;
   } catch (error) {
     process.stderr.write(`slotflow: cannot write ${path}: ${messageOf(error)}\n`);
+    return false;
   }
 }

@@ -1,5 +1,7 @@
 /**
- * toJson: JSON text for what the CLI writes (job states, events), with errors as plain data instead of `{}`.
+ * toJson: JSON text for what the CLI writes (job states, events), with errors as plain data instead of `{}`, a
+ * BigInt as its decimal string, and a reference back to an enclosing value as `'[Circular]'`: a routine's payload
+ * can hold anything, and one odd value must not cost the whole record.
  */
 
 /** An error as data: `name`, `message`, its own fields (`code`, `routineId`, `problems`, ...), and its `cause`. */
@@ -10,10 +12,26 @@ function errorData(error: Error): Record<string, unknown> {
   return data;
 }
 
-function replacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? errorData(value) : value;
-}
-
 export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, replacer, indent);
+  // The objects being written, outermost first, as given (`seen`) and as written (`written`: an error's data).
+  // JSON.stringify calls the replacer with the object holding the value as `this`: everything after that object
+  // on the path is done with.
+  const seen: unknown[] = [];
+  const written: unknown[] = [];
+  return JSON.stringify(
+    value,
+    function replacer(this: unknown, _key: string, item: unknown): unknown {
+      if (typeof item === 'bigint') return item.toString();
+      if (typeof item !== 'object' || item === null) return item;
+      const depth = written.lastIndexOf(this) + 1;
+      seen.length = depth;
+      written.length = depth;
+      if (seen.includes(item)) return '[Circular]';
+      const data = item instanceof Error ? errorData(item) : item;
+      seen.push(item);
+      written.push(data);
+      return data;
+    },
+    indent,
+  );
 }

@@ -2,7 +2,9 @@
  * toManifest: a flow written back as a manifest (data), the inverse of `slotflow/manifest`'s `loadFlow`.
  *
  * Only what a definition does not already say is written: config keys that differ from the definition's
- * defaults, and a policy, error strategy, timeout or queue bound set on the instance. What has no data form (a
+ * defaults, and a policy, error strategy, timeout or queue bound set on the instance. Config text that `loadFlow`
+ * would read as an environment reference (`${...}`) is written escaped (`$${...}`), so it loads back as it was. What
+ * has no data form (a
  * custom policy, an `until` function not compiled from an expression, a `retry.when`, a config value that is not
  * JSON) fails with a `ManifestError` naming each culprit by its path in the manifest.
  */
@@ -41,7 +43,7 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
     for (const [key, value] of Object.entries(inst.config)) {
       if (Object.hasOwn(def.config, key) && Object.is((def.config as Record<string, unknown>)[key], value)) continue;
       const why = notJson(value);
-      if (why === undefined) config[key] = value;
+      if (why === undefined) config[key] = escapeReferences(value);
       else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
     }
     if (Object.keys(config).length > 0) out.config = config;
@@ -114,6 +116,21 @@ function strategyManifest(strategy: ErrorStrategy): ErrorStrategyManifest | unde
     },
     ...(strategy.then === undefined ? {} : { then: strategy.then }),
   };
+}
+
+/**
+ * What `slotflow/manifest` reads as an environment reference in config text, `${...}`, or as its escape, `$${...}`
+ * (the pattern of src/manifest/resolveConfig.ts: change both together). Writing one more `$` before each makes
+ * every one an escape, which reads back as the text it was.
+ */
+const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
+
+/** JSON data with every reference-like `${...}` in its strings escaped. */
+function escapeReferences(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(REFERENCE, (match) => `$${match}`);
+  if (Array.isArray(value)) return value.map(escapeReferences);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapeReferences(item)]));
+  return value;
 }
 
 /** Why `value` is not JSON data, or `undefined` when it is. */

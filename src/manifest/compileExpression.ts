@@ -173,24 +173,18 @@ class Parser {
     return node;
   }
 
+  // A chain of `or` (or `and`) is one node over its operands, evaluated in a loop: nested closures, one per
+  // operator, would overflow the stack on a long chain.
   #or(): Node {
-    let left = this.#and();
-    while (this.#keyword('or')) {
-      const l = left;
-      const r = this.#and();
-      left = (p) => Boolean(l(p)) || Boolean(r(p));
-    }
-    return left;
+    const operands = [this.#and()];
+    while (this.#keyword('or')) operands.push(this.#and());
+    return operands.length === 1 ? (operands[0] as Node) : (p) => operands.some((operand) => Boolean(operand(p)));
   }
 
   #and(): Node {
-    let left = this.#not();
-    while (this.#keyword('and')) {
-      const l = left;
-      const r = this.#not();
-      left = (p) => Boolean(l(p)) && Boolean(r(p));
-    }
-    return left;
+    const operands = [this.#not()];
+    while (this.#keyword('and')) operands.push(this.#not());
+    return operands.length === 1 ? (operands[0] as Node) : (p) => operands.every((operand) => Boolean(operand(p)));
   }
 
   #not(): Node {

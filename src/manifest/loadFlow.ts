@@ -3,12 +3,13 @@
  * name in a registry. Every problem in the document is reported at once, in a `ManifestError`, each with its path.
  */
 import { createFlow, InvalidOptionError, ManifestError, policies, type ActivationPolicy, type AnyRoutine, type ErrorStrategy, type FlowBuilder, type FlowManifest, type ManifestProblem, type RoutineMap } from 'slotflow';
-import { LineCounter, parseDocument } from 'yaml';
 import { describeSyntaxProblem, parseExpression } from './compileExpression.js';
 import type { RoutineRegistry } from './createRoutineRegistry.js';
 import { quoteList } from './describeInput.js';
 import { issuesToProblems } from './issuesToProblems.js';
-import { manifestSchema, type ParsedManifest } from './manifestSchema.js';
+import { manifestSchema, REF, type ParsedManifest } from './manifestSchema.js';
+import { parseManifestText } from './parseManifestText.js';
+import { record } from './record.js';
 import { resolveConfig, type Env } from './resolveConfig.js';
 
 /** Options of `loadFlow`. */
@@ -34,7 +35,7 @@ export function loadFlow(manifest: string | FlowManifest, options: LoadFlowOptio
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
   if (typeof registry?.get !== 'function') throw new InvalidOptionError('loadFlow(manifest, { routines })', 'a registry from createRoutineRegistry()', registry);
   const env = options.env ?? (globalThis as { process?: { env?: Env } }).process?.env ?? {};
-  const doc: unknown = typeof manifest === 'string' ? parseText(manifest, source) : manifest;
+  const doc = withoutExtensions(typeof manifest === 'string' ? parseManifestText(manifest, source) : manifest);
 
   const parsed = manifestSchema.safeParse(doc);
   const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues);
@@ -47,20 +48,15 @@ export function loadFlow(manifest: string | FlowManifest, options: LoadFlowOptio
   return flow as unknown as FlowBuilder<RoutineMap>;
 }
 
-function parseText(text: string, source: string | undefined): unknown {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw new ManifestError(
-      document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
-      }),
-      source,
-    );
-  }
-  return document.toJS();
+/** The document without its top-level `x-*` fields: they hold YAML anchors for the rest (`x-defaults: &defaults`). */
+function withoutExtensions(doc: unknown): unknown {
+  const fields = record(doc);
+  const keys = Object.keys(fields);
+  if (!keys.some(isExtension)) return doc;
+  return Object.fromEntries(keys.filter((key) => !isExtension(key)).map((key) => [key, fields[key]]));
 }
+
+const isExtension = (key: string) => key.startsWith('x-');
 
 /** What the reference checks learned: each routine's definition and resolved config, each `until` compiled. */
 interface Checked {
@@ -102,7 +98,7 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
     const connection = record(value);
     for (const side of ['from', 'to'] as const) {
       const ref = connection[side];
-      if (typeof ref !== 'string' || !/^[^.\s]+\.[^.\s]+$/.test(ref)) continue;
+      if (typeof ref !== 'string' || !REF.test(ref)) continue;
       const [id = '', name = ''] = ref.split('.');
       const def = checked.definitions.get(id);
       const kind = side === 'from' ? 'event' : 'slot';
@@ -194,9 +190,5 @@ function inDocumentOrder(problems: ManifestProblem[], doc: unknown): ManifestPro
     .map((problem, i) => ({ problem, i, key: rank(problem.path) }))
     .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i)
     .map(({ problem }) => problem);
-}
-
-function record(value: unknown): Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 

@@ -16,8 +16,7 @@ const expecting = (what: string) => ({
 });
 
 /** A strict object: an unknown field is a problem naming the fields allowed. */
-function object<TShape extends z.ZodRawShape>(shape: TShape, what: string) {
-  const fields = quoteList(Object.keys(shape));
+function object<TShape extends z.ZodRawShape>(shape: TShape, what: string, fields = quoteList(Object.keys(shape))) {
   return z.strictObject(shape, {
     error: (issue) => (issue.code === 'unrecognized_keys' ? `expected one of ${fields}` : expecting(what).error(issue)),
   });
@@ -102,7 +101,9 @@ const routine = object(
   '{ type, config?, policy?, onError?, timeoutMs?, maxQueue? }',
 );
 
-const ref = (what: 'event' | 'slot') => z.string(expecting(`'<routine>.<${what}>'`)).regex(/^[^.\s]+\.[^.\s]+$/, expecting(`'<routine>.<${what}>'`));
+/** A connection end: `<routine>.<event>` or `<routine>.<slot>`. */
+export const REF = /^[^.\s]+\.[^.\s]+$/;
+const ref = (what: 'event' | 'slot') => z.string(expecting(`'<routine>.<${what}>'`)).regex(REF, expecting(`'<routine>.<${what}>'`));
 
 const connection = object(
   {
@@ -116,25 +117,35 @@ const connection = object(
   '{ from, to, name?, maxIterations?, until?, onExhausted? }',
 );
 
-/** The manifest schema. */
+const manifestFields = {
+  $schema: z.string(expecting('a string')).optional().meta({ description: 'A JSON Schema reference, for editors; ignored.' }),
+  id: name('a flow id (a non-empty string)').meta({ description: "The flow's id." }),
+  defaults: object({ onError: errorStrategy.optional() }, '{ onError? }').optional().meta({ description: 'Flow-level defaults.' }),
+  routines: z
+    .record(z.string().regex(/^[^.]+$/, { error: () => "a routine id must be non-empty and contain no '.'" }), routine, expecting('a mapping of routine id -> { type, ... }'))
+    .meta({ description: 'Routine id -> routine.' }),
+  connections: z.array(connection, expecting('an array of connections')).optional().meta({ description: 'Event -> slot connections, in order.' }),
+  entry: object(
+    { routine: name('a routine id'), slot: name('a slot name').optional().meta({ description: "Default: the routine's first slot." }) },
+    '{ routine, slot? }',
+  )
+    .optional()
+    .meta({ description: 'Where exec params are delivered. Default: the first routine, its first slot.' }),
+};
+
+/**
+ * The manifest schema. Top-level `x-*` fields (YAML anchors for merge keys: `x-defaults: &defaults { ... }`) are
+ * allowed and ignored: `loadFlow` drops them before validating, and the JSON Schema allows them by pattern.
+ */
 export const manifestSchema = object(
-  {
-    $schema: z.string(expecting('a string')).optional().meta({ description: 'A JSON Schema reference, for editors; ignored.' }),
-    id: name('a flow id (a non-empty string)').meta({ description: "The flow's id." }),
-    defaults: object({ onError: errorStrategy.optional() }, '{ onError? }').optional().meta({ description: 'Flow-level defaults.' }),
-    routines: z
-      .record(z.string().regex(/^[^.]+$/, { error: () => "a routine id must be non-empty and contain no '.'" }), routine, expecting('a mapping of routine id -> { type, ... }'))
-      .meta({ description: 'Routine id -> routine.' }),
-    connections: z.array(connection, expecting('an array of connections')).optional().meta({ description: 'Event -> slot connections, in order.' }),
-    entry: object(
-      { routine: name('a routine id'), slot: name('a slot name').optional().meta({ description: "Default: the routine's first slot." }) },
-      '{ routine, slot? }',
-    )
-      .optional()
-      .meta({ description: 'Where exec params are delivered. Default: the first routine, its first slot.' }),
-  },
+  manifestFields,
   'a manifest object { id, routines, connections?, entry?, defaults? }',
-).meta({ title: 'slotflow flow manifest', description: 'A slotflow flow as data, for loadFlow() from slotflow/manifest and the slotflow CLI.' });
+  `${quoteList(Object.keys(manifestFields))} (or any x-* field, ignored)`,
+).meta({
+  title: 'slotflow flow manifest',
+  description: 'A slotflow flow as data, for loadFlow() from slotflow/manifest and the slotflow CLI.',
+  patternProperties: { '^x-': { description: 'Ignored: a place for YAML anchors the rest of the document merges in (<<: *name).' } },
+});
 
 /** A manifest that passed the schema. */
 export type ParsedManifest = z.output<typeof manifestSchema>;

@@ -4,13 +4,16 @@
  *
  * A string that is exactly one reference takes the type of the default it overrides, so
  * `retries: '${env.RETRIES:-3}'` gives the number 3 when the default of `retries` is a number. `$${` is a
- * literal `${`. As in a shell, `:-default` applies when the variable is unset or empty.
+ * literal `${`. As in a shell, `:-default` applies when the variable is unset or empty. References do not nest:
+ * `${env.A:-${env.B}}` is reported, not guessed at.
  */
 import type { ManifestProblem } from 'slotflow';
 import { describeInput, quoteList } from './describeInput.js';
+import { record } from './record.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+// `toManifest` (src/flow/toManifest.ts) escapes config text with this same pattern: change both together.
 const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
 const ENV_REFERENCE = /^env\.([A-Za-z_][A-Za-z0-9_]*)(?::-([^]*))?$/;
 
@@ -35,6 +38,7 @@ export function resolveConfig(
 }
 
 function resolveValue(value: unknown, fallback: unknown, env: Env, path: string, problems: ManifestProblem[]): unknown {
+  const scalar = typeof fallback === 'number' || typeof fallback === 'string' || typeof fallback === 'boolean';
   if (typeof value === 'string') {
     const resolved = interpolate(value, env);
     if ('problem' in resolved) {
@@ -53,13 +57,13 @@ function resolveValue(value: unknown, fallback: unknown, env: Env, path: string,
       return value;
     }
     value = resolved.value;
-  } else if (Array.isArray(value)) {
+  } else if (Array.isArray(value) && !scalar) {
     return value.map((item, i) => resolveValue(item, undefined, env, `${path}[${i}]`, problems));
-  } else if (typeof value === 'object' && value !== null) {
-    const nested = isPlainObject(fallback) ? fallback : {};
+  } else if (typeof value === 'object' && value !== null && !scalar) {
+    const nested = record(fallback);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, nested[k], env, `${path}.${k}`, problems)]));
   }
-  if ((typeof fallback === 'number' || typeof fallback === 'string' || typeof fallback === 'boolean') && typeof value !== typeof fallback)
+  if (scalar && typeof value !== typeof fallback)
     problems.push({ path, message: `expected a ${typeof fallback} (the default is ${JSON.stringify(fallback)}), got ${describeInput(value)}` });
   return value;
 }
@@ -71,6 +75,10 @@ function interpolate(text: string, env: Env): { value: string; whole: boolean } 
   const value = text.replace(REFERENCE, (match: string, escaped: string, body: string) => {
     if (escaped) return match.slice(1);
     references++;
+    if (body.includes('${')) {
+      problem ??= `nested reference in '${text}': a reference cannot hold another \${ (nesting is not supported); give a plain default (\${env.NAME:-value}), or write $\${ for a literal \${`;
+      return match;
+    }
     const ref = ENV_REFERENCE.exec(body);
     if (!ref) {
       problem ??= `invalid reference '${match}'; expected \${env.NAME} or \${env.NAME:-default} (write $\${ for a literal \${)`;
@@ -86,8 +94,4 @@ function interpolate(text: string, env: Env): { value: string; whole: boolean } 
   if (problem !== undefined) return { problem };
   const whole = references === 1 && /^\$\{[^}]*\}$/.test(text);
   return { value, whole };
-}
-
-function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

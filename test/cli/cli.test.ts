@@ -3,7 +3,7 @@
  * loader, as `npx tsx src/cli/main.ts` would) with stdout and stderr as pipes, as in CI.
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,8 +33,9 @@ afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: readonly string[]): Run {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
+/** The CLI from source; `loader` is how node loads TypeScript (`tsx`: everything; `tsx/esm`: ES modules only, as the published CLI has it after registering tsx on demand). */
+function start(args: readonly string[], loader: 'tsx' | 'tsx/esm' = 'tsx'): Run {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', loader, MAIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
@@ -149,6 +150,31 @@ describe.concurrent('slotflow run', () => {
     expect(job?.error).toMatchObject({ name: 'RoutineError', code: 'ROUTINE', routineId: 'break', cause: { name: 'Error', message: 'the breaker broke' } });
   });
 
+  it('writes a BigInt as a string and a circular reference as [Circular] in job states and events', async () => {
+    const out = tempDir();
+    const { code, stderr } = await cli('run', `${FIXTURES}/odd.yaml`, '--routines', ROUTINES, '--out', out);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const [job] = readJobs(out);
+    expect(job?.outputs['odd.made']).toEqual([{ big: '10', self: { name: 'loop', self: '[Circular]' } }]);
+    expect(readEvents(out).find((e) => e.type === 'routine.completed')).toBeDefined();
+  });
+
+  it('exits 1 when results cannot be written, saying so instead of claiming them written', async () => {
+    const out = tempDir();
+    // Nothing can be created in /proc/<pid>, and a directory is no event log.
+    symlinkSync('/proc/self', join(out, 'jobs'));
+    mkdirSync(join(out, 'events.jsonl'));
+    const { code, stdout, stderr } = await cli('run', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES, '--jobs', '2', '--out', out);
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/2 completed, 0 failed, 0 cancelled/);
+    expect(stdout).not.toContain('Wrote 2 job states');
+    expect(stderr).toMatch(new RegExp(`slotflow: cannot write ${join(out, 'jobs')}/${UUID}[.]json: ENOENT`));
+    expect(stderr).toContain(`slotflow: cannot write ${join(out, 'events.jsonl')}: EISDIR`);
+    expect(stderr).toContain('slotflow: 2 job states and the event log could not be written (see above)');
+  });
+
   it('exits 1 on an invalid manifest, listing every problem with its path', async () => {
     const { code, stdout, stderr } = await cli('run', `${FIXTURES}/invalid.yaml`, '--routines', ROUTINES);
 
@@ -253,6 +279,28 @@ describe.concurrent('slotflow run', () => {
   });
 });
 
+describe.concurrent('slotflow with a TypeScript --routines module', () => {
+  it('loads it in a CommonJS project (a package.json without "type": "module")', async () => {
+    const project = tempDir();
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cjs-project', private: true }));
+    // The CLI under test is the source, and 'slotflow' there is src/index.ts: the module imports that, by path.
+    writeFileSync(
+      join(project, 'routines.ts'),
+      [
+        `import { defineRoutine } from ${JSON.stringify(join(ROOT, 'src', 'index.ts'))};`,
+        "const label: string = 'typed';",
+        "export const fetcher = defineRoutine({ name: 'fetcher', slots: ['trigger'], events: { output: ['data'] }, config: { sourceName: label }, run: ({ emit }) => emit('output', { data: label }) });",
+        "export const collector = defineRoutine({ name: 'collector', slots: ['input'], events: { collected: ['items'] }, run: ({ slots, emit }) => emit('collected', { items: slots.input.map((p) => p.data) }) });",
+      ].join('\n'),
+    );
+
+    const { code, stdout, stderr } = await start(['validate', `${FIXTURES}/flow.yaml`, '--routines', join(project, 'routines.ts')], 'tsx/esm').exit;
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(`valid: ${FIXTURES}/flow.yaml: flow 'fetch_flow' (2 routines, 1 connection, entry fetch.trigger)\n`);
+  });
+});
+
 describe.concurrent('slotflow validate', () => {
   it('prints a valid line and exits 0', async () => {
     const { code, stdout } = await cli('validate', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES);
@@ -267,7 +315,7 @@ describe.concurrent('slotflow validate', () => {
     expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
       "  - routines.fetch.config.sourceNam: unknown config key for routine type 'fetcher'; expected one of 'sourceName'",
       '  - routines.collect.policy.n: expected a positive integer, got -1',
-      "  - routines.collect.type: unknown routine type 'colector'; expected one of 'breaker', 'collector', 'fetcher', 'waiter' (the registered routines)",
+      "  - routines.collect.type: unknown routine type 'colector'; expected one of 'breaker', 'collector', 'fetcher', 'odd', 'waiter' (the registered routines)",
       "  - connections[0].from: routine 'fetch' (type 'fetcher') has no event 'outptu'; expected one of 'output'",
     ]);
   });
@@ -295,6 +343,15 @@ describe.concurrent('slotflow graph', () => {
     // Without the definitions, a routine shows the slots and events the manifest names.
     expect(without.code).toBe(0);
     expect(without.stdout).toBe(withRoutines.stdout.replace('events: collected', 'events: (none)'));
+  });
+
+  it('draws a routine type whose slots the manifest never names, without --routines', async () => {
+    const { code, stdout, stderr } = await cli('graph', `${FIXTURES}/slotless.yaml`);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('  source["source: fetcher<br/>slots: (not in manifest)<br/>events: output<br/>policy: immediate"]');
+    expect(stdout).toContain('  entry -->|"(not in manifest)"| source');
+    expect(stdout).toContain('  source -->|"output -> input"| sink');
   });
 });
 

@@ -66,6 +66,21 @@ describe('loadFlow: environment references in config', () => {
     ]);
   });
 
+  it('reports a nested reference instead of mangling it (nesting is not supported)', () => {
+    expect(problemsOf({ sourceName: '${env.A:-${env.B}}' }, { B: 'b' })).toEqual([
+      "routines.f.config.sourceName: nested reference in '${env.A:-${env.B}}': a reference cannot hold another ${ (nesting is not supported); give a plain default (${env.NAME:-value}), or write $${ for a literal ${",
+    ]);
+    expect(problemsOf({ url: 'http://${env.HOST:-${env.FALLBACK}}/x' }, { HOST: 'set' })[0]).toMatch(/^routines\.f\.config\.url: nested reference in /);
+  });
+
+  it('reports an array or object where the default is a number, string or boolean', () => {
+    expect(problemsOf({ retries: [1, 2], sourceName: { name: 'x' }, verbose: ['${env.MISSING}'] }, {})).toEqual([
+      'routines.f.config.retries: expected a number (the default is 3), got an array',
+      'routines.f.config.sourceName: expected a string (the default is "Source"), got an object',
+      'routines.f.config.verbose: expected a boolean (the default is false), got an array',
+    ]);
+  });
+
   it('reads process.env when no env is given', () => {
     process.env.SLOTFLOW_MANIFEST_TEST_SOURCE = 'from-process';
     try {

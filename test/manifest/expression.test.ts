@@ -65,6 +65,16 @@ describe('compileExpression', () => {
     expect(expressionSourceOf(() => true)).toBeUndefined();
   });
 
+  it('evaluates long and/or chains without growing the stack', () => {
+    const terms = 20_000;
+    const or = compileExpression(Array.from({ length: terms }, (_, i) => `n == ${i}`).join(' or '));
+    expect(or({ n: terms - 1 })).toBe(true);
+    expect(or({ n: -1 })).toBe(false);
+    const and = compileExpression(Array.from({ length: terms }, (_, i) => `n > ${i - terms}`).join(' and '));
+    expect(and({ n: 0 })).toBe(true);
+    expect(and({ n: -1 })).toBe(false);
+  });
+
   it('reports syntax errors with their column', () => {
     expect(syntaxError('')).toBe('syntax error at column 1 of "": expected an expression, got nothing');
     expect(syntaxError('n >=')).toBe('syntax error at column 5 of "n >=": expected a value after \'>=\', got the end');

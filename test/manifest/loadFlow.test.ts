@@ -166,7 +166,7 @@ entry: { routine: fetch, slot: trigger }
       "connections[2].to: routine 'join' (type 'joiner') has no slot 'middle'; expected one of 'left', 'right'",
       'connections[2].until: syntax error at column 4 of "n >": expected a value after \'>\', got the end',
       'connections[3]: expected { from, to, name?, maxIterations?, until?, onExhausted? }, got 7',
-      "colour: unknown field 'colour'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry'",
+      "colour: unknown field 'colour'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry' (or any x-* field, ignored)",
     ]);
     expect(error.message.split('\n')).toHaveLength(1 + error.problems.length);
     expect(error.message).toContain('is invalid (14 problems)');
@@ -215,6 +215,45 @@ entry: { routine: fetch, slot: trigger }
     expect(error.problems[0]!.path).toBe('');
     expect(error.problems[0]!.message).toMatch(/^YAML syntax error at line \d+, column \d+: /);
     expect(error.message).toContain('(root): YAML syntax error');
+  });
+
+  it('reads YAML merge keys, with anchors kept in top-level x-* fields, which are ignored', () => {
+    const flow = loadFlow(
+      `
+x-fetch: &fetch { type: fetcher, onError: continue, config: { sourceName: S, retries: 5 } }
+id: merged
+routines:
+  a: { <<: *fetch }
+  b: { <<: *fetch, config: { sourceName: T } }
+  c: { type: collector }
+connections:
+  - { from: a.output, to: c.input }
+  - { from: b.output, to: c.input }
+`,
+      { routines },
+    ).compile();
+    expect([...flow.routines.values()].map((r) => [r.id, r.routine.name, r.onError, r.config])).toEqual([
+      ['a', 'fetcher', 'continue', { sourceName: 'S', retries: 5, verbose: false, url: 'http://localhost' }],
+      ['b', 'fetcher', 'continue', { sourceName: 'T', retries: 3, verbose: false, url: 'http://localhost' }],
+      ['c', 'collector', undefined, {}],
+    ]);
+    // Only top-level x-* fields are ignored; any other unknown field is still a problem.
+    expect(lines(manifestError(() => loadFlow({ id: 'x', 'x-note': 1, extra: 2, routines: { a: { type: 'fetcher', 'x-note': 3 } } } as unknown as FlowManifest, { routines })).problems)).toEqual([
+      "routines.a.x-note: unknown field 'x-note'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue'",
+      "extra: unknown field 'extra'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry' (or any x-* field, ignored)",
+    ]);
+  });
+
+  it('reports an alias bomb (YAML aliases expanding past the limit) as a problem, not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'.charAt(i)}: &${'abcdefghi'.charAt(i)} [${Array(10).fill(`*${'abcdefghi'.charAt(i - 1)}`).join(', ')}]`);
+    const error = manifestError(() => loadFlow(`x-bomb:\n${levels.map((l) => `  ${l}`).join('\n')}\nid: bomb\nroutines: {}\n`, { routines }));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]!.path).toBe('');
+    expect(error.problems[0]!.message).toMatch(/^YAML document cannot be read: .*alias/i);
+    expect(manifestError(() => loadFlow('id: m\nroutines:\n  a: { <<: 5, type: fetcher }\n', { routines })).problems).toEqual([
+      { path: '', message: 'YAML document cannot be read: Merge sources must be maps or map aliases' },
+    ]);
   });
 
   it('rejects a document that is not a manifest object, and a missing id and routines', () => {

@@ -16,4 +16,9 @@ describe('manifestJsonSchema', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(JSON.stringify(schema)).toContain('"enum":["immediate","allReady"]');
   });
+
+  it('allows top-level x-* fields (YAML anchors), which loadFlow ignores', () => {
+    const schema = manifestJsonSchema() as { patternProperties?: Record<string, unknown> };
+    expect(Object.keys(schema.patternProperties ?? {})).toEqual(['^x-']);
+  });
 });

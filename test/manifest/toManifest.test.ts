@@ -108,6 +108,16 @@ entry: { routine: count, slot: input }
     expect(a.outputs['collect.collected']).toEqual([{ items: ['from-env:1', 'from-env:2'] }]);
   });
 
+  it('writes a literal ${ in a config string as $${, so loading it back gives the same text', () => {
+    // `${ {a}` would be read as a (malformed) reference; a `${` with no `}` after it is read as it is.
+    const literal = 'price: ${env.PRICE} $${x} ${ {a} ${';
+    const flow = createFlow('literal').add('fetch', fetcher, { config: { sourceName: literal } });
+    const manifest = flow.toManifest();
+    expect(manifest.routines.fetch?.config).toEqual({ sourceName: 'price: $${env.PRICE} $$${x} $${ {a} ${' });
+    const loaded = loadFlow(manifest, { routines, env: { PRICE: 'substituted' } });
+    expect(loaded.compile().routines.get('fetch')?.config.sourceName).toBe(literal);
+  });
+
   it('is also a function of compiled flows', () => {
     const compiled = codeFlow().compile();
     expect(toManifest(compiled)).toEqual(codeFlow().toManifest());
@@ -204,6 +214,19 @@ const manifest = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd'), { minLength
 );
 
 describe('flow.toManifest (properties)', () => {
+  it('writes any config text so that loadFlow reads back the same text, references and escapes included', () => {
+    const holder = defineRoutine({ name: 'holder', slots: ['in'], events: {}, config: { text: '', nested: { list: [] as string[] } }, run: () => undefined });
+    const registry = createRoutineRegistry([holder]);
+    const text = fc.string({ unit: fc.constantFrom('$', '{', '}', 'env.', 'A', ':-', ' '), maxLength: 24 });
+    fc.assert(
+      fc.property(text, fc.array(text, { maxLength: 3 }), (sourceText, list) => {
+        const config = { text: sourceText, nested: { list } };
+        const flow = createFlow('text').add('hold', holder, { config });
+        expect(loadFlow(flow.toManifest(), { routines: registry, env: { A: 'substituted' } }).compile().routines.get('hold')?.config).toEqual(config);
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('loadFlow(toManifest(loadFlow(m))) compiles to the same flow as loadFlow(m)', () => {
     fc.assert(
       fc.property(manifest, (m) => {
