@@ -1,27 +1,21 @@
 /**
  * endEvents: how a job ends, for every slotflow/rx function: its final statuses, and the event each one ends with.
  */
-import type { JobEventType, JobStatus } from 'slotflow';
+import { isFinalStatus, type FinalStatus, type JobEventType } from 'slotflow';
+
+export { isFinalStatus, type FinalStatus };
 
 /** Each final job status, with the event a job that ends so emits last. */
 export const END_EVENTS = {
   completed: 'job.completed',
   failed: 'job.failed',
   cancelled: 'job.cancelled',
-} as const satisfies Partial<Record<JobStatus, JobEventType>>;
-
-/** A status a job never leaves. */
-export type FinalStatus = keyof typeof END_EVENTS;
+} as const satisfies Record<FinalStatus, JobEventType>;
 
 /** The type of the event a job ends with. */
 export type EndEventType = (typeof END_EVENTS)[FinalStatus];
 
 const END_TYPES: ReadonlySet<JobEventType> = new Set(Object.values(END_EVENTS));
-
-/** True once the job has ended (`completed`, `failed` or `cancelled`). */
-export function isFinalStatus(status: JobStatus): status is FinalStatus {
-  return Object.hasOwn(END_EVENTS, status);
-}
 
 /** True for the type of a job's end event (`job.completed`, `job.failed` or `job.cancelled`). */
 export function isEndEventType(type: JobEventType): type is EndEventType {
