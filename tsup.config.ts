@@ -7,10 +7,11 @@ const library: Options = {
     rx: 'src/rx/index.ts',
     testing: 'src/testing/index.ts',
     manifest: 'src/manifest/index.ts',
+    otel: 'src/otel/index.ts',
   },
   // The subpath entries import the main entry by the package's own name, so every entry shares one copy of the
   // runtime and its error classes (in CommonJS too, where tsup does not split chunks).
-  external: ['slotflow'],
+  external: ['slotflow', '@opentelemetry/api'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
