@@ -291,6 +291,8 @@ describe('Runtime#exec', () => {
       ['retain', 1.5, '1.5 (number)'],
       ['historyLimit', -1, '-1 (number)'],
       ['historyLimit', 0.5, '0.5 (number)'],
+      ['reuseActors', -1, '-1 (number)'],
+      ['reuseActors', 2.5, '2.5 (number)'],
     ] as const)('createRuntime({ %s: %s }) throws InvalidOptionError', (option, value, got) => {
       let thrown: unknown;
       try {
