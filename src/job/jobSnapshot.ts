@@ -136,7 +136,7 @@ export function serializeError(error: Error): SerializedError {
 }
 
 /** An `Error` with the saved name, message and fields (the original class is not recreated). */
-export function reviveError(saved: SerializedError): Error {
+function reviveError(saved: SerializedError): Error {
   const { name, message, ...fields } = saved;
   const error = new Error(message);
   Object.defineProperty(error, 'name', { value: name, enumerable: false, configurable: true, writable: true });

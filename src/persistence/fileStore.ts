@@ -21,7 +21,8 @@ import { CheckpointError, InvalidOptionError, isSlotflowError } from '../errors/
 import type { CheckpointStore } from './CheckpointStore.js';
 import type { JobSnapshot } from './JobSnapshot.js';
 import { isHashedName, jobFileName, jobIdOfFileName } from './jobFileName.js';
-import { isFinishedStatus, fromStoredText, peekStoredText, toStoredText } from './storedSnapshot.js';
+import { fromStoredText, peekStoredText, toStoredText } from './storedSnapshot.js';
+import { isFinalStatus } from '../job/JobState.js';
 import { WriteLanes } from './WriteLanes.js';
 
 export interface FileStoreOptions {
@@ -93,7 +94,7 @@ class FileCheckpointStore implements FileStore {
     try {
       const serialized = toStoredText(snapshot);
       jobId = serialized.snapshot.jobId;
-      op = { kind: 'save', text: serialized.text, finished: isFinishedStatus(serialized.snapshot.status) };
+      op = { kind: 'save', text: serialized.text, finished: isFinalStatus(serialized.snapshot.status) };
       this.#assertOpen('save', jobId);
     } catch (error) {
       return Promise.reject(toError(error));

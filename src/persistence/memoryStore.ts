@@ -7,7 +7,8 @@
  */
 import { CheckpointError } from '../errors/index.js';
 import type { CheckpointStore } from './CheckpointStore.js';
-import { isFinishedStatus, fromStoredText, toStoredText } from './storedSnapshot.js';
+import { fromStoredText, toStoredText } from './storedSnapshot.js';
+import { isFinalStatus } from '../job/JobState.js';
 
 /** The memory store: a `CheckpointStore` with a view for tests. */
 export interface MemoryStore extends CheckpointStore {
@@ -52,7 +53,7 @@ export function createMemoryStore(): MemoryStore {
         const { text, snapshot: checked } = toStoredText(snapshot);
         guard('save', checked.jobId);
         saves++;
-        jobs.set(checked.jobId, { text, finished: isFinishedStatus(checked.status) });
+        jobs.set(checked.jobId, { text, finished: isFinalStatus(checked.status) });
       }),
 
     load: (jobId) =>

@@ -11,8 +11,6 @@ import { SNAPSHOT_FORMAT, type JobSnapshot } from './JobSnapshot.js';
 
 const STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES);
 
-/** True for the statuses a job never leaves: `listUnfinished` leaves these out. */
-export const isFinishedStatus = isFinalStatus;
 
 
 /** What is wrong with `value` as a stored snapshot, or `undefined` when nothing the stores rely on is. */
@@ -65,7 +63,7 @@ export function peekStoredText(text: string): { readonly jobId: string; readonly
     const value: unknown = JSON.parse(text);
     if (problemOf(value) !== undefined) return undefined;
     const snapshot = value as JobSnapshot;
-    return { jobId: snapshot.jobId, finished: isFinishedStatus(snapshot.status) };
+    return { jobId: snapshot.jobId, finished: isFinalStatus(snapshot.status) };
   } catch {
     return undefined;
   }
