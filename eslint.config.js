@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/node_modules/', 'coverage/', 'bench/results/'],
+    ignores: ['dist/', 'node_modules/', 'bench/node_modules/', 'coverage/', 'bench/results/', 'bench/scratch/'],
   },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,

@@ -14,8 +14,11 @@ import { assign, setup } from 'xstate';
 
 /** Where a routine actor asks for what only the runtime knows (its policy, clock and scheduler). */
 export interface RoutineHost {
-  /** The activation policy's guard over the queues (called only while not paused). */
-  ready(context: RoutineMachineContext): boolean;
+  /**
+   * The activation policy's guard over the queues (called only while not paused). `arrivalAt` is set when the
+   * guard is asked about an arrival already pushed onto its queue: a window that was not open opens at that time.
+   */
+  ready(context: RoutineMachineContext, arrivalAt?: number): boolean;
   /** The policy's consume step: removes what it takes from the queues and returns it. */
   consume(context: RoutineMachineContext): Inflight;
   /** Entering `active.running`: schedule the activation (never run it here). */
@@ -107,6 +110,22 @@ export const routineMachine = setup({
   guards: {
     /** The activation policy holds (and the job is not paused). */
     ready: ({ context }) => !context.paused && context.host.ready(context),
+    /**
+     * The policy holds once this arrival is queued. The payload is pushed for the policy to see and taken off
+     * again (the `enqueue` action queues it for real), so an arrival that fires the routine takes one microstep,
+     * not an arrival followed by the eventless check.
+     */
+    readyOnArrival: ({ context, event }) => {
+      if (context.paused || !('payload' in event)) return false;
+      const queue = context.queues[event.type.slice(5)];
+      if (!queue) return false;
+      queue.push(event.payload);
+      try {
+        return context.host.ready(context, context.firstArrivalAt ?? context.host.now());
+      } finally {
+        queue.length--;
+      }
+    },
     retry: ({ event }) => event.type === 'activation.failed' && event.decision === 'retry',
     skip: ({ event }) => event.type === 'activation.failed' && event.decision === 'skip',
     stop: ({ event }) => event.type === 'activation.failed' && event.decision === 'stop',
@@ -189,6 +208,7 @@ export const routineMachine = setup({
       // Evaluated after every event (an arrival, a timer tick, resume): the policy is the guard.
       always: { guard: 'ready', target: 'active', actions: 'consume' },
       on: {
+        'slot.*': [{ guard: 'readyOnArrival', target: 'active', actions: ['enqueue', 'consume'] }, { actions: 'enqueue' }],
         tick: {},
         reset: { actions: 'reset' },
         restore: [

@@ -57,7 +57,15 @@ export type SupervisorEvent =
   | { readonly type: 'resume' }
   | { readonly type: 'complete' }
   | { readonly type: 'fail'; readonly error: unknown }
-  | { readonly type: 'cancel'; readonly error: unknown };
+  | { readonly type: 'cancel'; readonly error: unknown }
+  /** From a final status only: back to `queued` for another job (the runtime reuses finished supervisors). */
+  | { readonly type: 'reset'; readonly keepAlive: boolean };
+
+/** Every live status ends the job on `fail` or `cancel`. */
+const ends = {
+  fail: { target: 'failed', actions: 'recordError' },
+  cancel: { target: 'cancelled', actions: 'recordError' },
+} as const;
 
 export const supervisorMachine = setup({
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
@@ -82,6 +90,7 @@ export const supervisorMachine = setup({
     },
     markCompleting: assign({ completing: true }),
     restoreCompleting: assign({ completing: ({ context, event }) => context.completing || (event.type === 'start' && event.completing === true) }),
+    reset: assign(({ event }) => ({ keepAlive: event.type === 'reset' && event.keepAlive, completing: false, error: undefined })),
     recordError: assign({ error: ({ event }) => (event.type === 'fail' || event.type === 'cancel' ? event.error : undefined) }),
     status: ({ context }, params: { status: SupervisorStatus }) => {
       context.host.status(params.status);
@@ -102,8 +111,7 @@ export const supervisorMachine = setup({
           { guard: 'startPaused', target: 'paused', actions: 'restoreCompleting' },
           { target: 'running', actions: 'restoreCompleting' },
         ],
-        cancel: { target: 'cancelled', actions: 'recordError' },
-        fail: { target: 'failed', actions: 'recordError' },
+        ...ends,
         post: { actions: 'deliver' },
         // Activations are held until admission, so nothing emits here; routed anyway rather than dropped.
         'routine.emitted': { actions: 'route' },
@@ -122,6 +130,7 @@ export const supervisorMachine = setup({
         settle: {},
         pause: 'paused',
         complete: { actions: 'markCompleting' },
+        ...ends,
       },
     },
     paused: {
@@ -132,6 +141,7 @@ export const supervisorMachine = setup({
         post: { actions: 'deliver' },
         resume: 'running',
         complete: { actions: 'markCompleting' },
+        ...ends,
       },
     },
     /** keepAlive only: quiescent, waiting for posts or `complete()`. */
@@ -142,15 +152,13 @@ export const supervisorMachine = setup({
         'routine.emitted': { target: 'running', actions: 'route' },
         complete: { target: 'running', actions: 'markCompleting' },
         pause: 'paused',
+        ...ends,
       },
     },
-    completed: { type: 'final', entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }] },
-    failed: { type: 'final', entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }] },
-    cancelled: { type: 'final', entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }] },
-  },
-  on: {
-    fail: { target: '.failed', actions: 'recordError' },
-    cancel: { target: '.cancelled', actions: 'recordError' },
+    // The final statuses answer only `reset`: a finished job ignores everything else.
+    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
+    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
+    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
   },
 });
 

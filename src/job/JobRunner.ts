@@ -19,7 +19,7 @@ import type { RuntimeServices } from './RuntimeServices.js';
 import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
-import type { Lease } from './RoutineActorPool.js';
+import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -78,6 +78,9 @@ export class JobRunner {
   /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
   meter: JobMeter | undefined;
   readonly #supervisor: Actor<typeof supervisorMachine>;
+  /** The supervisor came from the runtime's pool (a finished one is reset for this job). */
+  readonly #supervisorLease: SupervisorLease | undefined;
+  readonly #directRouting: boolean;
   #busy = 0;
   #timers = 0;
   #deadline: TimerHandle;
@@ -112,11 +115,20 @@ export class JobRunner {
         this.#status(status);
       },
     };
-    this.#supervisor = createActor(supervisorMachine, {
-      id: `job:${id}`,
-      input: { host, keepAlive: options.keepAlive },
-      ...(services.inspect ? { inspect: services.inspect } : {}),
-    });
+    const pool = services.actorPool;
+    if (pool) {
+      this.#supervisorLease = pool.acquireSupervisor(host, `job:${id}`, options.keepAlive);
+      this.#supervisor = this.#supervisorLease.actor;
+    } else {
+      this.#supervisor = createActor(supervisorMachine, {
+        id: `job:${id}`,
+        input: { host, keepAlive: options.keepAlive },
+        ...(services.inspect ? { inspect: services.inspect } : {}),
+      });
+    }
+    // Emissions skip the supervisor's mailbox while it is running (see `emitted`), except under an inspector,
+    // which then sees every `routine.emitted` event.
+    this.#directRouting = services.inspect === undefined;
   }
 
   get finished(): boolean {
@@ -133,7 +145,10 @@ export class JobRunner {
     // Routine actors are created here, outside any machine transition: XState builds an actor's initial state with
     // its own `assign`, which must not run inside another actor's action.
     for (const cell of this.cells.values()) this.#spawn(cell);
-    this.#supervisor.start();
+    const lease = this.#supervisorLease;
+    // A reused supervisor goes from its last job's final status back to `queued` (its entry announces this job).
+    if (lease?.used) this.#supervisor.send({ type: 'reset', keepAlive: this.options.keepAlive });
+    else this.#supervisor.start();
     if (this.options.from) restoreRoutines(this, this.options.from);
   }
 
@@ -206,10 +221,17 @@ export class JobRunner {
     if (error) throw error;
   }
 
-  /** Routes what an activation emitted (called from `emit`, outside any machine). */
+  /**
+   * Routes what an activation emitted (called from `emit`, outside any machine). While the supervisor is `running`
+   * or `paused` its `routine.emitted` transition is targetless and only runs `route`, and its eventless checks
+   * cannot pass (the emitter is active, so the job is busy): the route is taken directly, saving an XState
+   * macrostep per hop. In `idle` (keepAlive) the event moves the job back to `running`, so it goes through the
+   * machine; so does everything while an inspector watches.
+   */
   emitted(routineId: string, event: string, payload: Payload): void {
     this.routeError = undefined;
-    this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
+    if (this.#directRouting && (this.status === 'running' || this.status === 'paused')) this.#route(routineId, event, payload);
+    else this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
   }
 
   pause(): void {
@@ -362,9 +384,9 @@ export class JobRunner {
     (cell as { host: RoutineHost }).host = {
       // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
       // the consume step hands the error to the activation, which fails without running (data stays queued).
-      ready: (context) => {
+      ready: (context, arrivalAt) => {
         try {
-          return policy.ready(context.queues, this.#policyContext(context));
+          return policy.ready(context.queues, this.#policyContext(cell, context, arrivalAt));
         } catch (error) {
           cell.policyFailure = { error };
           return true;
@@ -404,12 +426,14 @@ export class JobRunner {
     cell.actor.start();
   }
 
-  #policyContext(context: RoutineMachineContext): PolicyContext {
-    return { now: this.services.clock.now(), lastActivationAt: context.lastActivationAt, firstArrivalAt: context.firstArrivalAt, routineId: context.routineId, jobId: this.id };
+  #policyContext(cell: Cell, context: RoutineMachineContext, arrivalAt?: number): PolicyContext {
+    return { now: this.services.clock.now(), lastActivationAt: lastActivationAt(cell.lease, context), firstArrivalAt: context.firstArrivalAt ?? arrivalAt, routineId: context.routineId, jobId: this.id };
   }
 
   #consume(cell: Cell, context: RoutineMachineContext): Inflight {
-    const policyContext = this.#policyContext(context);
+    const policyContext = this.#policyContext(cell, context);
+    // The consume action sets this job's own `lastActivationAt` next.
+    if (cell.lease) cell.lease.staleAnchor = false;
     let counts: Readonly<Record<string, number>>;
     try {
       if (cell.policyFailure) throw cell.policyFailure.error;
@@ -432,7 +456,7 @@ export class JobRunner {
     const snapshot = cell.actor?.getSnapshot();
     const idle = snapshot?.value === 'idle' && !snapshot.context.paused;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `dueAt` is optional on the policy
-    const due = idle && snapshot ? cell.inst.policy.dueAt?.(snapshot.context.queues, this.#policyContext(snapshot.context)) : undefined;
+    const due = idle && snapshot ? cell.inst.policy.dueAt?.(snapshot.context.queues, this.#policyContext(cell, snapshot.context)) : undefined;
     if (due === cell.timerDue) return;
     if (cell.timer !== undefined) {
       this.services.clock.clearTimeout(cell.timer);
@@ -527,6 +551,13 @@ export class JobRunner {
       cell.actor = undefined;
       cell.lease = undefined;
     }
+    // After this transition (we are inside the supervisor's entry action): back to the pool, or stopped.
+    const supervisor = this.#supervisor;
+    const lease = this.#supervisorLease;
+    queueMicrotask(() => {
+      if (lease && pool) pool.releaseSupervisor(lease);
+      else supervisor.stop();
+    });
     const base = { jobId: this.id, flowId: this.flowId, at: now };
     if (this.wantsEvents) {
       if (status === 'completed') this.publish({ type: 'job.completed', ...base });

@@ -6,7 +6,7 @@ import type { Clock } from '../clock/index.js';
 import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { JobEvent } from './JobEvent.js';
-import type { RoutineActorPool } from './RoutineActorPool.js';
+import type { ActorPool } from './ActorPool.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';
 
@@ -16,7 +16,7 @@ export interface RuntimeServices {
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly historyLimit: number;
   /** Idle routine actors reused across jobs; absent with `inspect` (each job's actors then carry its own ids). */
-  readonly actorPool: RoutineActorPool | undefined;
+  readonly actorPool: ActorPool | undefined;
   readonly validation: ValidationMode;
   /** Counts and times activations and jobs (`runtime.metrics()`, `job.metrics`). */
   readonly metrics: MetricsCollector;

@@ -3,4 +3,4 @@ export { JobRunner, type JobOptions } from './JobRunner.js';
 export type { JobEvent, JobEventType } from './JobEvent.js';
 export { isFinalStatus, type CycleRecord, type FinalStatus, type HistoryRecord, type JobState, type JobStatus, type RoutineState } from './JobState.js';
 export type { RuntimeServices, ValidationMode } from './RuntimeServices.js';
-export { RoutineActorPool } from './RoutineActorPool.js';
+export { ActorPool } from './ActorPool.js';

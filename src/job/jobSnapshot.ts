@@ -10,6 +10,7 @@ import { SlotflowError } from '../errors/index.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../persistence/JobSnapshot.js';
 import type { HistoryRecord } from './JobState.js';
 import type { JobRunner } from './JobRunner.js';
+import { lastActivationAt } from './ActorPool.js';
 
 export function takeSnapshot(job: JobRunner): JobSnapshot {
   const now = job.services.clock.now();
@@ -33,6 +34,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
     // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
     const live = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
     if (!live && (machine === 'running' || machine === 'backoff')) machine = 'idle';
+    const anchor = lastActivationAt(cell.lease, context);
     routines[cell.id] = {
       machine,
       state: cell.state,
@@ -42,7 +44,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
       ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt } } : {}),
       // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
       ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
-      ...(context.lastActivationAt !== undefined ? { lastActivationAt: context.lastActivationAt } : {}),
+      ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
       ...(context.firstArrivalAt !== undefined ? { firstArrivalAt: context.firstArrivalAt } : {}),
     };
   }
@@ -97,6 +99,8 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
     const inflight: Inflight | undefined = saved.inflight
       ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }
       : undefined;
+    // The restore sets the saved `lastActivationAt` (a reused actor's own is an earlier job's).
+    if (cell.lease) cell.lease.staleAnchor = false;
     cell.actor?.send({
       type: 'restore',
       target,

@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
-import { isFinalStatus, Job, JobRunner, RoutineActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { isFinalStatus, Job, JobRunner, ActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
@@ -144,7 +144,7 @@ export class Runtime implements AsyncDisposable {
       scheduler: new Scheduler(concurrency),
       clock,
       inspect: options.inspect,
-      actorPool: options.inspect || reuseActors === 0 ? undefined : new RoutineActorPool(reuseActors),
+      actorPool: options.inspect || reuseActors === 0 ? undefined : new ActorPool(reuseActors),
       historyLimit,
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),

@@ -52,7 +52,7 @@ describe('createRuntime({ inspect: createWebSocketInspector(...).inspect })', ()
       received.push(event);
       if (event.type === '@xstate.actor') names.set(event.sessionId, event.name);
       // The supervisor's final snapshot is the job's last inspection event (events arrive in order).
-      if (event.type === '@xstate.snapshot' && names.get(event.sessionId) === 'job:relay-1' && event.snapshot.status === 'done') jobDone.resolve();
+      if (event.type === '@xstate.snapshot' && names.get(event.sessionId) === 'job:relay-1' && event.snapshot.status === 'stopped') jobDone.resolve();
     });
     const inspector = createWebSocketInspector({ url });
     // Stop the client before the relay goes: once its socket errors, it reconnects every 5 s, for ever.

@@ -13,6 +13,40 @@ const queuesOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().contex
 const valueOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().value;
 
 describe('routineMachine: slot queues and the ready guard', () => {
+  it('an arrival that fires the routine takes one microstep: queued, consumed and started in one transition', () => {
+    const host = fakeRoutineHost();
+    host.setReady((ctx) => ctx.queues.a!.length >= 1);
+    const microsteps: string[] = [];
+    const actor = createActor(routineMachine, {
+      input: { routineId: 'r', slots: ['a'], host },
+      inspect: (event) => {
+        if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+      },
+    });
+    actor.start();
+    microsteps.length = 0;
+    actor.send({ type: 'slot.a', payload: 'x' });
+    expect(microsteps).toEqual(['slot.a']);
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation')[0]!.inflight?.consumed).toEqual({ a: ['x'] });
+  });
+
+  it('the guard sees the arrival queued (once), and a declined arrival stays queued exactly once', () => {
+    const host = fakeRoutineHost();
+    const seen: unknown[][] = [];
+    host.setReady((ctx) => {
+      seen.push([...ctx.queues.a!]);
+      return false;
+    });
+    const actor = start(host);
+    seen.length = 0;
+    actor.send({ type: 'slot.a', payload: 'x' });
+    actor.send({ type: 'slot.a', payload: 'y' });
+    expect(seen[0]).toEqual(['x']);
+    expect(seen.at(-1)).toEqual(['x', 'y']);
+    expect(queuesOf(actor)).toEqual({ a: ['x', 'y'], b: [] });
+  });
+
   it('starts idle with one empty FIFO queue per slot', () => {
     const actor = start(fakeRoutineHost());
     expect(valueOf(actor)).toBe('idle');

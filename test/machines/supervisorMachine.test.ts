@@ -33,7 +33,6 @@ describe('supervisorMachine: lifecycle', () => {
     host.idle = true;
     actor.send({ type: 'settle' });
     expect(actor.getSnapshot().value).toBe('completed');
-    expect(actor.getSnapshot().status).toBe('done');
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'completed', error: undefined }]);
   });
 
@@ -202,7 +201,6 @@ describe('supervisorMachine: fail and cancel', () => {
         actor.send({ type: kind, error });
         const status = kind === 'fail' ? 'failed' : 'cancelled';
         expect(actor.getSnapshot().value).toBe(status);
-        expect(actor.getSnapshot().status).toBe('done');
         expect(host.callsOf('finished')).toEqual([{ type: 'finished', status, error }]);
         expect(host.callsOf('status').at(-1)).toEqual({ type: 'status', status });
       });
@@ -219,6 +217,32 @@ describe('supervisorMachine: fail and cancel', () => {
     actor.send({ type: 'fail', error: new Error('third') });
     expect(actor.getSnapshot().value).toBe('failed');
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'failed', error: first }]);
+  });
+
+  it('reset takes a finished supervisor back to queued for another job, with fresh context', () => {
+    for (const [end, final] of [['complete', 'completed'], ['fail', 'failed'], ['cancel', 'cancelled']] as const) {
+      const host = fakeSupervisorHost(true);
+      const actor = start(host, true);
+      actor.send({ type: 'start' });
+      expect(actor.getSnapshot().value).toBe('idle');
+      actor.send(end === 'complete' ? { type: end } : { type: end, error: new Error(end) });
+      expect(actor.getSnapshot().value).toBe(final);
+      actor.send({ type: 'reset', keepAlive: false });
+      expect(actor.getSnapshot().value).toBe('queued');
+      expect(actor.getSnapshot().context).toMatchObject({ keepAlive: false, completing: false, error: undefined });
+      expect(host.callsOf('status').at(-1)).toEqual({ type: 'status', status: 'queued' });
+      actor.send({ type: 'start' });
+      expect(actor.getSnapshot().value).toBe('completed');
+    }
+  });
+
+  it('reset is ignored by a live job', () => {
+    const host = fakeSupervisorHost(false);
+    const actor = start(host);
+    actor.send({ type: 'start' });
+    actor.send({ type: 'reset', keepAlive: true });
+    expect(actor.getSnapshot().value).toBe('running');
+    expect(actor.getSnapshot().context.keepAlive).toBe(false);
   });
 
   it('a completed job cannot be failed or cancelled afterwards', () => {

@@ -3,7 +3,9 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import * as xstate from 'xstate';
-import { createFlow, createRuntime, defineRoutine } from 'slotflow';
+import { createFlow, createRuntime, defineRoutine, policies } from 'slotflow';
+import { ManualClock } from '../helpers/clock.js';
+import { flush } from '../helpers/flush.js';
 
 // A pass-through spy on createActor: it counts the actors the runtime creates.
 vi.mock('xstate', async (importOriginal) => {
@@ -24,8 +26,45 @@ async function actorsFor(jobs: number, options: Parameters<typeof createRuntime>
 }
 
 describe('reuseActors', () => {
-  it('reuses the routine actors of finished jobs (each job still gets its own supervisor)', async () => {
-    expect(await actorsFor(3, {})).toBe(3 + 1);
+  it('reuses the routine actors and the supervisors of finished jobs', async () => {
+    // The first job creates its supervisor and routine actor; the next two reuse them.
+    expect(await actorsFor(3, {})).toBe(1 + 1);
+  });
+
+  it('a reused supervisor runs each job from queued to its own final status, with its own events', async () => {
+    await using rt = createRuntime({});
+    const failing = createFlow('failing').add('boom', defineRoutine({ name: 'boom', slots: ['in'], run: () => { throw new Error('boom'); } }));
+    const seen: string[] = [];
+    rt.events$.subscribe((event) => { if (event.type.startsWith('job.')) seen.push(`${event.jobId}:${event.type}`); });
+    const a = await rt.exec(flow, { params: {}, jobId: 'a' }).wait();
+    const b = await rt.exec(failing, { params: {}, jobId: 'b' }).wait();
+    const keep = rt.exec(flow, { keepAlive: true, jobId: 'c' });
+    keep.complete();
+    const c = await keep.wait();
+    const d = await rt.exec(flow, { params: {}, jobId: 'd' }).wait();
+    expect([a.status, b.status, c.status, d.status]).toEqual(['completed', 'failed', 'completed', 'completed']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([
+      'a:job.queued', 'a:job.started', 'a:job.completed',
+      'b:job.queued', 'b:job.started', 'b:job.failed',
+      'c:job.queued', 'c:job.started', 'c:job.completed',
+      'd:job.queued', 'd:job.started', 'd:job.completed',
+    ]);
+  });
+
+  it('a job cancelled while queued releases its supervisor to the next job', async () => {
+    const createActor = vi.mocked(xstate.createActor);
+    await using rt = createRuntime({ maxJobs: 1 });
+    const first = rt.exec(flow, { keepAlive: true });
+    const waiting = rt.exec(flow, { params: {} });
+    waiting.cancel('not needed');
+    expect((await waiting.wait()).status).toBe('cancelled');
+    first.complete();
+    expect((await first.wait()).status).toBe('completed');
+    await new Promise((resolve) => setImmediate(resolve));
+    createActor.mockClear();
+    expect((await rt.exec(flow, { params: {} }).wait()).status).toBe('completed');
+    expect(createActor.mock.calls.length).toBe(0);
   });
 
   it('0 turns reuse off: every job creates its routine actors', async () => {
@@ -47,7 +86,41 @@ describe('reuseActors', () => {
     const next = Array.from({ length: 5 }, () => rt.exec(flow, { keepAlive: true }));
     for (const job of next) job.complete();
     await Promise.all(next.map((job) => job.wait()));
-    // 5 supervisors, and 3 routine actors beyond the 2 reused.
-    expect(createActor.mock.calls.length).toBe(5 + 3);
+    // 3 supervisors and 3 routine actors beyond the 2 of each reused.
+    expect(createActor.mock.calls.length).toBe(3 + 3);
+  });
+});
+
+describe('reuseActors: a reused routine actor carries nothing of its last job', () => {
+  it("an interval routine's first activation in a new job does not wait for the previous job's interval", async () => {
+    const clock = new ManualClock(0);
+    const rt = createRuntime({ clock });
+    try {
+      const ticker = createFlow('ticker').add('tick', defineRoutine({ name: 'tick', slots: ['in'], run: () => undefined }), { policy: policies.interval(1_000) });
+      const first = rt.exec(ticker, { params: {} });
+      await flush();
+      expect(first.status).toBe('completed');
+      await clock.advance(10);
+      // The same actor serves this job. A leaked anchor (the first job's activation at 0) would hold this arrival
+      // until t=1,000; the job's own anchor is its first activation, now.
+      const second = rt.exec(ticker, { params: {} });
+      expect(second.snapshot().routines.tick?.lastActivationAt).toBe(10);
+      await flush();
+      expect(second.status).toBe('completed');
+      expect(second.state.routines.tick?.activations).toBe(1);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('a job that never activated the routine has no last activation in its snapshot', async () => {
+    await using rt = createRuntime({});
+    const ticker = createFlow('ticker').add('tick', defineRoutine({ name: 'tick', slots: ['in'], run: () => undefined }), { policy: policies.interval(1_000) });
+    expect((await rt.exec(ticker, { params: {} }).wait()).status).toBe('completed');
+    const idle = rt.exec(ticker, { keepAlive: true });
+    await flush();
+    expect(idle.snapshot().routines.tick?.lastActivationAt).toBeUndefined();
+    idle.complete();
+    await idle.wait();
   });
 });
