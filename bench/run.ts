@@ -9,7 +9,7 @@
  *   --no-peers               leave LangGraph.js and Mastra out
  *   --rounds <n>             rounds per in-process workload (default 7; quick 2)
  *   --out <file>             where the JSON goes (default bench/results/latest.json)
- *   --dist                   measure the built package (dist/, `npm run build` first) instead of src/ through tsx
+ *   --src                    measure src/ through tsx instead of the built package (dist/, rebuilt when stale)
  *
  * Method: CPU time from process.cpuUsage() (wall time where the workload is about waiting), contenders interleaved
  * within every round (the order rotates), each verified and warmed up first, a full GC before every measurement,
@@ -18,7 +18,9 @@
  * why); scale and soak run in a fresh process per measurement (child.ts), so memory figures hold one contender.
  * BENCHMARKS.md has the rest.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
@@ -47,8 +49,14 @@ const wanted = (list('--contenders') ?? [...DEFAULT_CONTENDERS]) as ContenderKey
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
 const noPeers = flag('--no-peers');
-// the measuring processes inherit the environment: this picks what contenders/slotflow.ts loads
-if (flag('--dist')) process.env.SLOTFLOW_BENCH_BUILD = 'dist';
+// What users run is the built package, so that is what is measured (rebuilt first when src/ or machines/ changed
+// since the last build); `--src` measures the source through tsx instead (its keepNames `__name()` calls cost ~10%).
+// The measuring processes inherit the environment: this picks what contenders/slotflow.ts loads.
+const fromSource = flag('--src');
+if (!fromSource) {
+  ensureBuilt();
+  process.env.SLOTFLOW_BENCH_BUILD = 'dist';
+}
 
 const config = quick
   ? {
@@ -83,8 +91,30 @@ const outFile = option('--out') ?? fileURLToPath(new URL('./results/latest.json'
 const ideaFanoutMs = Math.ceil(config.fanout.jobs / config.fanout.inFlight) * config.fanout.branchMs;
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--dist]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--src]`);
   process.exit(2);
+}
+
+/** Runs `npm run build` unless dist/index.js is newer than every file under src/ and machines/. */
+function ensureBuilt(): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = (() => {
+    try {
+      return statSync(join(root, 'dist/index.js')).mtimeMs;
+    } catch {
+      return -1;
+    }
+  })();
+  const newest = (dir: string): number => {
+    let latest = 0;
+    for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true }))
+      if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    return latest;
+  };
+  if (built >= Math.max(newest('src'), newest('machines'))) return;
+  console.log('bench: dist/ is missing or older than src/: npm run build');
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) usage('npm run build failed (or run with --src to measure the source)');
 }
 
 // ----------------------------------------------------------------------------------------- never crash
@@ -115,7 +145,7 @@ const meta = {
   nproc: cpuCount,
   memoryGB: Math.round(os.totalmem() / 2 ** 30),
   gcInParent: hasGc,
-  slotflowBuild: flag('--dist') ? 'dist' : 'src',
+  slotflowBuild: fromSource ? 'src' : 'dist',
   rounds,
   argv,
 };

@@ -100,6 +100,15 @@ export interface RoutineRestoreEvent {
 }
 
 
+/** The policy's consume step over the queues, and the anchors it moves (what the `consume` assignments return). */
+function consumeQueues(context: RoutineMachineContext): Partial<RoutineMachineContext> {
+  const inflight = context.host.consume(context);
+  let left = false;
+  for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
+  const now = context.host.now();
+  return { inflight, attempt: 0, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
+}
+
 export const routineMachine = setup({
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
   types: {} as {
@@ -112,7 +121,7 @@ export const routineMachine = setup({
     ready: ({ context }) => !context.paused && context.host.ready(context),
     /**
      * The policy holds once this arrival is queued. The payload is pushed for the policy to see and taken off
-     * again (the `enqueue` action queues it for real), so an arrival that fires the routine takes one microstep,
+     * again (`enqueueAndConsume` queues it for real), so an arrival that fires the routine takes one microstep,
      * not an arrival followed by the eventless check.
      */
     readyOnArrival: ({ context, event }) => {
@@ -139,12 +148,11 @@ export const routineMachine = setup({
       queue.push(event.payload);
       return context.firstArrivalAt === undefined ? { firstArrivalAt: context.host.now() } : {};
     }),
-    consume: assign(({ context }) => {
-      const inflight = context.host.consume(context);
-      let left = false;
-      for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
-      const now = context.host.now();
-      return { inflight, attempt: 0, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
+    consume: assign(({ context }) => consumeQueues(context)),
+    /** An arrival that fires the routine: queued and consumed in one assignment. */
+    enqueueAndConsume: assign(({ context, event }) => {
+      if ('payload' in event) context.queues[event.type.slice(5)]?.push(event.payload);
+      return consumeQueues(context);
     }),
     startActivation: ({ context }) => {
       context.host.startActivation(context);
@@ -208,7 +216,7 @@ export const routineMachine = setup({
       // Evaluated after every event (an arrival, a timer tick, resume): the policy is the guard.
       always: { guard: 'ready', target: 'active', actions: 'consume' },
       on: {
-        'slot.*': [{ guard: 'readyOnArrival', target: 'active', actions: ['enqueue', 'consume'] }, { actions: 'enqueue' }],
+        'slot.*': [{ guard: 'readyOnArrival', target: 'active', actions: 'enqueueAndConsume' }, { actions: 'enqueue' }],
         tick: {},
         reset: { actions: 'reset' },
         restore: [
