@@ -106,7 +106,7 @@ function consumeQueues(context: RoutineMachineContext): Partial<RoutineMachineCo
   let left = false;
   for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
   const now = context.host.now();
-  return { inflight, attempt: 0, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
+  return { inflight, attempt: 0, retryDue: false, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
 }
 
 export const routineMachine = setup({
@@ -236,7 +236,12 @@ export const routineMachine = setup({
         running: {
           entry: 'startActivation',
           on: {
-            'activation.done': { target: '#routine.idle', actions: 'clearInflight' },
+            // Data already waiting (a routine looping to itself): straight into the next activation, a
+            // self-transition of `running` in one microstep (the job stays busy throughout).
+            'activation.done': [
+              { guard: 'ready', target: 'running', reenter: true, actions: 'consume' },
+              { target: '#routine.idle', actions: 'clearInflight' },
+            ],
             'activation.failed': [
               { guard: 'retry', target: 'backoff', actions: 'nextAttempt' },
               { guard: 'skip', target: '#routine.skipped', actions: 'clearInflight' },

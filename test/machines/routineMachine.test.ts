@@ -145,9 +145,32 @@ describe('routineMachine: slot queues and the ready guard', () => {
     expect(starts).toHaveLength(2);
     expect(starts[1]!.inflight?.consumed).toEqual({ a: [2], b: [3] });
     expect(starts[1]!.attempt).toBe(0);
-    // left active and entered it again
-    expect(host.callsOf('busy').map((c) => c.delta)).toEqual([1, -1, 1]);
+    // a self-transition of running: the routine never left active, so the job never looked idle
+    expect(host.callsOf('busy').map((c) => c.delta)).toEqual([1]);
     expect(host.busyCount).toBe(1);
+  });
+
+  it('activation.done with data waiting is one microstep (the cycle self-transition)', () => {
+    const host = fakeRoutineHost();
+    const microsteps: string[] = [];
+    const actor = createActor(routineMachine, {
+      input: { routineId: 'r', slots: ['a'], host },
+      inspect: (event) => {
+        if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+      },
+    });
+    actor.start();
+    actor.send({ type: 'slot.a', payload: 1 });
+    actor.send({ type: 'slot.a', payload: 2 });
+    microsteps.length = 0;
+    actor.send({ type: 'activation.done' });
+    expect(microsteps).toEqual(['activation.done']);
+    expect(valueOf(actor)).toEqual({ active: 'running' });
+    expect(host.callsOf('startActivation').at(-1)!.inflight?.consumed).toEqual({ a: [2] });
+    // without data waiting, done goes back to idle
+    actor.send({ type: 'activation.done' });
+    expect(valueOf(actor)).toBe('idle');
+    expect(host.busyCount).toBe(0);
   });
 
   it('a tick event re-evaluates the guard in idle (timed policies)', () => {
