@@ -32,9 +32,9 @@ export interface RuntimeOptions {
   /** History records kept per job. @default 1000 */
   readonly historyLimit?: number;
   /**
-   * Idle routine actors kept per routine of a flow when jobs end, for the next jobs of that flow (creating an actor
-   * costs several times more than resetting one). Each holds ~3.5 KB; `0` turns reuse off. Never used with
-   * `inspect`. @default 1024
+   * Idle routine actors kept per routine of a flow when jobs end, for the next jobs of that flow, and finished
+   * supervisors kept for the next jobs of any flow (creating an actor costs several times more than resetting
+   * one). Each holds ~3.5 KB; `0` turns reuse off. Never used with `inspect`. @default 1024
    */
   readonly reuseActors?: number;
   /**
