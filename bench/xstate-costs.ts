@@ -1,0 +1,69 @@
+/**
+ * What single XState events cost on this machine, against slotflow's own machines with do-nothing hosts:
+ * `node --import tsx bench/xstate-costs.ts`. CPU time per operation, the median of 7 runs of 200,000 (after a
+ * warm-up). The floor of a hop in slotflow is one routine arrival plus one `activation.done`; BENCHMARKS.md
+ * ("Where slotflow's time goes") quotes these.
+ */
+import { createActor, setup } from 'xstate';
+import { routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost } from '../machines/index.js';
+
+function measure(label: string, n: number, op: () => void): void {
+  for (let i = 0; i < 5_000; i++) op();
+  const runs: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const start = process.cpuUsage();
+    for (let i = 0; i < n; i++) op();
+    const used = process.cpuUsage(start);
+    runs.push((used.user + used.system) / n);
+  }
+  runs.sort((a, b) => a - b);
+  console.log(`  ${(runs[3] ?? Number.NaN).toFixed(2).padStart(6)} µs  ${label}`);
+}
+
+const routineHost: RoutineHost = {
+  ready: (context: RoutineMachineContext) => (context.queues.in?.length ?? 0) > 0,
+  consume: (context: RoutineMachineContext): Inflight => ({ consumed: { in: context.queues.in?.splice(0) ?? [] }, counts: { in: 1 }, message: { reason: 'immediate' } }),
+  startActivation: () => undefined,
+  armRetry: () => undefined,
+  busy: () => undefined,
+  now: () => 0,
+};
+const supervisorHost: SupervisorHost = {
+  quiescent: () => false,
+  route: () => undefined,
+  deliver: () => undefined,
+  pauseRoutines: () => undefined,
+  finished: () => undefined,
+  status: () => undefined,
+};
+
+const N = 200_000;
+console.log('XState 5 costs (CPU per operation):');
+
+const toggle = createActor(setup({}).createMachine({ initial: 'a', states: { a: { on: { go: 'b' } }, b: { on: { go: 'a' } } } }));
+toggle.start();
+measure('one event through a trivial 2-state actor', N, () => {
+  toggle.send({ type: 'go' });
+});
+
+const routine = createActor(routineMachine, { input: { routineId: 'r', slots: ['in'], host: routineHost } });
+routine.start();
+measure('routine machine: an arrival that fires it + activation.done (one hop)', N, () => {
+  routine.send({ type: 'slot.in', payload: 1 });
+  routine.send({ type: 'activation.done' });
+});
+measure('routine machine: reset', N, () => {
+  routine.send({ type: 'reset' });
+});
+
+const supervisor = createActor(supervisorMachine, { input: { host: supervisorHost, keepAlive: false } });
+supervisor.start();
+supervisor.send({ type: 'start' });
+measure('supervisor machine: routine.emitted (running)', N, () => {
+  supervisor.send({ type: 'routine.emitted', routineId: 'r', event: 'out', payload: 1 });
+});
+measure('supervisor machine: create + start + stop an actor', N / 4, () => {
+  const actor = createActor(supervisorMachine, { input: { host: supervisorHost, keepAlive: false } });
+  actor.start();
+  actor.stop();
+});

@@ -1,0 +1,65 @@
+/**
+ * Counts the XState events one job of the chain workload sends to its actors (5 routines in a line, trivial
+ * steps), by actor kind and event type, from the built package: `node --import tsx bench/xstate-events.ts`
+ * (`npm run build` first). It wraps `Actor.prototype._process`, XState's internal per-event entry point, before
+ * any actor exists; a figure of BENCHMARKS.md ("Where slotflow's time goes") comes from here.
+ */
+import { createRequire } from 'node:module';
+
+// The library's own copy of XState (bench/node_modules may hold another one, for the peers).
+const require = createRequire(new URL('../package.json', import.meta.url));
+const xstate = require('xstate') as { Actor: { prototype: { _process: (this: { id: string }, event: { type: string }) => void } } };
+type Slotflow = typeof import('slotflow');
+const sf = (await import(new URL('../dist/index.js', import.meta.url).href)) as Slotflow;
+
+const counts = new Map<string, number>();
+let counting = false;
+const process_ = xstate.Actor.prototype._process;
+xstate.Actor.prototype._process = function (this: { id: string }, event: { type: string }) {
+  if (counting) {
+    const key = `${this.id.split(':')[0] ?? '?'} ${event.type.startsWith('slot.') ? 'slot.<name>' : event.type}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  process_.call(this, event);
+};
+
+const inc = sf.defineRoutine({
+  name: 'inc',
+  slots: ['in'],
+  events: { out: ['n'] },
+  // eslint-disable-next-line @typescript-eslint/require-await -- the benchmark's trivial async step
+  async run(ctx) {
+    for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
+  },
+});
+const flow = sf
+  .createFlow('chain')
+  .add('r0', inc)
+  .add('r1', inc)
+  .add('r2', inc)
+  .add('r3', inc)
+  .add('r4', inc)
+  .connect('r0.out', 'r1.in')
+  .connect('r1.out', 'r2.in')
+  .connect('r2.out', 'r3.in')
+  .connect('r3.out', 'r4.in')
+  .entry('r0', 'in');
+
+const inspect = process.argv.includes('--inspect');
+const runtime = sf.createRuntime(inspect ? { inspect: () => undefined } : {});
+// The first jobs create the actors the next ones reuse: count steady-state jobs.
+for (let i = 0; i < 3; i++) await runtime.exec(flow, { params: { n: 0 } }).wait();
+const jobs = 100;
+counting = true;
+for (let i = 0; i < jobs; i++) await runtime.exec(flow, { params: { n: 0 } }).wait();
+await new Promise((resolve) => setImmediate(resolve));
+counting = false;
+await runtime.shutdown();
+
+let total = 0;
+console.log(`XState events per job (chain, 5 routines${inspect ? ', with inspect' : ''}):`);
+for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1])) {
+  total += n;
+  console.log(`  ${(n / jobs).toFixed(1).padStart(5)}  ${key}`);
+}
+console.log(`  ${(total / jobs).toFixed(1).padStart(5)}  total`);
