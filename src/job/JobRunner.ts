@@ -88,6 +88,70 @@ export class JobRunner {
   #deadline: TimerHandle;
   readonly #onFinished: (() => void)[] = [];
 
+  /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
+  static readonly #SupervisorHostOf = class implements SupervisorHost {
+    constructor(readonly runner: JobRunner) {}
+    quiescent(): boolean {
+      return this.runner.#busy === 0 && this.runner.#timers === 0;
+    }
+    route(routineId: string, event: string, payload: unknown): void {
+      this.runner.#route(routineId, event, payload as Payload);
+    }
+    deliver(routineId: string, slot: string, payload: unknown): void {
+      this.runner.#deliverSafely(routineId, slot, payload);
+    }
+    pauseRoutines(paused: boolean): void {
+      this.runner.#pauseRoutines(paused);
+    }
+    finished(status: 'completed' | 'failed' | 'cancelled', error: unknown): void {
+      this.runner.#finish(status, error as Error | undefined);
+    }
+    status(status: SupervisorStatus): void {
+      this.runner.#status(status);
+    }
+  };
+
+  /** A routine actor's host: its policy, clock and scheduler, for one routine of one job (one object per routine). */
+  static readonly #RoutineHostOf = class implements RoutineHost {
+    constructor(
+      readonly runner: JobRunner,
+      readonly cell: Cell,
+    ) {}
+    // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
+    // the consume step hands the error to the activation, which fails without running (data stays queued).
+    ready(context: RoutineMachineContext, arrivalAt?: number): boolean {
+      const cell = this.cell;
+      try {
+        return cell.inst.policy.ready(context.queues, this.runner.#policyContext(cell, context, arrivalAt));
+      } catch (error) {
+        cell.policyFailure = { error };
+        return true;
+      }
+    }
+    consume(context: RoutineMachineContext): Inflight {
+      return this.runner.#consume(this.cell, context);
+    }
+    startActivation(context: RoutineMachineContext): void {
+      const { runner, cell } = this;
+      const inflight = context.inflight as Inflight;
+      const attempt = context.attempt;
+      const queuedAt = runner.services.metrics.stamp();
+      runner.services.scheduler.enqueue(runner.queue, () => {
+        runActivation(runner, cell, inflight, attempt, queuedAt);
+      });
+    }
+    armRetry(context: RoutineMachineContext): void {
+      this.runner.#armRetry(this.cell, context.attempt);
+    }
+    busy(delta: 1 | -1): void {
+      this.runner.#busy += delta;
+      this.cell.version++;
+    }
+    now(): number {
+      return this.runner.services.clock.now();
+    }
+  };
+
   constructor(
     readonly id: string,
     readonly flow: FlowDefinition,
@@ -100,24 +164,7 @@ export class JobRunner {
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
     for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(inst));
-    const host: SupervisorHost = {
-      quiescent: () => this.#busy === 0 && this.#timers === 0,
-      route: (routineId, event, payload) => {
-        this.#route(routineId, event, payload as Payload);
-      },
-      deliver: (routineId, slot, payload) => {
-        this.#deliverSafely(routineId, slot, payload);
-      },
-      pauseRoutines: (paused) => {
-        this.#pauseRoutines(paused);
-      },
-      finished: (status, error) => {
-        this.#finish(status, error as Error | undefined);
-      },
-      status: (status) => {
-        this.#status(status);
-      },
-    };
+    const host = new JobRunner.#SupervisorHostOf(this);
     const pool = services.actorPool;
     if (pool) {
       this.#supervisorLease = pool.acquireSupervisor(host, `job:${id}`, options.keepAlive);
@@ -382,37 +429,7 @@ export class JobRunner {
       policyFailure: undefined,
       version: 0,
     };
-    const policy = inst.policy;
-    const clock = this.services.clock;
-    (cell as { host: RoutineHost }).host = {
-      // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
-      // the consume step hands the error to the activation, which fails without running (data stays queued).
-      ready: (context, arrivalAt) => {
-        try {
-          return policy.ready(context.queues, this.#policyContext(cell, context, arrivalAt));
-        } catch (error) {
-          cell.policyFailure = { error };
-          return true;
-        }
-      },
-      consume: (context) => this.#consume(cell, context),
-      startActivation: (context) => {
-        const inflight = context.inflight as Inflight;
-        const attempt = context.attempt;
-        const queuedAt = this.services.metrics.stamp();
-        this.services.scheduler.enqueue(this.queue, () => {
-          runActivation(this, cell, inflight, attempt, queuedAt);
-        });
-      },
-      armRetry: (context) => {
-        this.#armRetry(cell, context.attempt);
-      },
-      busy: (delta) => {
-        this.#busy += delta;
-        cell.version++;
-      },
-      now: () => clock.now(),
-    };
+    (cell as { host: RoutineHost }).host = new JobRunner.#RoutineHostOf(this, cell);
     return cell;
   }
 
