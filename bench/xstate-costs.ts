@@ -67,3 +67,14 @@ measure('supervisor machine: create + start + stop an actor', N / 4, () => {
   actor.start();
   actor.stop();
 });
+
+let quiescent = false;
+const lifecycle = createActor(supervisorMachine, { input: { host: { ...supervisorHost, quiescent: () => quiescent }, keepAlive: false } });
+lifecycle.start();
+measure("supervisor machine: one job's reset + start + settle (to completed), reused", N / 4, () => {
+  quiescent = false;
+  lifecycle.send({ type: 'reset', keepAlive: false });
+  lifecycle.send({ type: 'start' });
+  quiescent = true;
+  lifecycle.send({ type: 'settle' });
+});
