@@ -120,7 +120,8 @@ let jobDone: (() => void) | undefined;
 createWebSocketReceiver({ server: url }).subscribe((event) => {
   received.push(event);
   if (event.type === '@xstate.actor') names.set(event.sessionId, event.name);
-  if (event.type === '@xstate.snapshot' && names.get(event.sessionId)?.startsWith('job:') && event.snapshot.status === 'done') jobDone?.();
+  // A job's supervisor ends in its final status and is then stopped: that stop is the job's last inspection event.
+  if (event.type === '@xstate.snapshot' && names.get(event.sessionId)?.startsWith('job:') && event.snapshot.status === 'stopped') jobDone?.();
 });
 
 const inspector = createWebSocketInspector({ url });
