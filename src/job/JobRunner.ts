@@ -258,7 +258,7 @@ export class JobRunner {
 
   /** `complete()` was called (keepAlive). */
   get completing(): boolean {
-    return this.#supervisor.getSnapshot().context.completing;
+    return !this.finished && this.#supervisor.getSnapshot().context.completing;
   }
 
   post(routineId: string, slot: string, payload: unknown): void {
@@ -284,12 +284,14 @@ export class JobRunner {
     else this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
   }
 
+  // A finished job never sends to its supervisor again: the runtime may have handed it to another job.
+
   pause(): void {
-    this.#supervisor.send({ type: 'pause' });
+    if (!this.finished) this.#supervisor.send({ type: 'pause' });
   }
 
   resume(): void {
-    this.#supervisor.send({ type: 'resume' });
+    if (!this.finished) this.#supervisor.send({ type: 'resume' });
   }
 
   complete(): void {

@@ -124,3 +124,30 @@ describe('reuseActors: a reused routine actor carries nothing of its last job', 
     await idle.wait();
   });
 });
+
+describe('reuseActors: a finished job lets go of its supervisor', () => {
+  it("pausing, resuming or cancelling a finished job does not reach the job that reuses its supervisor", async () => {
+    const createActor = vi.mocked(xstate.createActor);
+    await using rt = createRuntime({});
+    const first = rt.exec(flow, { params: {} });
+    expect((await first.wait()).status).toBe('completed');
+    await flush();
+    createActor.mockClear();
+    const second = rt.exec(flow, { keepAlive: true });
+    // The second job runs on the first one's supervisor (and routine actor): nothing new was created.
+    expect(createActor.mock.calls.length).toBe(0);
+    await flush();
+    expect(second.status).toBe('idle');
+    first.pause();
+    expect(second.status).toBe('idle');
+    second.pause();
+    expect(second.status).toBe('paused');
+    first.resume();
+    expect(second.status).toBe('paused');
+    first.cancel('late');
+    second.resume();
+    second.complete();
+    expect((await second.wait()).status).toBe('completed');
+    expect(first.status).toBe('completed');
+  });
+});
