@@ -19,8 +19,11 @@ export interface RoutineHost {
    * guard is asked about an arrival already pushed onto its queue: a window that was not open opens at that time.
    */
   ready(context: RoutineMachineContext, arrivalAt?: number): boolean;
-  /** The policy's consume step: removes what it takes from the queues and returns it. */
-  consume(context: RoutineMachineContext): Inflight;
+  /**
+   * The policy's consume step: removes what it takes from the queues and returns it. `arrivalAt` as for `ready`
+   * (the arrival that fired the routine opened the window then).
+   */
+  consume(context: RoutineMachineContext, arrivalAt?: number): Inflight;
   /** Entering `active.running`: schedule the activation (never run it here). */
   startActivation(context: RoutineMachineContext): void;
   /** Entering `active.backoff`: arm the retry timer. */
@@ -101,8 +104,8 @@ export interface RoutineRestoreEvent {
 
 
 /** The policy's consume step over the queues, and the anchors it moves (what the `consume` assignments return). */
-function consumeQueues(context: RoutineMachineContext): Partial<RoutineMachineContext> {
-  const inflight = context.host.consume(context);
+function consumeQueues(context: RoutineMachineContext, arrivalAt?: number): Partial<RoutineMachineContext> {
+  const inflight = context.host.consume(context, arrivalAt);
   let left = false;
   for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
   const now = context.host.now();
@@ -152,7 +155,7 @@ export const routineMachine = setup({
     /** An arrival that fires the routine: queued and consumed in one assignment. */
     enqueueAndConsume: assign(({ context, event }) => {
       if ('payload' in event) context.queues[event.type.slice(5)]?.push(event.payload);
-      return consumeQueues(context);
+      return consumeQueues(context, context.firstArrivalAt ?? context.host.now());
     }),
     startActivation: ({ context }) => {
       context.host.startActivation(context);

@@ -23,8 +23,8 @@ class ForwardingHost implements RoutineHost {
   ready(context: RoutineMachineContext, arrivalAt?: number): boolean {
     return this.target.ready(context, arrivalAt);
   }
-  consume(context: RoutineMachineContext): Inflight {
-    return this.target.consume(context);
+  consume(context: RoutineMachineContext, arrivalAt?: number): Inflight {
+    return this.target.consume(context, arrivalAt);
   }
   startActivation(context: RoutineMachineContext): void {
     this.target.startActivation(context);
@@ -162,9 +162,11 @@ export class ActorPool {
   /** Takes a supervisor back once its job finished (after the transition that finished it). */
   releaseSupervisor(lease: SupervisorLease): void {
     lease.host.target = PARKED_SUPERVISOR;
-    const { status, value } = lease.actor.getSnapshot();
+    const { status, value, context } = lease.actor.getSnapshot();
     const final = value === 'completed' || value === 'failed' || value === 'cancelled';
-    if (status !== 'active' || !final || this.#supervisors.length >= this.perRoutine) {
+    // A failed or cancelled job's supervisor holds its error (and whatever that references) until a `reset`:
+    // dropped rather than kept, so a pool of them cannot pin a thousand errors.
+    if (status !== 'active' || !final || context.error !== undefined || this.#supervisors.length >= this.perRoutine) {
       lease.actor.stop();
       return;
     }

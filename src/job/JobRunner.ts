@@ -42,6 +42,8 @@ export interface Cell {
   retryAt: number | undefined;
   /** Set when the policy's guard threw; taken by the consume step. */
   policyFailure: { readonly error: unknown } | undefined;
+  /** The policy just declined an arrival (see the routine host's `ready`). */
+  declinedArrival: boolean;
   /** Bumped on every change the state view shows. */
   version: number;
 }
@@ -75,14 +77,14 @@ export class JobRunner {
   admitted: boolean;
   /** When the job's `timeoutMs` runs out (clock time). */
   deadlineAt: number | undefined;
-  /** `ctx.job` of every activation: one frozen object per job. */
-  readonly handleInfo: { readonly id: string; readonly flowId: string };
   /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
   meter: JobMeter | undefined;
   readonly #supervisor: Actor<typeof supervisorMachine>;
   /** The supervisor came from the runtime's pool (a finished one is reset for this job). */
   readonly #supervisorLease: SupervisorLease | undefined;
   readonly #directRouting: boolean;
+  /** A bound `onExhausted: 'fail'` edge ran out during the routing step in progress. */
+  #exhausted: Error | undefined;
   #busy = 0;
   #timers = 0;
   #deadline: TimerHandle;
@@ -121,15 +123,23 @@ export class JobRunner {
     // the consume step hands the error to the activation, which fails without running (data stays queued).
     ready(context: RoutineMachineContext, arrivalAt?: number): boolean {
       const cell = this.cell;
+      // The policy declined an arrival (`readyOnArrival`); the eventless check right after the arrival is queued
+      // asks about the very same queues: the policy is asked once per arrival, as before the one-microstep path.
+      if (cell.declinedArrival) {
+        cell.declinedArrival = false;
+        if (arrivalAt === undefined) return false;
+      }
       try {
-        return cell.inst.policy.ready(context.queues, this.runner.#policyContext(cell, context, arrivalAt));
+        const ready = cell.inst.policy.ready(context.queues, this.runner.#policyContext(cell, context, arrivalAt));
+        cell.declinedArrival = arrivalAt !== undefined && !ready;
+        return ready;
       } catch (error) {
         cell.policyFailure = { error };
         return true;
       }
     }
-    consume(context: RoutineMachineContext): Inflight {
-      return this.runner.#consume(this.cell, context);
+    consume(context: RoutineMachineContext, arrivalAt?: number): Inflight {
+      return this.runner.#consume(this.cell, context, arrivalAt);
     }
     startActivation(context: RoutineMachineContext): void {
       const { runner, cell } = this;
@@ -159,7 +169,6 @@ export class JobRunner {
     readonly services: RuntimeServices,
   ) {
     this.flowId = flow.id;
-    this.handleInfo = Object.freeze({ id, flowId: flow.id });
     this.admitted = options.from?.admitted ?? false;
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
@@ -339,18 +348,28 @@ export class JobRunner {
   // --- routing -------------------------------------------------------------------------------------------
 
   #route(routineId: string, event: string, payload: Payload): void {
-    const key = `${routineId}.${event}`;
-    const connections = this.flow.outgoing.get(key);
-    let delivered = false;
-    if (connections) {
-      for (const connection of connections) {
-        if (connection.bound && !this.#crossEdge(connection, payload)) continue;
-        if (!this.#deliverSafely(connection.to.routine, connection.to.slot, payload)) return;
-        delivered = true;
+    try {
+      const key = `${routineId}.${event}`;
+      const connections = this.flow.outgoing.get(key);
+      let delivered = false;
+      if (connections) {
+        for (const connection of connections) {
+          if (connection.bound && !this.#crossEdge(connection, payload)) continue;
+          if (!this.#deliverSafely(connection.to.routine, connection.to.slot, payload)) return;
+          delivered = true;
+        }
+      }
+      // Payloads that reach no slot (no connection, or every edge converged or was exhausted) are the flow's results.
+      if (!delivered) this.data.addOutput(key, payload);
+    } finally {
+      // An exhausted `onExhausted: 'fail'` edge fails the job once the whole emission is routed, whether the route
+      // ran inside the supervisor's transition (the `fail` event then queues behind it) or by a direct call.
+      const exhausted = this.#exhausted;
+      if (exhausted) {
+        this.#exhausted = undefined;
+        this.fail(exhausted);
       }
     }
-    // Payloads that reach no slot (no connection, or every edge converged or was exhausted) are the flow's results.
-    if (!delivered) this.data.addOutput(key, payload);
   }
 
   /** The cycle guard of a bounded edge: `!until(payload) && iterations < maxIterations`. */
@@ -375,8 +394,8 @@ export class JobRunner {
     this.data.setCycle(connection.name, record.iterations, outcome === 'converged');
     if (this.wantsEvents)
       this.publish({ type: outcome === 'converged' ? 'cycle.converged' : 'cycle.exhausted', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), edge: connection.name, iterations: record.iterations });
-    // Queued behind the current routing step: the job fails as a whole, whatever the emitter's error strategy.
-    if (outcome === 'exhausted' && bound.onExhausted === 'fail') this.fail(new CycleExhaustedError(this.flowId, connection.name, bound.maxIterations));
+    // After the current routing step (see `#route`): the job fails as a whole, whatever the emitter's error strategy.
+    if (outcome === 'exhausted' && bound.onExhausted === 'fail') this.#exhausted ??= new CycleExhaustedError(this.flowId, connection.name, bound.maxIterations);
     return false;
   }
 
@@ -429,6 +448,7 @@ export class JobRunner {
       retryTimer: undefined,
       retryAt: undefined,
       policyFailure: undefined,
+      declinedArrival: false,
       version: 0,
     };
     (cell as { host: RoutineHost }).host = new JobRunner.#RoutineHostOf(this, cell);
@@ -452,8 +472,8 @@ export class JobRunner {
     return { now: this.services.clock.now(), lastActivationAt: lastActivationAt(cell.lease, context), firstArrivalAt: context.firstArrivalAt ?? arrivalAt, routineId: context.routineId, jobId: this.id };
   }
 
-  #consume(cell: Cell, context: RoutineMachineContext): Inflight {
-    const policyContext = this.#policyContext(cell, context);
+  #consume(cell: Cell, context: RoutineMachineContext, arrivalAt?: number): Inflight {
+    const policyContext = this.#policyContext(cell, context, arrivalAt);
     // The consume action sets this job's own `lastActivationAt` next.
     if (cell.lease) cell.lease.staleAnchor = false;
     let counts: Readonly<Record<string, number>>;

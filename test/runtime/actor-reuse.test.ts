@@ -151,3 +151,22 @@ describe('reuseActors: a finished job lets go of its supervisor', () => {
     expect(first.status).toBe('completed');
   });
 });
+
+describe('reuseActors: what a finished supervisor keeps', () => {
+  it("a failed job's supervisor, which holds its error, is not kept: the next job gets a new one", async () => {
+    const createActor = vi.mocked(xstate.createActor);
+    await using rt = createRuntime({});
+    const boom = createFlow('boom').add('boom', defineRoutine({ name: 'boom', slots: ['in'], run: () => { throw new Error('boom'); } }));
+    expect((await rt.exec(boom, { params: {} }).wait()).status).toBe('failed');
+    await flush();
+    createActor.mockClear();
+    expect((await rt.exec(flow, { params: {} }).wait()).status).toBe('completed');
+    // its routine actor is new too (another flow); the supervisor is new because the failed one was dropped
+    expect(createActor.mock.calls.length).toBe(2);
+    await flush();
+    createActor.mockClear();
+    // a completed job's supervisor is kept
+    expect((await rt.exec(flow, { params: {} }).wait()).status).toBe('completed');
+    expect(createActor.mock.calls.length).toBe(0);
+  });
+});
