@@ -127,7 +127,11 @@ export const supervisorMachine = setup({
       on: {
         'routine.emitted': { actions: 'route' },
         post: { actions: 'deliver' },
-        settle: {},
+        // The same checks as the eventless transitions, taken by the event itself: one microstep, not two.
+        settle: [
+          { guard: 'done', target: 'completed' },
+          { guard: 'quiescent', target: 'idle' },
+        ],
         pause: 'paused',
         complete: { actions: 'markCompleting' },
         ...ends,

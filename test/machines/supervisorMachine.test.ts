@@ -36,6 +36,26 @@ describe('supervisorMachine: lifecycle', () => {
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'completed', error: undefined }]);
   });
 
+  it('settle on a quiescent job completes it in one microstep (keepAlive: goes idle)', () => {
+    for (const keepAlive of [false, true]) {
+      const host = fakeSupervisorHost(false);
+      const microsteps: string[] = [];
+      const actor = createActor(supervisorMachine, {
+        input: { host, keepAlive },
+        inspect: (event) => {
+          if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+        },
+      });
+      actor.start();
+      actor.send({ type: 'start' });
+      host.idle = true;
+      microsteps.length = 0;
+      actor.send({ type: 'settle' });
+      expect(actor.getSnapshot().value).toBe(keepAlive ? 'idle' : 'completed');
+      expect(microsteps).toEqual(['settle']);
+    }
+  });
+
   it('a job started while already quiescent completes at once', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host);
