@@ -17,8 +17,11 @@ export interface RoutineHost {
   /**
    * The activation policy's guard over the queues (called only while not paused). `arrivalAt` is set when the
    * guard is asked about an arrival already pushed onto its queue: a window that was not open opens at that time.
+   * `thenIdle`: if this answer is no, the routine goes (or stays) `idle` in this same macrostep and its eventless
+   * check asks again about the same queues (an arrival that does not fire, an activation that ends with nothing
+   * waiting): the host may answer that next call from this one.
    */
-  ready(context: RoutineMachineContext, arrivalAt?: number): boolean;
+  ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean;
   /**
    * The policy's consume step: removes what it takes from the queues and returns it. `arrivalAt` as for `ready`
    * (the arrival that fired the routine opened the window then).
@@ -122,6 +125,8 @@ export const routineMachine = setup({
   guards: {
     /** The activation policy holds (and the job is not paused). */
     ready: ({ context }) => !context.paused && context.host.ready(context),
+    /** `ready` where a no leads back to `idle` (see `RoutineHost.ready`). */
+    readyElseIdle: ({ context }) => !context.paused && context.host.ready(context, undefined, true),
     /**
      * The policy holds once this arrival is queued. The payload is pushed for the policy to see and taken off
      * again (`enqueueAndConsume` queues it for real), so an arrival that fires the routine takes one microstep,
@@ -133,7 +138,7 @@ export const routineMachine = setup({
       if (!queue) return false;
       queue.push(event.payload);
       try {
-        return context.host.ready(context, context.firstArrivalAt ?? context.host.now());
+        return context.host.ready(context, context.firstArrivalAt ?? context.host.now(), true);
       } finally {
         queue.length--;
       }
@@ -242,7 +247,7 @@ export const routineMachine = setup({
             // Data already waiting (a routine looping to itself): straight into the next activation, a
             // self-transition of `running` in one microstep (the job stays busy throughout).
             'activation.done': [
-              { guard: 'ready', target: 'running', reenter: true, actions: 'consume' },
+              { guard: 'readyElseIdle', target: 'running', reenter: true, actions: 'consume' },
               { target: '#routine.idle', actions: 'clearInflight' },
             ],
             'activation.failed': [

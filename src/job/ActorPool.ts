@@ -20,8 +20,8 @@ import type { RoutineInstance } from '../flow/index.js';
 /** A host that answers for whichever job the actor serves now. */
 class ForwardingHost implements RoutineHost {
   target: RoutineHost = PARKED;
-  ready(context: RoutineMachineContext, arrivalAt?: number): boolean {
-    return this.target.ready(context, arrivalAt);
+  ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
+    return this.target.ready(context, arrivalAt, thenIdle);
   }
   consume(context: RoutineMachineContext, arrivalAt?: number): Inflight {
     return this.target.consume(context, arrivalAt);

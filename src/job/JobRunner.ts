@@ -42,8 +42,8 @@ export interface Cell {
   retryAt: number | undefined;
   /** Set when the policy's guard threw; taken by the consume step. */
   policyFailure: { readonly error: unknown } | undefined;
-  /** The policy just declined an arrival (see the routine host's `ready`). */
-  declinedArrival: boolean;
+  /** The policy just said no, and the routine's eventless check asks next (see the routine host's `ready`). */
+  declined: boolean;
   /** Bumped on every change the state view shows. */
   version: number;
 }
@@ -121,17 +121,18 @@ export class JobRunner {
     ) {}
     // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
     // the consume step hands the error to the activation, which fails without running (data stays queued).
-    ready(context: RoutineMachineContext, arrivalAt?: number): boolean {
+    ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
       const cell = this.cell;
-      // The policy declined an arrival (`readyOnArrival`); the eventless check right after the arrival is queued
-      // asks about the very same queues: the policy is asked once per arrival, as before the one-microstep path.
-      if (cell.declinedArrival) {
-        cell.declinedArrival = false;
-        if (arrivalAt === undefined) return false;
+      // The policy just said no to an arrival or at the end of an activation, and the routine went `idle` in the
+      // same macrostep: its eventless check asks about the very same queues, and gets the same answer without
+      // asking the policy twice (a custom policy is called once per arrival, as before the one-microstep path).
+      if (cell.declined) {
+        cell.declined = false;
+        if (!thenIdle) return false;
       }
       try {
         const ready = cell.inst.policy.ready(context.queues, this.runner.#policyContext(cell, context, arrivalAt));
-        cell.declinedArrival = arrivalAt !== undefined && !ready;
+        cell.declined = thenIdle === true && !ready;
         return ready;
       } catch (error) {
         cell.policyFailure = { error };
@@ -448,7 +449,7 @@ export class JobRunner {
       retryTimer: undefined,
       retryAt: undefined,
       policyFailure: undefined,
-      declinedArrival: false,
+      declined: false,
       version: 0,
     };
     (cell as { host: RoutineHost }).host = new JobRunner.#RoutineHostOf(this, cell);

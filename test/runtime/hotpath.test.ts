@@ -110,6 +110,29 @@ describe('an arrival that fires the routine in one microstep', () => {
   });
 });
 
+describe('how often a policy is asked', () => {
+  it('once per arrival and once per activation end', async () => {
+    const asked: number[] = [];
+    const policy = policies.custom({
+      name: 'counting',
+      ready: (queues) => {
+        asked.push(queues.in?.length ?? 0);
+        return (queues.in?.length ?? 0) >= 2;
+      },
+    });
+    await using rt = createRuntime({});
+    const job = rt.exec(createFlow('asked').add('c', sink, { policy }), { keepAlive: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    asked.length = 0;
+    job.post('c', 'in', { i: 1 }); // asked with 1 queued: no
+    job.post('c', 'in', { i: 2 }); // asked with 2 queued: yes, the activation starts
+    await new Promise((resolve) => setImmediate(resolve)); // it ends: asked with 0 queued, no
+    job.complete();
+    expect(asked).toEqual([1, 2, 0]);
+    expect((await job.wait()).routines.c?.activations).toBe(1);
+  });
+});
+
 describe('the run context', () => {
   it('can be spread: the copy has state, shared and signal', async () => {
     const seen: unknown[] = [];
