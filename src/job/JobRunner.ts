@@ -77,6 +77,8 @@ export class JobRunner {
   admitted: boolean;
   /** When the job's `timeoutMs` runs out (clock time). */
   deadlineAt: number | undefined;
+  /** `ctx.job` of every activation: one frozen object per job. */
+  readonly handleInfo: { readonly id: string; readonly flowId: string };
   /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
   meter: JobMeter | undefined;
   readonly #supervisor: Actor<typeof supervisorMachine>;
@@ -170,6 +172,7 @@ export class JobRunner {
     readonly services: RuntimeServices,
   ) {
     this.flowId = flow.id;
+    this.handleInfo = Object.freeze({ id, flowId: flow.id });
     this.admitted = options.from?.admitted ?? false;
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());

@@ -43,7 +43,11 @@ export interface RunContext<TSlots, TEvents, TConfig, TState> {
   readonly slots: { readonly [K in keyof TSlots]: readonly TSlots[K][] };
   /** The definition's config merged with the flow's per-instance overrides. */
   readonly config: Readonly<TConfig>;
-  /** Routes `payload` to every slot connected to `event`, in connection order. (Properties, not methods: destructure them freely.) */
+  /**
+   * Routes `payload` to every slot connected to `event`, in connection order. (Properties, not methods: destructure
+   * them freely. `state`, `shared` and `signal` are getters: destructuring reads them; a spread copy of the context
+   * does not carry them.)
+   */
   readonly emit: <K extends keyof TEvents & string>(event: K, payload: TEvents[K]) => void;
   /** This routine's state within this job (the latest, after any `setState`). */
   readonly state: TState;

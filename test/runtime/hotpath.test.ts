@@ -1,8 +1,8 @@
 /**
  * The hot path's one-microstep transitions and direct routing behave as the machine-routed path does: an exhausted
  * `onExhausted: 'fail'` edge fails the job after the whole emission is routed, the window a firing arrival opens is
- * visible to the policy's take and message, a declined arrival asks the policy once, and the run context can be
- * spread or proxied. Each case runs on the default runtime and under `inspect` (every emission through the
+ * visible to the policy's take and message, a declined arrival asks the policy once, and the run context works
+ * destructured and through a Proxy. Each case runs on the default runtime and under `inspect` (every emission through the
  * supervisor).
  */
 import { describe, expect, it } from 'vitest';
@@ -134,20 +134,20 @@ describe('how often a policy is asked', () => {
 });
 
 describe('the run context', () => {
-  it('can be spread: the copy has state, shared and signal', async () => {
+  it('destructured in the parameter list (the SPEC idiom), gives every field, state current as of the call', async () => {
     const seen: unknown[] = [];
     const r = defineRoutine({
       name: 'r',
       slots: ['in'],
+      events: { out: ['n'] },
       initialState: { n: 1 },
-      run: (ctx) => {
-        const copy = { ...ctx };
-        seen.push(copy.state, copy.shared, typeof copy.signal);
+      run: ({ slots, state, shared, signal, emit, setState, setShared, log, trigger, job, routineId, attempt, config }) => {
+        seen.push(state, shared, signal instanceof AbortSignal, typeof emit, typeof setState, typeof setShared, typeof log, trigger.policy, typeof job.id, routineId, attempt, config, slots.in.length);
       },
     });
     await using rt = createRuntime({});
     await rt.exec(createFlow('d3a').add('r', r), { params: {} }).wait();
-    expect(seen).toEqual([{ n: 1 }, {}, 'object']);
+    expect(seen).toEqual([{ n: 1 }, {}, true, 'function', 'function', 'function', 'function', 'immediate', 'string', 'r', 0, {}, 1]);
   });
 
   it('a Proxy around the context can read state', async () => {
