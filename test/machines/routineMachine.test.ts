@@ -9,6 +9,19 @@ function start(host: FakeRoutineHost, slots: readonly string[] = ['a', 'b']) {
   return actor;
 }
 
+/** A started actor with one slot `a`, and the event type of every microstep it takes. */
+function startCountingMicrosteps(host: FakeRoutineHost) {
+  const microsteps: string[] = [];
+  const actor = createActor(routineMachine, {
+    input: { routineId: 'r', slots: ['a'], host },
+    inspect: (event) => {
+      if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+    },
+  });
+  actor.start();
+  return { actor, microsteps };
+}
+
 const queuesOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().context.queues;
 const valueOf = (actor: ReturnType<typeof start>) => actor.getSnapshot().value;
 
@@ -16,14 +29,7 @@ describe('routineMachine: slot queues and the ready guard', () => {
   it('an arrival that fires the routine takes one microstep: queued, consumed and started in one transition', () => {
     const host = fakeRoutineHost();
     host.setReady((ctx) => ctx.queues.a!.length >= 1);
-    const microsteps: string[] = [];
-    const actor = createActor(routineMachine, {
-      input: { routineId: 'r', slots: ['a'], host },
-      inspect: (event) => {
-        if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
-      },
-    });
-    actor.start();
+    const { actor, microsteps } = startCountingMicrosteps(host);
     microsteps.length = 0;
     actor.send({ type: 'slot.a', payload: 'x' });
     expect(microsteps).toEqual(['slot.a']);
@@ -152,14 +158,7 @@ describe('routineMachine: slot queues and the ready guard', () => {
 
   it('activation.done with data waiting is one microstep (the cycle self-transition)', () => {
     const host = fakeRoutineHost();
-    const microsteps: string[] = [];
-    const actor = createActor(routineMachine, {
-      input: { routineId: 'r', slots: ['a'], host },
-      inspect: (event) => {
-        if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
-      },
-    });
-    actor.start();
+    const { actor, microsteps } = startCountingMicrosteps(host);
     actor.send({ type: 'slot.a', payload: 1 });
     actor.send({ type: 'slot.a', payload: 2 });
     microsteps.length = 0;
