@@ -4,7 +4,7 @@
  * warm-up). The floor of a hop in slotflow is one routine arrival plus one `activation.done`; BENCHMARKS.md
  * ("Where slotflow's time goes") quotes these.
  */
-import { createActor, setup } from 'xstate';
+import { createActor, fromTransition, setup } from 'xstate';
 import { routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost } from '../machines/index.js';
 
 function measure(label: string, n: number, op: () => void): void {
@@ -77,4 +77,18 @@ measure("supervisor machine: one job's reset + start + settle (to completed), re
   lifecycle.send({ type: 'start' });
   quiescent = true;
   lifecycle.send({ type: 'settle' });
+});
+
+// The same two events through an actor whose logic is a plain transition function rather than a state machine:
+// what the actor itself costs, without XState's statechart interpreter (not slotflow's design: see BENCHMARKS.md).
+const reducer = createActor(
+  fromTransition((state: { readonly queued: number; readonly running: boolean }, event: { readonly type: string }) => {
+    if (event.type === 'slot.in') return state.running ? { ...state, queued: state.queued + 1 } : { queued: 0, running: true };
+    return state.queued > 0 ? { queued: 0, running: true } : { queued: 0, running: false };
+  }, { queued: 0, running: false }),
+);
+reducer.start();
+measure('a fromTransition actor (no machine): an arrival + a done', N, () => {
+  reducer.send({ type: 'slot.in' });
+  reducer.send({ type: 'activation.done' });
 });
