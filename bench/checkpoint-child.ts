@@ -15,6 +15,7 @@ import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { measure, warmUp, type Calibration, type Sample } from './lib/measure.js';
 import type { Session } from './lib/types.js';
+import { chainFlow } from './lib/chainFlow.js';
 import { errorText, expect, median } from './lib/util.js';
 
 type Slotflow = typeof import('slotflow');
@@ -143,27 +144,10 @@ async function storeSession(kind: StoreKind, jobs: number): Promise<Session> {
   };
 }
 
-interface LooseBuilder {
-  add(id: string, routine: unknown): LooseBuilder;
-  connect(from: string, to: string): LooseBuilder;
-  entry(routine: string, slot: string): LooseBuilder;
-}
 
 /** chain: one unit = one 5-routine chain job, awaited to its end and its last checkpoint. */
 async function chainSession(kind: StoreKind | undefined, row: CheckpointRow): Promise<Session> {
-  const inc = sf.defineRoutine({
-    name: 'inc',
-    slots: ['in'],
-    events: { out: ['n'] },
-    // eslint-disable-next-line @typescript-eslint/require-await -- the same trivial async step as the chain workload
-    async run(ctx) {
-      for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
-    },
-  });
-  let builder = sf.createFlow('chain5') as unknown as LooseBuilder;
-  for (let i = 0; i < 5; i++) builder = builder.add(`r${i}`, inc);
-  for (let i = 0; i < 4; i++) builder = builder.connect(`r${i}.out`, `r${i + 1}.in`);
-  const flow = builder.entry('r0', 'in') as unknown as Parameters<ReturnType<Slotflow['createRuntime']>['exec']>[0];
+  const flow = chainFlow(sf, 'chain5', 5);
 
   const opened = kind === undefined ? undefined : await kind.open();
   const calls = { save: 0, delete: 0 };

@@ -5,6 +5,7 @@
  * any actor exists; a figure of BENCHMARKS.md ("Where slotflow's time goes") comes from here.
  */
 import { createRequire } from 'node:module';
+import { chainFlow } from './lib/chainFlow.js';
 
 // The library's own copy of XState (bench/node_modules may hold another one, for the peers).
 const require = createRequire(new URL('../package.json', import.meta.url));
@@ -23,27 +24,7 @@ xstate.Actor.prototype._process = function (this: { id: string }, event: { type:
   process_.call(this, event);
 };
 
-const inc = sf.defineRoutine({
-  name: 'inc',
-  slots: ['in'],
-  events: { out: ['n'] },
-  // eslint-disable-next-line @typescript-eslint/require-await -- the benchmark's trivial async step
-  async run(ctx) {
-    for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
-  },
-});
-const flow = sf
-  .createFlow('chain')
-  .add('r0', inc)
-  .add('r1', inc)
-  .add('r2', inc)
-  .add('r3', inc)
-  .add('r4', inc)
-  .connect('r0.out', 'r1.in')
-  .connect('r1.out', 'r2.in')
-  .connect('r2.out', 'r3.in')
-  .connect('r3.out', 'r4.in')
-  .entry('r0', 'in');
+const flow = chainFlow(sf, 'chain', 5);
 
 const inspect = process.argv.includes('--inspect');
 const runtime = sf.createRuntime(inspect ? { inspect: () => undefined } : {});

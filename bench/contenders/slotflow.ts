@@ -4,6 +4,7 @@
  * reused across every run of that workload, shut down at the end.
  */
 import type { Contender, ScaleHandle, Session } from '../lib/types.js';
+import { chainFlow as chainFlow_, incRoutine } from '../lib/chainFlow.js';
 import { deferred, errorText, expect, runPool, sleep } from '../lib/util.js';
 
 type Slotflow = typeof import('slotflow');
@@ -37,22 +38,8 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
   };
 
   /** The trivial step every contender runs: n -> n + 1, as an async function. */
-  const inc = defineRoutine({
-    name: 'inc',
-    slots: ['in'],
-    events: { out: ['n'] },
-    async run(ctx) {
-      for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
-    },
-  });
-
-  const chainFlow = (id: string, length: number) => {
-    // built generically: the typed builder cannot name ids in a loop, so the loop goes through a loose view
-    let flow = createFlow(id) as unknown as LooseBuilder;
-    for (let i = 0; i < length; i++) flow = flow.add(`r${i}`, inc);
-    for (let i = 0; i + 1 < length; i++) flow = flow.connect(`r${i}.out`, `r${i + 1}.in`);
-    return flow.entry('r0', 'in') as unknown as Parameters<Runtime['exec']>[0];
-  };
+  const inc = incRoutine(sf);
+  const chainFlow = (id: string, length: number) => chainFlow_(sf, id, length, inc);
 
   type Runtime = ReturnType<typeof createRuntime>;
   type Job = ReturnType<Runtime['exec']>;
@@ -254,8 +241,3 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
 }
 
 /** The flow builder seen without its compile-time id tracking (for flows built in a loop). */
-interface LooseBuilder {
-  add(id: string, routine: unknown): LooseBuilder;
-  connect(from: string, to: string): LooseBuilder;
-  entry(routine: string, slot: string): LooseBuilder;
-}
