@@ -6,6 +6,7 @@ import { InvalidOptionError, WaitTimeoutError } from '../errors/index.js';
 import { assertDuration } from '../util/assertOption.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
+import type { Breakpoint } from './Breakpoint.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
@@ -114,8 +115,34 @@ export class Job {
     this.#runner.pause();
   }
 
+  /** Goes on after `pause()`, a breakpoint or a step, up to the next breakpoint if any. */
   resume(): void {
     this.#runner.resume();
+  }
+
+  /** The routines this job pauses before (`exec({ breakpoints })`, `setBreakpoints`). */
+  get breakpoints(): readonly Breakpoint[] {
+    return this.#runner.breakpoints;
+  }
+
+  /**
+   * Replaces the job's breakpoints: the job pauses before activating any of these routines (status `paused`, a
+   * `job.breakpoint` event with what the activation would consume). `[]` clears them. Throws `UnknownSlotError` for
+   * a routine the flow does not have.
+   * @example
+   * job.setBreakpoints([{ routine: 'score' }]);
+   */
+  setBreakpoints(breakpoints: readonly Breakpoint[]): void {
+    this.#runner.setBreakpoints(breakpoints);
+  }
+
+  /**
+   * Runs exactly the next activation, then pauses again before the one after (also on a job paused by `pause()`; a
+   * breakpoint on that routine is passed). While it runs the job reads `running`. A step that leaves nothing to run
+   * completes the job. Throws `JobFinishedError` on a finished job.
+   */
+  step(): void {
+    this.#runner.step();
   }
 
   /** keepAlive jobs: let queued work drain, then complete when idle. */

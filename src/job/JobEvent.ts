@@ -20,6 +20,8 @@ export type JobEvent =
   | (Base & { readonly type: 'routine.retrying'; readonly routineId: string; readonly attempt: number; readonly delayMs: number })
   | (Base & { readonly type: 'event.emitted'; readonly routineId: string; readonly event: string; readonly payload: Payload })
   | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number })
+  /** The job paused before activating `routineId`, a breakpoint; `consumed` is what that activation takes (slot -> payloads). */
+  | (Base & { readonly type: 'job.breakpoint'; readonly routineId: string; readonly consumed: Readonly<Record<string, readonly unknown[]>> })
   /** `dropped` events of this job were not kept (the runtime's `maxBufferedEvents` was reached); `at` is the first one's time. */
   | (Base & { readonly type: 'events.dropped'; readonly dropped: number });
 

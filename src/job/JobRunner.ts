@@ -20,6 +20,7 @@ import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
+import { breakpointRoutines } from './Breakpoint.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -91,6 +92,12 @@ export class JobRunner {
   #timers = 0;
   #deadline: TimerHandle;
   readonly #onFinished: (() => void)[] = [];
+  /** Routine ids the job pauses before (`setBreakpoints`). */
+  #breakpoints: ReadonlySet<string> = new Set();
+  /** `step()`: activations that may still start before the job pauses again (`undefined`: not stepping). */
+  #stepBudget: number | undefined;
+  /** Breakpoints or a step are set: every activation asks `#hold` before it starts (one check on the hot path). */
+  #gated = false;
 
   /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
   static readonly #SupervisorHostOf = class implements SupervisorHost {
@@ -149,9 +156,16 @@ export class JobRunner {
       const inflight = context.inflight as Inflight;
       const attempt = context.attempt;
       const queuedAt = runner.services.metrics.stamp();
-      runner.services.scheduler.enqueue(runner.queue, () => {
+      // Held once at a breakpoint, the same activation does not stop there again (resume or step lets it go).
+      let held = false;
+      const task = () => {
+        if (runner.#gated && runner.#hold(cell, inflight, task, held)) {
+          held = true;
+          return;
+        }
         runActivation(runner, cell, inflight, attempt, queuedAt);
-      });
+      };
+      runner.services.scheduler.enqueue(runner.queue, task);
     }
     armRetry(context: RoutineMachineContext): void {
       this.runner.#armRetry(this.cell, context.attempt);
@@ -304,7 +318,53 @@ export class JobRunner {
   }
 
   resume(): void {
-    if (!this.finished) this.#supervisor.send({ type: 'resume' });
+    if (this.finished) return;
+    this.#stepBudget = undefined;
+    this.#gated = this.#breakpoints.size > 0;
+    this.#supervisor.send({ type: 'resume' });
+  }
+
+  get breakpoints(): readonly { readonly routine: string }[] {
+    return [...this.#breakpoints].map((routine) => ({ routine }));
+  }
+
+  /** Replaces the job's breakpoints (checked against the flow). */
+  setBreakpoints(breakpoints: unknown, where = 'setBreakpoints(breakpoints)'): void {
+    this.#breakpoints = breakpointRoutines(this.flow, where, breakpoints);
+    this.#gated = this.#breakpoints.size > 0 || this.#stepBudget !== undefined;
+  }
+
+  /**
+   * Lets exactly one more activation start, then pauses before the next one. A paused job resumes for it; a step
+   * that leaves nothing to run lets the job complete (it is quiescent).
+   */
+  step(): void {
+    if (this.finished) throw new JobFinishedError(this.id, this.status);
+    this.#stepBudget = 1;
+    this.#gated = true;
+    if (this.status === 'paused') this.#supervisor.send({ type: 'resume' });
+  }
+
+  /**
+   * An activation got its scheduler permit: true when it must wait instead (a breakpoint on its routine, or a step
+   * already spent). The job pauses, and the task goes back to the head of the job's queue.
+   */
+  #hold(cell: Cell, inflight: Inflight, task: () => void, passed: boolean): boolean {
+    const atBreakpoint = !passed && this.#breakpoints.has(cell.id);
+    if (this.#stepBudget !== undefined) {
+      if (this.#stepBudget > 0) {
+        this.#stepBudget--;
+        return false;
+      }
+    } else if (!atBreakpoint) return false;
+    this.#stepBudget = undefined;
+    this.#gated = this.#breakpoints.size > 0;
+    // Outside any machine transition (the scheduler starts tasks in a microtask): the supervisor pauses the job's
+    // queue and routines, then the task waits at the head of that queue.
+    this.#supervisor.send({ type: 'pause' });
+    this.services.scheduler.hold(this.queue, task);
+    if (atBreakpoint && this.wantsEvents) this.publish({ type: 'job.breakpoint', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), routineId: cell.id, consumed: inflight.consumed });
+    return true;
   }
 
   complete(): void {

@@ -4,3 +4,4 @@ export type { JobEvent, JobEventType } from './JobEvent.js';
 export { isFinalStatus, type CycleRecord, type FinalStatus, type HistoryRecord, type JobState, type JobStatus, type RoutineState } from './JobState.js';
 export type { RuntimeServices, ValidationMode } from './RuntimeServices.js';
 export { ActorPool } from './ActorPool.js';
+export { breakpointRoutines, type Breakpoint } from './Breakpoint.js';

@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
-import { isFinalStatus, Job, JobRunner, ActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
+import { breakpointRoutines, isFinalStatus, Job, JobRunner, ActorPool, type Breakpoint, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
@@ -82,6 +82,11 @@ export interface ExecOptions {
    * `jobId`, `timeoutMs` and `keepAlive` come from the snapshot and must not be given). Same as `runtime.restore`.
    */
   readonly from?: JobSnapshot;
+  /**
+   * Pause before activating these routines (a debugger's breakpoints; see `job.setBreakpoints`, `job.step()`).
+   * @default none
+   */
+  readonly breakpoints?: readonly Breakpoint[];
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
@@ -194,6 +199,11 @@ export class Runtime implements AsyncDisposable {
     return compiled;
   }
 
+  /** A registered flow, compiled (its routines, connections and entry), or `undefined`. */
+  getFlow(flowId: string): FlowDefinition | undefined {
+    return this.#flows.get(flowId);
+  }
+
   /** The registered flow ids. */
   get flowIds(): string[] {
     return [...this.#flows.keys()];
@@ -246,7 +256,7 @@ export class Runtime implements AsyncDisposable {
       for (const slot of [...Object.keys(saved.queues), ...Object.keys(saved.inflight?.consumed ?? {})])
         if (!slots.has(slot)) throw new SnapshotError('flow', `routine '${routineId}' of flow '${flow.id}' has no slot '${slot}' (its saved data would be lost)`, from.jobId);
     }
-    return this.#start(flow, { ...(options.signal ? { signal: options.signal } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
+    return this.#start(flow, { ...(options.signal ? { signal: options.signal } : {}), ...(options.breakpoints ? { breakpoints: options.breakpoints } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
   }
 
   /**
@@ -309,6 +319,7 @@ export class Runtime implements AsyncDisposable {
     const jobId = options.jobId ?? uuidv7();
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
+    if (options.breakpoints !== undefined) breakpointRoutines(flow, 'exec({ breakpoints })', options.breakpoints);
 
     const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}) }, this.#services);
     const checkpointer = this.#checkpointer;
@@ -323,6 +334,7 @@ export class Runtime implements AsyncDisposable {
         () => runner.finished,
       ),
     );
+    if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
     this.#jobs.set(jobId, job);
     this.#runners.set(jobId, runner);
     try {

@@ -16,6 +16,7 @@ const EVENT_TYPES: Readonly<Record<JobEventType, true>> = {
   'job.completed': true,
   'job.failed': true,
   'job.cancelled': true,
+  'job.breakpoint': true,
   'routine.started': true,
   'routine.completed': true,
   'routine.failed': true,

@@ -77,6 +77,16 @@ export class Scheduler {
     }
   }
 
+  /**
+   * A task that just got its permit is not to start yet (a breakpoint): back to the head of its job's queue, and
+   * its permit freed. The job pauses its queue first, so the task waits for `setPaused(queue, false)`.
+   */
+  hold(queue: TaskQueue, task: Task): void {
+    if (queue.head > 0) queue.tasks[--queue.head] = task;
+    else queue.tasks.unshift(task);
+    this.release();
+  }
+
   /** Drops a job's waiting tasks (cancel, failure). */
   clear(queue: TaskQueue): void {
     queue.tasks = [];
