@@ -8,6 +8,7 @@ const library: Options = {
     testing: 'src/testing/index.ts',
     manifest: 'src/manifest/index.ts',
     otel: 'src/otel/index.ts',
+    server: 'src/server/index.ts',
   },
   // The subpath entries import the main entry by the package's own name, so every entry shares one copy of the
   // runtime and its error classes (in CommonJS too, where tsup does not split chunks).
@@ -21,6 +22,12 @@ const library: Options = {
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // The monitor page's files (plain ES modules and CSS, no build step) ship next to the bundle: slotflow/server
+  // serves them from `dist/monitor/`.
+  onSuccess: async () => {
+    const { cpSync } = await import('node:fs');
+    cpSync('src/server/monitor', 'dist/monitor', { recursive: true });
+  },
 };
 
 // The `slotflow` executable (package.json `bin`): ESM only, plain node. It imports the package by name like the

@@ -125,6 +125,11 @@ export class Job {
     return this.#runner.breakpoints;
   }
 
+  /** The routine a breakpoint paused this job before, until that activation starts; else `undefined`. */
+  get pausedAt(): string | undefined {
+    return this.#runner.pausedAt;
+  }
+
   /**
    * Replaces the job's breakpoints: the job pauses before activating any of these routines (status `paused`, a
    * `job.breakpoint` event with what the activation would consume). `[]` clears them. Throws `UnknownSlotError` for

@@ -98,6 +98,8 @@ export class JobRunner {
   #stepBudget: number | undefined;
   /** Breakpoints or a step are set: every activation asks `#hold` before it starts (one check on the hot path). */
   #gated = false;
+  /** The routine whose breakpoint holds the job, until that activation starts. */
+  pausedAt: string | undefined;
 
   /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
   static readonly #SupervisorHostOf = class implements SupervisorHost {
@@ -163,6 +165,7 @@ export class JobRunner {
           held = true;
           return;
         }
+        if (held && runner.pausedAt === cell.id) runner.pausedAt = undefined;
         runActivation(runner, cell, inflight, attempt, queuedAt);
       };
       runner.services.scheduler.enqueue(runner.queue, task);
@@ -363,6 +366,7 @@ export class JobRunner {
     // queue and routines, then the task waits at the head of that queue.
     this.#supervisor.send({ type: 'pause' });
     this.services.scheduler.hold(this.queue, task);
+    if (atBreakpoint) this.pausedAt = cell.id;
     if (atBreakpoint && this.wantsEvents) this.publish({ type: 'job.breakpoint', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), routineId: cell.id, consumed: inflight.consumed });
     return true;
   }
@@ -646,6 +650,7 @@ export class JobRunner {
       cell.current = undefined;
     }
     this.#timers = 0;
+    this.pausedAt = undefined;
     this.data.finish(now);
     // The final snapshot keeps what users read (pending data included); a finished job, which the runtime may
     // retain by the thousand, then holds no actor.
