@@ -56,6 +56,18 @@ export default defineConfig(
     },
   },
   {
+    // The monitor page's modules (slotflow/server) run in the browser.
+    files: ['src/server/monitor/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document', 'window', 'location', 'history', 'sessionStorage', 'fetch', 'URLSearchParams', 'EventSource',
+          'matchMedia', 'console', 'setTimeout', 'clearTimeout', 'setInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests assert on values they just built: `!` after a lookup there is a claim, not a risk.
     files: ['test/**/*.ts'],
     rules: {

@@ -10,14 +10,17 @@ export class EventHub {
   readonly #clients = new Set<SseClient>();
   #subscription: Subscription | undefined;
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly heartbeatMs: number,
+  ) {}
 
   get size(): number {
     return this.#clients.size;
   }
 
   open(filter: SseFilter): SseClient {
-    const client = new SseClient(filter, (closed) => {
+    const client = new SseClient(filter, this.heartbeatMs, (closed) => {
       this.#clients.delete(closed);
       if (this.#clients.size === 0) {
         this.#subscription?.unsubscribe();

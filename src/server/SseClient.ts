@@ -13,7 +13,7 @@ import { toJson } from './toJson.js';
 
 /** How often a stream is written to, at most. */
 export const FLUSH_MS = 100;
-/** A comment line every so often, so proxies and browsers keep an idle stream open. */
+/** The default of `heartbeatMs`: a comment line this often keeps proxies and browsers from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
 /** Events a stream may hold for a client that does not read; past it the stream ends (EventSource reconnects). */
 const MAX_PENDING = 50_000;
@@ -42,6 +42,7 @@ export class SseClient {
 
   constructor(
     readonly filter: SseFilter,
+    heartbeatMs: number,
     private readonly onClose: (client: SseClient) => void,
   ) {
     this.stream = new ReadableStream<Uint8Array>(
@@ -63,7 +64,7 @@ export class SseClient {
     );
     this.#heartbeat = setInterval(() => {
       this.#write(': heartbeat\n\n');
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
     this.#heartbeat.unref();
   }
 

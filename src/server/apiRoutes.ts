@@ -103,11 +103,11 @@ export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
   app.get('/api/metrics', (c) => sendJson(c, runtime.metrics()));
 
   app.get('/api/events', (c) => {
-    const jobId = c.req.query('jobId') || undefined;
-    if (jobId !== undefined) jobOf(runtime, jobId);
+    const jobId = c.req.query('jobId') ?? '';
+    if (jobId !== '') jobOf(runtime, jobId);
     const typesText = c.req.query('types');
     const types = typesText ? typesText.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-    const client = hub.open({ ...(jobId !== undefined ? { jobId } : {}), ...(types ? { types } : {}) });
+    const client = hub.open({ ...(jobId !== '' ? { jobId } : {}), ...(types ? { types } : {}) });
     c.req.raw.signal.addEventListener('abort', () => {
       client.close();
     });

@@ -22,7 +22,7 @@ const TYPES: Readonly<Record<string, string>> = {
 
 /** Where this module is: `src/server/` from source, `dist/` from the built package (both hold `monitor/`). */
 function here(): string {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined in the CommonJS build, where __dirname is set
+  // `import.meta.url` is undefined in the CommonJS build, where `__dirname` is set.
   return import.meta.url ? dirname(fileURLToPath(import.meta.url)) : __dirname;
 }
 

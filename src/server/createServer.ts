@@ -11,6 +11,7 @@ import { apiRoutes, sendJson } from './apiRoutes.js';
 import { loadAssets } from './assets.js';
 import { RouteNotFoundError, statusOf, UnauthorizedError } from './errors.js';
 import { EventHub } from './EventHub.js';
+import { HEARTBEAT_MS } from './SseClient.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -23,6 +24,8 @@ export interface ServerOptions {
   readonly host?: string;
   /** When set, every `/api/*` request needs `Authorization: Bearer <token>` (or `?token=`). @default none */
   readonly token?: string;
+  /** A comment line on every open event stream this often, so proxies and browsers keep it open. @default 15000 */
+  readonly heartbeatMs?: number;
 }
 
 /** A running monitor server. */
@@ -35,7 +38,7 @@ export interface MonitorServer {
   close(): Promise<void>;
 }
 
-const KNOWN = ['port', 'host', 'token'];
+const KNOWN = ['port', 'host', 'token', 'heartbeatMs'];
 
 /** True for the loopback interfaces: 127.0.0.0/8, ::1 (and its IPv4-mapped forms), `localhost`. */
 export function isLoopback(host: string): boolean {
@@ -47,7 +50,7 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function checkOptions(runtime: unknown, options: unknown): { port: number; host: string; token: string | undefined } {
+function checkOptions(runtime: unknown, options: unknown): { port: number; host: string; token: string | undefined; heartbeatMs: number } {
   if (typeof runtime !== 'object' || runtime === null || typeof (runtime as Runtime).exec !== 'function' || typeof (runtime as Runtime).listJobs !== 'function')
     throw new InvalidOptionError('createServer(runtime)', 'a runtime from createRuntime()', runtime);
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) throw new InvalidOptionError('createServer(runtime, options)', 'an options object', options);
@@ -61,7 +64,9 @@ function checkOptions(runtime: unknown, options: unknown): { port: number; host:
   if (token !== undefined && (typeof token !== 'string' || token === '')) throw new InvalidOptionError('createServer({ token })', 'a non-empty string', token);
   if (!isLoopback(host) && token === undefined)
     throw new InvalidOptionError('createServer({ host })', `a loopback host (127.0.0.1, ::1, localhost) unless a \`token\` is set: '${host}' lets other machines drive your jobs`, host);
-  return { port, host, token };
+  const heartbeatMs = given.heartbeatMs ?? HEARTBEAT_MS;
+  if (typeof heartbeatMs !== 'number' || !Number.isInteger(heartbeatMs) || heartbeatMs < 1 || heartbeatMs > 2 ** 31 - 1) throw new InvalidOptionError('createServer({ heartbeatMs })', 'an integer number of milliseconds from 1 up', heartbeatMs);
+  return { port, host, token, heartbeatMs };
 }
 
 /**
@@ -73,9 +78,9 @@ function checkOptions(runtime: unknown, options: unknown): { port: number; host:
  * await server.close();
  */
 export async function createServer(runtime: Runtime, options: ServerOptions = {}): Promise<MonitorServer> {
-  const { port, host, token } = checkOptions(runtime, options);
+  const { port, host, token, heartbeatMs } = checkOptions(runtime, options);
   const assets = loadAssets();
-  const hub = new EventHub(runtime);
+  const hub = new EventHub(runtime, heartbeatMs);
   const app = new Hono();
   const expected = token === undefined ? undefined : digest(token);
 

@@ -23,7 +23,7 @@ export function toJson(value: unknown): string {
     seen.length = depth;
     written.length = depth;
     if (seen.includes(item)) return '[Circular]';
-    const data = item instanceof Error ? errorData(item) : item instanceof Map ? Object.fromEntries(item) : item instanceof Set ? [...item] : item;
+    const data: unknown = item instanceof Error ? errorData(item) : item instanceof Map ? Object.fromEntries(item as Map<unknown, unknown>) : item instanceof Set ? [...(item as Set<unknown>)] : item;
     seen.push(item);
     written.push(data);
     return data;
