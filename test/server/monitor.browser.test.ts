@@ -1,0 +1,212 @@
+/**
+ * The monitor page end to end: Debian's Chromium (headless, through playwright-core) against a real server and
+ * runtime. Every request the page makes is routed: anything that is not this server fails the test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlow, createRuntime, defineRoutine, type Runtime } from 'slotflow';
+import { createServer, type MonitorServer } from 'slotflow/server';
+import { Gate } from '../helpers/deferred.js';
+
+const BUDGET = 60_000;
+const WAIT = { timeout: 20_000 };
+
+let runtime: Runtime;
+let server: MonitorServer;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const gate = new Gate();
+const problems: string[] = [];
+const outside: string[] = [];
+
+function routine(name: string, gated: boolean) {
+  return defineRoutine({
+    name,
+    slots: ['input'],
+    events: { output: ['n'] },
+    async run({ slots, emit, signal }) {
+      if (gated) await gate.enter(name, signal);
+      emit('output', { n: ((slots.input[0] as { n?: number } | undefined)?.n ?? 0) + 1 });
+    },
+  });
+}
+
+beforeAll(async () => {
+  runtime = createRuntime();
+  runtime.register(
+    createFlow('orders')
+      .add('fetch', routine('http.fetch', false))
+      .add('enrich', routine('crm.enrich', true))
+      .add('store', routine('pg.insert', false))
+      .add('audit', routine('audit.log', false))
+      .connect('fetch.output', 'enrich.input')
+      .connect('enrich.output', 'store.input')
+      .connect('fetch.output', 'audit.input')
+      .entry('fetch', 'input'),
+  );
+  runtime.register(
+    createFlow('steps')
+      .add('x', routine('x', false))
+      .add('y', routine('y', false))
+      .add('z', routine('z', false))
+      .connect('x.output', 'y.input')
+      .connect('y.output', 'z.input')
+      .entry('x', 'input'),
+  );
+  server = await createServer(runtime, { port: 0 });
+  const origin = new URL(server.url).origin;
+  userDataDir = mkdtempSync(join(tmpdir(), 'slotflow-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+  });
+  // Nothing may leave the machine: every request is checked, and anything but this server is refused.
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin || url.startsWith('data:')) await route.continue();
+    else {
+      outside.push(url);
+      await route.abort();
+    }
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    // An event stream the page closes itself (selecting another job) is not a failure.
+    if (!request.url().includes('/api/events')) problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`);
+  });
+  await page.goto(server.url);
+  await page.locator('#flows .flow').first().waitFor(WAIT);
+}, BUDGET);
+
+afterAll(async () => {
+  gate.releaseAll();
+  await context.close();
+  await server.close();
+  await runtime.shutdown();
+  rmSync(userDataDir, { recursive: true, force: true });
+}, BUDGET);
+
+const row = (jobId: string) => page.locator(`#jobs tr[data-job="${jobId}"]`);
+const badge = () => page.locator('#job-status');
+
+async function waitFor(check: () => boolean): Promise<void> {
+  const until = Date.now() + WAIT.timeout;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('monitor page', () => {
+  it('lists the flows, and jobs appear and change status live', async () => {
+    await expect(page.locator('#flows .flow-name').allTextContents()).resolves.toEqual(['orders', 'steps']);
+    const job = runtime.exec('orders', { params: { n: 1 }, jobId: 'live-1' });
+    await row('live-1').waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector('#jobs tr[data-job="live-1"] .status')?.textContent === 'running', undefined, WAIT);
+    await waitFor(() => gate.inside === 1);
+    gate.releaseAll();
+    await job.wait();
+    await page.waitForFunction(() => document.querySelector('#jobs tr[data-job="live-1"] .status')?.textContent === 'completed', undefined, WAIT);
+    // The status filter keeps only the matching rows.
+    await page.locator('#filters [data-status="completed"]').click();
+    await expect(row('live-1').isVisible()).resolves.toBe(true);
+    await page.locator('#filters [data-status="all"]').click();
+  }, BUDGET);
+
+  it('draws every routine of the selected job and colours it by its machine state as it changes', async () => {
+    const job = runtime.exec('orders', { params: { n: 1 }, jobId: 'graph-1' });
+    await row('graph-1').click(WAIT);
+    await page.locator('#job:not([hidden])').waitFor(WAIT);
+    await expect(page.locator('#graph .node').count()).resolves.toBe(4);
+    for (const id of ['fetch', 'enrich', 'store', 'audit']) await page.locator(`#graph .node[data-routine="${id}"]`).waitFor(WAIT);
+    await expect(page.locator('#graph .edge').count()).resolves.toBe(3);
+    await waitFor(() => gate.inside === 1);
+    await page.locator('#graph .node[data-routine="enrich"].m-running').waitFor(WAIT);
+    await expect(page.locator('#job-status').textContent()).resolves.toBe('running');
+    gate.releaseAll();
+    await job.wait();
+    await page.locator('#graph .node[data-routine="enrich"].m-idle').waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'completed', undefined, WAIT);
+    // The timeline has one bar per activation; the state tab shows the job's JSON.
+    await page.waitForFunction(() => document.querySelectorAll('#timeline .bar').length === 4, undefined, WAIT);
+    await page.locator('.tabs [data-tab="state"]').click();
+    await page.waitForFunction(() => document.querySelector('#state-json')?.textContent.includes('"jobId": "graph-1"'), undefined, WAIT);
+    await page.locator('.tabs [data-tab="events"]').click();
+    await page.waitForFunction(() => document.querySelector('#events')?.textContent.includes('job.completed'), undefined, WAIT);
+    await page.locator('.tabs [data-tab="timeline"]').click();
+  }, BUDGET);
+
+  it('pause, resume and cancel drive the job', async () => {
+    const job = runtime.exec('orders', { params: { n: 1 }, jobId: 'drive-1' });
+    await row('drive-1').click(WAIT);
+    await waitFor(() => gate.inside === 1);
+    await page.locator('#graph .node[data-routine="enrich"].m-running').waitFor(WAIT);
+
+    await page.locator('#actions [data-action="pause"]').click();
+    await waitFor(() => job.status === 'paused');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused', undefined, WAIT);
+    await page.locator('#actions [data-action="resume"]').click();
+    await waitFor(() => job.status === 'running');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'running', undefined, WAIT);
+
+    await page.locator('#actions [data-action="cancel"]').click();
+    await job.wait();
+    expect(job.status).toBe('cancelled');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'cancelled', undefined, WAIT);
+    await expect(page.locator('#actions [data-action="cancel"]').isDisabled()).resolves.toBe(true);
+    await expect(badge().getAttribute('class')).resolves.toContain('s-cancelled');
+  }, BUDGET);
+
+  it('shows a breakpoint, sets one from the graph, and steps one activation at a time', async () => {
+    const job = runtime.exec('steps', { params: { n: 1 }, jobId: 'step-1', breakpoints: [{ routine: 'y' }] });
+    await waitFor(() => job.status === 'paused');
+    await row('step-1').click(WAIT);
+    await page.locator('#graph .node[data-routine="y"].held.has-bp').waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector('#banner')?.textContent.includes('breakpoint before y'), undefined, WAIT);
+
+    // A breakpoint on z, set by clicking its marker.
+    await page.locator('#graph .node[data-routine="z"] .bp').click();
+    await waitFor(() => job.breakpoints.some((b) => b.routine === 'z'));
+    await page.locator('#graph .node[data-routine="z"].has-bp').waitFor(WAIT);
+
+    await page.locator('#actions [data-action="step"]').click();
+    await waitFor(() => job.state.routines.y?.activations === 1 && job.status === 'paused');
+    expect(job.state.routines.z?.activations).toBe(0);
+    expect(job.pausedAt).toBe('z');
+    await page.locator('#graph .node[data-routine="z"].held').waitFor(WAIT);
+
+    await page.locator('#actions [data-action="step"]').click();
+    await job.wait();
+    expect(job.status).toBe('completed');
+    expect(job.state.outputs['z.output']).toEqual([{ n: 4 }]);
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'completed', undefined, WAIT);
+  }, BUDGET);
+
+  it('starts a job from a flow', async () => {
+    const before = runtime.listJobs({ flowId: 'steps' }).length;
+    const flow = page.locator('#flows .flow', { hasText: 'steps' });
+    await flow.locator('button.run').click();
+    await flow.locator('textarea').fill('{"n": 5}');
+    await flow.locator('button[type="submit"]').click();
+    await waitFor(() => runtime.listJobs({ flowId: 'steps' }).length === before + 1);
+    const started = runtime.listJobs({ flowId: 'steps' }).at(-1);
+    await started?.wait();
+    expect(started?.state.outputs['z.output']).toEqual([{ n: 8 }]);
+    await page.waitForFunction((id) => document.querySelector('#job-id')?.textContent === id, started?.id, WAIT);
+  }, BUDGET);
+
+  it('made no request off this machine and logged no error', () => {
+    expect(outside).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
