@@ -3,3 +3,4 @@
  */
 export { loadManifestFlow, sketchManifestFlow } from './loadManifest.js';
 export { runCommand } from './runCommand.js';
+export { serveCommand } from './serveCommand.js';

@@ -42,3 +42,10 @@ export function directory(text: string): string {
   if (text.trim() === '') throw new InvalidArgumentError('Expected a directory path, got an empty string.');
   return text;
 }
+
+/** `--port`: an integer from 0 (a free port) to 65535. */
+export function port(text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || value > 65535) throw new InvalidArgumentError(`Expected a port from 0 (any free port) to 65535, got '${text}'.`);
+  return value;
+}

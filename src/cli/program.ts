@@ -5,8 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { CliError, messageOf } from './CliError.js';
-import { directory, params, positiveInteger } from './parseOptions.js';
+import { directory, params, port, positiveInteger } from './parseOptions.js';
 import type { RunOptions } from './runCommand.js';
+import type { ServeOptions } from './serveCommand.js';
 
 // The commands load the runtime when they run, so `--help`, `--version` and a bad flag answer at once.
 const commands = () => import('./commands.js');
@@ -71,6 +72,24 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       const { loadManifestFlow, sketchManifestFlow } = await commands();
       const flow = options.routines === undefined ? sketchManifestFlow(manifest) : await loadManifestFlow(manifest, options.routines);
       stdout.write(`${flow.toMermaid()}\n`);
+    });
+
+  program
+    .command('serve')
+    .description("Serve the monitor and the HTTP API for a manifest's flow: watch, start and drive its jobs in a browser.")
+    .argument('<manifest>', 'the flow manifest (YAML or JSON)')
+    .requiredOption('--routines <module>', 'module whose exported routine definitions the manifest names by type')
+    .option('--port <n>', 'the port to listen on (0: any free port)', port, 7400)
+    .option('--host <host>', 'the interface to listen on; anything but loopback needs SLOTFLOW_TOKEN set', '127.0.0.1')
+    .option('--concurrency <n>', 'activations running at once, across all jobs', positiveInteger, 10)
+    .option('--store <dir>', 'checkpoint jobs in this directory: unfinished jobs are resumed at start and saved on Ctrl-C', directory)
+    .addHelpText(
+      'after',
+      '\nWith SLOTFLOW_TOKEN set, every API request needs it (the page asks for it once).\n' +
+        '\nExample:\n  slotflow serve flow.yaml --routines routines.ts --store .slotflow\n  # then open http://127.0.0.1:7400',
+    )
+    .action(async (manifest: string, options: ServeOptions) => {
+      code = await (await commands()).serveCommand(manifest, options);
     });
 
   try {

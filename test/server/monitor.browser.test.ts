@@ -98,6 +98,7 @@ afterAll(async () => {
 
 const row = (jobId: string) => page.locator(`#jobs tr[data-job="${jobId}"]`);
 const badge = () => page.locator('#job-status');
+const statusIs = (status: string) => page.locator('#job-status', { hasText: new RegExp(`^${status}$`) }).waitFor(WAIT);
 
 async function waitFor(check: () => boolean): Promise<void> {
   const until = Date.now() + WAIT.timeout;
@@ -112,11 +113,11 @@ describe('monitor page', () => {
     await expect(page.locator('#flows .flow-name').allTextContents()).resolves.toEqual(['orders', 'steps']);
     const job = runtime.exec('orders', { params: { n: 1 }, jobId: 'live-1' });
     await row('live-1').waitFor(WAIT);
-    await page.waitForFunction(() => document.querySelector('#jobs tr[data-job="live-1"] .status')?.textContent === 'running', undefined, WAIT);
+    await page.locator('#jobs tr[data-job="live-1"] .status', { hasText: /^running$/ }).waitFor(WAIT);
     await waitFor(() => gate.inside === 1);
     gate.releaseAll();
     await job.wait();
-    await page.waitForFunction(() => document.querySelector('#jobs tr[data-job="live-1"] .status')?.textContent === 'completed', undefined, WAIT);
+    await page.locator('#jobs tr[data-job="live-1"] .status', { hasText: /^completed$/ }).waitFor(WAIT);
     // The status filter keeps only the matching rows.
     await page.locator('#filters [data-status="completed"]').click();
     await expect(row('live-1').isVisible()).resolves.toBe(true);
@@ -136,13 +137,14 @@ describe('monitor page', () => {
     gate.releaseAll();
     await job.wait();
     await page.locator('#graph .node[data-routine="enrich"].m-idle').waitFor(WAIT);
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'completed', undefined, WAIT);
+    await statusIs('completed');
     // The timeline has one bar per activation; the state tab shows the job's JSON.
-    await page.waitForFunction(() => document.querySelectorAll('#timeline .bar').length === 4, undefined, WAIT);
+    await page.locator('#timeline .bar').nth(3).waitFor(WAIT);
+    await expect(page.locator('#timeline .bar').count()).resolves.toBe(4);
     await page.locator('.tabs [data-tab="state"]').click();
-    await page.waitForFunction(() => document.querySelector('#state-json')?.textContent.includes('"jobId": "graph-1"'), undefined, WAIT);
+    await page.locator('#state-json', { hasText: '"jobId": "graph-1"' }).waitFor(WAIT);
     await page.locator('.tabs [data-tab="events"]').click();
-    await page.waitForFunction(() => document.querySelector('#events')?.textContent.includes('job.completed'), undefined, WAIT);
+    await page.locator('#events', { hasText: 'job.completed' }).waitFor(WAIT);
     await page.locator('.tabs [data-tab="timeline"]').click();
   }, BUDGET);
 
@@ -154,15 +156,15 @@ describe('monitor page', () => {
 
     await page.locator('#actions [data-action="pause"]').click();
     await waitFor(() => job.status === 'paused');
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused', undefined, WAIT);
+    await statusIs('paused');
     await page.locator('#actions [data-action="resume"]').click();
     await waitFor(() => job.status === 'running');
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'running', undefined, WAIT);
+    await statusIs('running');
 
     await page.locator('#actions [data-action="cancel"]').click();
     await job.wait();
     expect(job.status).toBe('cancelled');
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'cancelled', undefined, WAIT);
+    await statusIs('cancelled');
     await expect(page.locator('#actions [data-action="cancel"]').isDisabled()).resolves.toBe(true);
     await expect(badge().getAttribute('class')).resolves.toContain('s-cancelled');
   }, BUDGET);
@@ -172,7 +174,7 @@ describe('monitor page', () => {
     await waitFor(() => job.status === 'paused');
     await row('step-1').click(WAIT);
     await page.locator('#graph .node[data-routine="y"].held.has-bp').waitFor(WAIT);
-    await page.waitForFunction(() => document.querySelector('#banner')?.textContent.includes('breakpoint before y'), undefined, WAIT);
+    await page.locator('#banner', { hasText: 'breakpoint before y' }).waitFor(WAIT);
 
     // A breakpoint on z, set by clicking its marker.
     await page.locator('#graph .node[data-routine="z"] .bp').click();
@@ -189,7 +191,7 @@ describe('monitor page', () => {
     await job.wait();
     expect(job.status).toBe('completed');
     expect(job.state.outputs['z.output']).toEqual([{ n: 4 }]);
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'completed', undefined, WAIT);
+    await statusIs('completed');
   }, BUDGET);
 
   it('starts a job from a flow', async () => {
@@ -202,7 +204,7 @@ describe('monitor page', () => {
     const started = runtime.listJobs({ flowId: 'steps' }).at(-1);
     await started?.wait();
     expect(started?.state.outputs['z.output']).toEqual([{ n: 8 }]);
-    await page.waitForFunction((id) => document.querySelector('#job-id')?.textContent === id, started?.id, WAIT);
+    await page.locator('#job-id', { hasText: started?.id ?? '?' }).waitFor(WAIT);
   }, BUDGET);
 
   it('made no request off this machine and logged no error', () => {
