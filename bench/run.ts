@@ -5,7 +5,9 @@
  *   --quick                  every workload tiny, 2 rounds (CI)
  *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint
  *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept);
- *                            also slotflow-nometrics, slotflow-observed (variants: the cost of metrics, of events$)
+ *                            also slotflow-nometrics, slotflow-observed, slotflow-monitor-base, slotflow-monitor,
+ *                            slotflow-monitor-all
+ *                            (variants: the cost of metrics, of events$, of slotflow/server with a monitor open)
  *   --no-peers               leave LangGraph.js and Mastra out
  *   --rounds <n>             rounds per in-process workload (default 7; quick 2)
  *   --out <file>             where the JSON goes (default bench/results/latest.json)

@@ -8,9 +8,10 @@ import { rawXstate } from './xstate.js';
 
 /**
  * Contender keys in table order: the floor first (every ratio is against it), then the subject. The variants
- * (slotflow with metrics off, or with `runtime.events$` observed) run only when named in `--contenders`.
+ * (slotflow with metrics off, with `runtime.events$` observed, or slotflow/server over 1,000 running jobs with a
+ * monitor page open, or with a stream of every event) run only when named in `--contenders`.
  */
-export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra', 'slotflow-nometrics', 'slotflow-observed'] as const;
+export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra', 'slotflow-nometrics', 'slotflow-observed', 'slotflow-monitor-base', 'slotflow-monitor', 'slotflow-monitor-all'] as const;
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
 
 /** What runs when `--contenders` is not given. */
@@ -39,6 +40,12 @@ export async function loadContender(key: ContenderKey): Promise<Contender> {
       return loadSlotflow({ name: DISPLAY_NAMES[key], metrics: false });
     case 'slotflow-observed':
       return loadSlotflow({ name: DISPLAY_NAMES[key], observed: true });
+    case 'slotflow-monitor-base':
+      return loadSlotflow({ name: DISPLAY_NAMES[key], monitor: 'none' });
+    case 'slotflow-monitor':
+      return loadSlotflow({ name: DISPLAY_NAMES[key], monitor: 'page' });
+    case 'slotflow-monitor-all':
+      return loadSlotflow({ name: DISPLAY_NAMES[key], monitor: 'all' });
     case 'langgraph':
     case 'mastra': {
       const missing = peersMissing();
@@ -56,4 +63,7 @@ export const DISPLAY_NAMES: Record<ContenderKey, string> = {
   mastra: 'Mastra',
   'slotflow-nometrics': 'slotflow, metrics off',
   'slotflow-observed': 'slotflow, events$ observed',
+  'slotflow-monitor-base': 'slotflow, 1,000 jobs waiting',
+  'slotflow-monitor': 'slotflow, monitor page open',
+  'slotflow-monitor-all': 'slotflow, every event streamed',
 };

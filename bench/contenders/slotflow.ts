@@ -19,6 +19,70 @@ export interface SlotflowVariant {
   readonly metrics?: boolean;
   /** Subscribe to `runtime.events$` (every job then builds and delivers its events). @default false */
   readonly observed?: boolean;
+  /**
+   * chain only: slotflow/server serving the runtime with 1,000 other jobs running (each waiting on a window policy's
+   * timer). `'page'`: what an open monitor page does (one job's event stream, the job list read every second);
+   * `'all'`: a client reading `/api/events` with no filter (every event of every job); `'none'`: the 1,000 jobs
+   * without the server (the baseline of the other two: a larger heap alone changes the cost per hop). @default none
+   */
+  readonly monitor?: 'none' | 'page' | 'all';
+}
+
+/** The event stream's reader (a child process): counts the bytes, reads the job list every second, prints the count at the end. */
+const READER = `
+const [events, jobs] = process.argv.slice(1);
+let bytes = 0;
+if (jobs) setInterval(() => fetch(jobs).then((r) => r.json()).catch(() => undefined), 1000).unref();
+fetch(events).then(async (res) => {
+  process.stdout.write('open\\n');
+  const reader = res.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read().catch(() => ({ done: true }));
+    if (done) break;
+    bytes += value.length;
+  }
+  process.stdout.write(String(bytes));
+  process.exit(0);
+});
+`;
+
+/** The monitor variant's setup: the server, the 1,000 running jobs and the event stream reader. Returns its close. */
+async function openMonitor(sf: Slotflow, runtime: ReturnType<Slotflow['createRuntime']>, fromDist: boolean, mode: 'none' | 'page' | 'all'): Promise<() => Promise<void>> {
+  const server = (fromDist ? await import(new URL('../../dist/server.js', import.meta.url).href) : await import('slotflow/server')) as typeof import('slotflow/server');
+  const waiting = sf.defineRoutine({ name: 'waiting', slots: ['in'], policy: sf.policies.window(3_600_000), run() {
+    // Never reached in the measurement: the window stays open for an hour.
+  } });
+  const flow = sf.createFlow('waiting').add('w', waiting).entry('w', 'in');
+  const waitingJobs: ReturnType<typeof runtime.exec>[] = [];
+  for (let i = 0; i < 1000; i++) waitingJobs.push(runtime.exec(flow, { params: { n: i } }));
+  const running = runtime.listJobs({ status: 'running', flowId: 'waiting' }).length;
+  expect(running === 1000, `monitor: ${running} of 1,000 waiting jobs running`);
+  if (mode === 'none')
+    return async () => {
+      for (const job of waitingJobs) job.cancel();
+    };
+  const monitor = await server.createServer(runtime, { port: 0 });
+  // The client reads in a process of its own, as a browser would: only the server's side is measured here.
+  const { spawn } = await import('node:child_process');
+  const query = mode === 'page' ? `?jobId=${waitingJobs[0]?.id ?? ''}` : '';
+  const reader = spawn(process.execPath, ['-e', READER, `${monitor.url}/api/events${query}`, mode === 'page' ? `${monitor.url}/api/jobs` : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let bytes = '';
+  await new Promise<void>((resolve, reject) => {
+    reader.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      bytes += chunk;
+      if (bytes.startsWith('open\n')) resolve();
+    });
+    reader.once('close', () => {
+      reject(new Error('monitor: the event stream reader ended before it connected'));
+    });
+  });
+  return async () => {
+    await monitor.close();
+    await new Promise((resolve) => reader.once('close', resolve));
+    const read = Number(bytes.slice('open\n'.length));
+    expect(read > 0, `monitor: the event stream carried nothing (${bytes})`);
+    for (const job of waitingJobs) job.cancel();
+  };
 }
 
 /**
@@ -67,7 +131,7 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
     // the version is only printed
   }
 
-  return {
+  const contender: Contender = {
     name: variant?.name ?? 'slotflow',
     role: variant ? 'variant' : 'subject',
     version: `slotflow ${version} (${fromDist ? 'dist' : 'src'})${variant ? `, ${variant.name}` : ''}`,
@@ -76,14 +140,26 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
       const runtime = createRuntime({ concurrency: 10 });
       const flow = chainFlow('chain5', 5);
       const once = () => runtime.exec(flow, { params: { n: 0 } }).wait();
+      const verifyChain = async () => {
+        const state = await once();
+        expectCompleted(state, 'chain job');
+        const out = outputN(state, 'r4.out');
+        expect(out.length === 1 && out[0] === 5, `chain outputs['r4.out'] = ${JSON.stringify(state.outputs['r4.out'])}, expected [{ n: 5 }]`);
+      };
+      const closeMonitor = variant?.monitor === undefined ? undefined : await openMonitor(sf, runtime, fromDist, variant.monitor);
+      if (closeMonitor)
+        return {
+          ...session(runtime, verifyChain, async (count) => {
+            for (let i = 0; i < count; i++) await once();
+          }),
+          close: async () => {
+            await closeMonitor();
+            await runtime.shutdown();
+          },
+        };
       return session(
         runtime,
-        async () => {
-          const state = await once();
-          expectCompleted(state, 'chain job');
-          const out = outputN(state, 'r4.out');
-          expect(out.length === 1 && out[0] === 5, `chain outputs['r4.out'] = ${JSON.stringify(state.outputs['r4.out'])}, expected [{ n: 5 }]`);
-        },
+        verifyChain,
         async (count) => {
           for (let i = 0; i < count; i++) await once();
         },
@@ -238,6 +314,9 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
       };
     },
   };
+  if (variant?.monitor === undefined) return contender;
+  const monitorOnly = 'the monitor variant measures the chain workload only';
+  return { name: contender.name, role: contender.role, version: contender.version, chain: () => (contender.chain as NonNullable<Contender['chain']>)(), skip: { cycle: monitorOnly, fanout: monitorOnly, throughput: monitorOnly, scale: monitorOnly, soak: monitorOnly } };
 }
 
 /** The flow builder seen without its compile-time id tracking (for flows built in a loop). */

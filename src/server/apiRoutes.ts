@@ -104,10 +104,10 @@ export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
 
   app.get('/api/events', (c) => {
     const jobId = c.req.query('jobId') ?? '';
-    if (jobId !== '') jobOf(runtime, jobId);
+    const job = jobId === '' ? undefined : jobOf(runtime, jobId);
     const typesText = c.req.query('types');
     const types = typesText ? typesText.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-    const client = hub.open({ ...(jobId !== '' ? { jobId } : {}), ...(types ? { types } : {}) });
+    const client = hub.open({ ...(jobId !== '' ? { jobId } : {}), ...(types ? { types } : {}) }, job);
     c.req.raw.signal.addEventListener('abort', () => {
       client.close();
     });

@@ -47,9 +47,11 @@ describe('Job breakpoints', () => {
     expect(events.map((e) => e.type)).toContain('job.paused');
     // The held activation's data shows nowhere as pending: it is taken, waiting to run.
     expect(job.state.routines.b?.status).toBe('running');
+    expect(job.pausedAt).toBe('b');
 
     job.resume();
     await rt.settle();
+    expect(job.pausedAt).toBeUndefined();
     expect(ran).toEqual(['a', 'b', 'c']);
     expect(job.status).toBe('completed');
     expect(job.state.outputs['c.output']).toEqual([{ n: 4 }]);

@@ -160,8 +160,18 @@ function renderJobs() {
   renderFilters();
   const jobs = visibleJobs();
   const now = Date.now();
-  const body = $('jobs').tBodies[0];
-  const rows = jobs.slice(0, MAX_ROWS).map((job) =>
+  $('jobs-empty').hidden = jobs.length > 0;
+  $('jobs-empty').textContent = app.jobs.size === 0 ? 'No jobs yet. Start one from a flow above, or from your code.' : 'No job matches this filter.';
+  $('job-count').textContent = jobs.length > MAX_ROWS ? `${MAX_ROWS} of ${jobs.length}` : String(jobs.length);
+  // Rebuilt only when a row changed (a rebuild under the pointer would swallow a click); durations tick on their own.
+  const shown = jobs.slice(0, MAX_ROWS);
+  const signature = `${app.selected?.id}|${shown.map((job) => `${job.id}:${job.status}:${job.finishedAt ?? ''}`).join(',')}`;
+  if (signature === renderJobs.signature) {
+    tickDurations();
+    return;
+  }
+  renderJobs.signature = signature;
+  const rows = shown.map((job) =>
     h(
       'tr',
       { class: `s-${job.status}`, 'data-job': job.id, 'aria-selected': String(job.id === app.selected?.id), onclick: () => select(job.id) },
@@ -172,10 +182,7 @@ function renderJobs() {
       h('td', { class: 'num duration' }, formatMs(durationOf(job, now))),
     ),
   );
-  body.replaceChildren(...rows);
-  $('jobs-empty').hidden = jobs.length > 0;
-  $('jobs-empty').textContent = app.jobs.size === 0 ? 'No jobs yet. Start one from a flow above, or from your code.' : 'No job matches this filter.';
-  $('job-count').textContent = jobs.length > MAX_ROWS ? `${MAX_ROWS} of ${jobs.length}` : String(jobs.length);
+  $('jobs').tBodies[0].replaceChildren(...rows);
 }
 
 /** Durations of unfinished jobs tick every second without rebuilding the table. */
@@ -193,7 +200,6 @@ async function refreshJobs() {
   app.jobs = new Map(list.map((job) => [job.id, job]));
   renderJobs();
 }
-const refreshJobsSoon = throttle(() => refreshJobs().catch(() => undefined), 1000);
 
 const STATUS_OF = { 'job.queued': 'queued', 'job.started': 'running', 'job.resumed': 'running', 'job.paused': 'paused', 'job.completed': 'completed', 'job.failed': 'failed', 'job.cancelled': 'cancelled' };
 
@@ -208,8 +214,6 @@ function onJobEvent(event) {
   job.status = status;
   if (FINAL.has(status)) job.finishedAt = event.at;
   renderJobsSoon();
-  // A keepAlive job going idle has no event: the list is read again now and then.
-  refreshJobsSoon();
 }
 const renderJobsSoon = throttle(renderJobs, 150);
 
@@ -243,7 +247,10 @@ function select(id) {
   if (sel.flow) sel.handles = drawGraph($('graph'), sel.flow, toggleBreakpoint);
   const refresh = throttle(() => loadJob(sel), 250);
   sel.refresh = refresh;
-  sel.close = openEvents({ jobId: id }, (event) => onSelectedEvent(sel, event), setConn);
+  sel.close = openEvents({ jobId: id }, (event) => onSelectedEvent(sel, event), (state) => {
+    sel.streamState = state;
+    setConn(state);
+  });
   loadJob(sel);
 }
 
@@ -306,7 +313,10 @@ function onSelectedEvent(sel, event) {
     default:
       break;
   }
-  if (sel.state && STATUS_OF[event.type]) sel.state = { ...sel.state, status: STATUS_OF[event.type] };
+  if (STATUS_OF[event.type]) {
+    onJobEvent(event);
+    if (sel.state) sel.state = { ...sel.state, status: STATUS_OF[event.type] };
+  }
   sel.events.push(event);
   if (sel.events.length > MAX_EVENTS) sel.events.splice(0, sel.events.length - MAX_EVENTS);
   appendEvent(event);
@@ -472,9 +482,16 @@ async function main() {
   app.flows = new Map(flows.map((f) => [f.id, f]));
   renderFlows();
   await refreshJobs();
-  openEvents({ types: 'job.' }, onJobEvent, setConn);
   setInterval(tickDurations, 1000);
-  setInterval(() => refreshJobs().catch(() => undefined), 5000);
+  // The table is read once a second: listening to every job's events would make every job of the runtime build
+  // them (a cost per activation); the selected job's own stream is what moves its graph live.
+  setInterval(() => {
+    if (document.visibilityState === 'hidden') return;
+    refreshJobs().then(
+      () => setConn(app.selected?.streamState ?? 'live'),
+      () => setConn('down'),
+    );
+  }, 1000);
   const first = visibleJobs()[0];
   if (first && !app.selected) select(first.id);
 }
