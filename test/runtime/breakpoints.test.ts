@@ -190,4 +190,71 @@ describe('Job breakpoints', () => {
     }).toThrow(UnknownSlotError);
     job.cancel();
   });
+
+  it('a routine in retry backoff waits out its delay on the test clock, then stops at its breakpoint before the retry', async () => {
+    const rt = createTestRuntime();
+    let attempts = 0;
+    const flaky = defineRoutine({
+      name: 'flaky',
+      slots: ['input'],
+      onError: { retry: { max: 2, backoffMs: 1000 } },
+      run() {
+        attempts++;
+        if (attempts === 1) throw new Error('first attempt fails');
+      },
+    });
+    const flow = createFlow('retry').add('f', flaky).entry('f', 'input');
+    const job = rt.exec(flow, { params: {} });
+    const events = recordEvents(job);
+    await rt.settle();
+    expect(attempts).toBe(1);
+    // In backoff: a breakpoint set now holds the retry when its timer fires.
+    job.setBreakpoints([{ routine: 'f' }]);
+    await rt.clock.advance(999);
+    expect(job.status).toBe('running');
+    await rt.clock.advance(1);
+    expect(job.status).toBe('paused');
+    expect(job.pausedAt).toBe('f');
+    expect(attempts).toBe(1);
+    expect(events.filter((e) => e.type === 'job.breakpoint')).toHaveLength(1);
+    job.step();
+    await rt.settle();
+    expect(attempts).toBe(2);
+    expect(job.status).toBe('completed');
+  });
+
+  it('step() on a running job lets the next activation start and pauses before the one after', async () => {
+    const rt = createTestRuntime();
+    const { flow, ran } = chain();
+    const job = rt.exec(flow, { params: { n: 1 } });
+    job.step();
+    await rt.settle();
+    expect(ran).toEqual(['a']);
+    expect(job.status).toBe('paused');
+    expect(job.pausedAt).toBeUndefined(); // held by the step, not by a breakpoint
+    job.resume();
+    await rt.settle();
+    expect(ran).toEqual(['a', 'b', 'c']);
+    expect(job.status).toBe('completed');
+  });
+
+  it('a job held at a breakpoint snapshots as paused and restores paused, its held activation run on resume', async () => {
+    const rt = createTestRuntime();
+    const { flow, ran } = chain();
+    const job = rt.exec(flow, { params: { n: 1 }, breakpoints: [{ routine: 'b' }] });
+    await rt.settle();
+    const snapshot = job.snapshot();
+    job.cancel();
+    expect(snapshot.status).toBe('paused');
+    const other = createTestRuntime();
+    other.register(flow);
+    const restored = other.restore(snapshot);
+    await other.settle();
+    expect(restored.status).toBe('paused');
+    restored.resume();
+    await other.settle();
+    expect(restored.status).toBe('completed');
+    expect(restored.state.outputs['c.output']).toEqual([{ n: 4 }]);
+    expect(ran).toEqual(['a', 'b', 'c']);
+  });
 });
