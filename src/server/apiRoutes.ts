@@ -28,9 +28,12 @@ const STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'idle', '
 const ACTIONS = ['pause', 'resume', 'cancel', 'complete', 'step'] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** A JSON response through `toJson` (errors as data, BigInt as text). */
-export function sendJson(c: Context, value: unknown, status: 200 | 201 | 400 | 401 | 404 | 409 | 500 = 200): Response {
-  return c.body(toJson(value), status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+/**
+ * A JSON response through `toJson` (errors as data, BigInt as text); `plain` data (no error, no BigInt, no cycle:
+ * the job list, read by the page every second) takes the faster `JSON.stringify`.
+ */
+export function sendJson(c: Context, value: unknown, status: 200 | 201 | 400 | 401 | 404 | 409 | 500 = 200, plain = false): Response {
+  return c.body(plain ? JSON.stringify(value) : toJson(value), status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
 }
 
 async function body<T>(c: Context, route: string, schema: z.ZodType<T>): Promise<T> {
@@ -68,7 +71,7 @@ export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
       const bad = status.filter((s) => !STATUSES.includes(s));
       if (bad.length) throw new RequestError('GET /api/jobs', [`status: expected one or more of ${STATUSES.join(', ')} (comma-separated), got '${bad.join(',')}'`]);
     }
-    return sendJson(c, runtime.listJobs({ ...(status ? { status } : {}), ...(flowId ? { flowId } : {}) }).map(summarizeJob));
+    return sendJson(c, runtime.listJobs({ ...(status ? { status } : {}), ...(flowId ? { flowId } : {}) }).map(summarizeJob), 200, true);
   });
 
   app.get('/api/jobs/:id', (c) => sendJson(c, jobDetail(jobOf(runtime, c.req.param('id')))));
