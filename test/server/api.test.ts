@@ -255,7 +255,7 @@ describe('HTTP API', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(page.body).toMatch(/<script type="module" src="\/assets\/app.js">/);
-    for (const path of ['/assets/app.js', '/assets/graph.js', '/assets/monitor.css', '/vendor/dagre.js']) {
+    for (const path of ['/assets/app.js', '/assets/dom.js', '/assets/job.js', '/assets/jobs.js', '/assets/api.js', '/assets/graph.js', '/assets/timeline.js', '/assets/monitor.css', '/vendor/dagre.js']) {
       const res = await call('GET', path);
       expect(res.status, path).toBe(200);
       expect(String(res.body)).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);

@@ -37,11 +37,12 @@ export function drawTimeline(svg, routineIds, state, running, now) {
   const span = Math.max(end - start, 1);
   const plotW = width - labelW - 8;
   const xOf = (t) => labelW + ((t - start) / span) * plotW;
-  for (let i = 0; i <= 4; i++) {
-    const x = labelW + (plotW * i) / 4;
+  const ticks = plotW < 360 ? 2 : 4;
+  for (let i = 0; i <= ticks; i++) {
+    const x = labelW + (plotW * i) / ticks;
     el('line', { x1: x, x2: x, y1: top - 6, y2: height, class: 'tick' }, svg);
-    const t = el('text', { x, y: 11, class: 'axis', 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, svg);
-    t.textContent = `+${formatMs((span * i) / 4)}`;
+    const t = el('text', { x, y: 11, class: 'axis', 'text-anchor': i === 0 ? 'start' : i === ticks ? 'end' : 'middle' }, svg);
+    t.textContent = `+${formatMs((span * i) / ticks)}`;
   }
   routineIds.forEach((id, i) => {
     const y = top + i * lane;
