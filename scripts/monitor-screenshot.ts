@@ -26,7 +26,7 @@ const step = (name: string, ms: number, events: string[] = ['output'], fail?: (n
   defineRoutine({
     name,
     slots: ['input'],
-    events: Object.fromEntries(events.map((e) => [e, ['n']])) as Record<string, string[]>,
+    events: Object.fromEntries(events.map((e) => [e, ['n']])),
     async run({ slots, emit, signal }) {
       const n = (slots.input[0] as { n?: number } | undefined)?.n ?? 0;
       await sleep(ms, signal);

@@ -27,6 +27,7 @@ export function select(id) {
   $('placeholder').hidden = true;
   $('job').hidden = false;
   $('events').replaceChildren();
+  $('events-empty').hidden = false;
   $('event-count').textContent = '';
   $('banner').hidden = true;
   $('job-id').textContent = id;
@@ -132,6 +133,7 @@ function appendEvent(e) {
   list.prepend(h('li', { class: `s-${STATUS_OF[e.type] ?? ''}` }, h('span', { class: 't' }, clock(e.at)), h('span', { class: 'ty' }, e.type), h('span', { class: 'd' }, describeEvent(e))));
   while (list.children.length > MAX_EVENTS) list.lastChild.remove();
   $('event-count').textContent = String(app.selected.events.length);
+  $('events-empty').hidden = true;
 }
 
 export function renderMeta() {
