@@ -64,20 +64,33 @@ function unboundedCycles(flow: FlowDraft): { closing: Connection; path: string[]
   }
   const found: { closing: Connection; path: string[] }[] = [];
   const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): void => {
+  // Iterative: a chain of thousands of routines must not overflow the call stack. Each frame is a node and the
+  // index of its next outgoing edge; `path` mirrors the frames' nodes for the cycle's description.
+  const frames: { node: string; edges: readonly Connection[]; next: number }[] = [];
+  const path: string[] = [];
+  const open = (node: string): void => {
     state.set(node, 'open');
-    stack.push(node);
-    for (const c of out.get(node) ?? []) {
-      const next = c.to.routine;
-      const s = state.get(next);
-      if (s === 'open') found.push({ closing: c, path: [...stack.slice(stack.indexOf(next)), next] });
-      else if (s === undefined) visit(next);
-    }
-    stack.pop();
-    state.set(node, 'done');
+    frames.push({ node, edges: out.get(node) ?? [], next: 0 });
+    path.push(node);
   };
-  for (const id of flow.routines.keys()) if (!state.has(id)) visit(id);
+  for (const id of flow.routines.keys()) {
+    if (state.has(id)) continue;
+    open(id);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as (typeof frames)[number];
+      const c = frame.edges[frame.next++];
+      if (c === undefined) {
+        frames.pop();
+        path.pop();
+        state.set(frame.node, 'done');
+        continue;
+      }
+      const target = c.to.routine;
+      const s = state.get(target);
+      if (s === 'open') found.push({ closing: c, path: [...path.slice(path.lastIndexOf(target)), target] });
+      else if (s === undefined) open(target);
+    }
+  }
   return found;
 }
 

@@ -5,14 +5,16 @@ import type { Observable } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
-import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
+import { CheckpointError, describeValue, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
 import { isFinalStatus, Job, JobRunner, ActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
-import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
+import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '../util/assertOption.js';
+import { JOB_STATUSES } from '../job/JobState.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 
 /** Options of `createRuntime`. */
@@ -61,9 +63,38 @@ export interface RuntimeOptions {
   readonly retainFinished?: boolean;
   /** Runs on every snapshot before it is checked (restore and recover): for snapshots you transformed yourself. @default none */
   readonly migrateSnapshot?: (snapshot: unknown) => unknown;
-  /** A checkpoint failed to save or delete (the job goes on). @default a process warning */
+  /**
+   * A checkpoint failed to save or delete (the job goes on). What it throws is reported as a process warning (code
+   * `SLOTFLOW_CHECKPOINT`), never as an unhandled rejection. @default a process warning
+   */
   readonly onCheckpointError?: (error: CheckpointError) => void;
+  /**
+   * Bounds every call to the store (save, delete, load, list): past it the call counts as failed with a
+   * `CheckpointError` (`timedOut: true`), so `job.checkpoint()`, `recover()` and `shutdown()` always settle.
+   * `Infinity` waits forever. @default 30000
+   */
+  readonly storeTimeoutMs?: number;
 }
+
+const RUNTIME_KEYS = [
+  'concurrency',
+  'maxJobs',
+  'inspect',
+  'validation',
+  'clock',
+  'retain',
+  'historyLimit',
+  'reuseActors',
+  'metrics',
+  'onUnhandledError',
+  'maxBufferedEvents',
+  'store',
+  'retainFinished',
+  'migrateSnapshot',
+  'onCheckpointError',
+  'storeTimeoutMs',
+] as const satisfies readonly (keyof RuntimeOptions)[];
+const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from'] as const satisfies readonly (keyof ExecOptions)[];
 
 /** Options of `runtime.exec`. */
 export interface ExecOptions {
@@ -85,6 +116,9 @@ export interface ExecOptions {
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
+
+/** The default bound of one store call (`storeTimeoutMs`). */
+export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
 
 export class Runtime implements AsyncDisposable {
   readonly #flows = new Map<string, FlowDefinition>();
@@ -109,6 +143,7 @@ export class Runtime implements AsyncDisposable {
   readonly events$: Observable<JobEvent>;
 
   constructor(options: RuntimeOptions = {}) {
+    assertKnownKeys('createRuntime(options)', options, RUNTIME_KEYS);
     const concurrency = options.concurrency ?? 10;
     assertPositiveInteger('concurrency', concurrency);
     this.#maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
@@ -131,15 +166,41 @@ export class Runtime implements AsyncDisposable {
       throw new InvalidOptionError('store', 'a CheckpointStore (save, load, listUnfinished, delete), e.g. createFileStore(dir)', store);
     const retainFinished = options.retainFinished ?? false;
     if (typeof retainFinished !== 'boolean') throw new InvalidOptionError('retainFinished', 'a boolean', retainFinished);
-    const onCheckpointError =
-      options.onCheckpointError ??
-      ((error: CheckpointError) => {
-        process.emitWarning(error.message, { code: 'SLOTFLOW_CHECKPOINT' });
-      });
-    this.#checkpointer = store ? new Checkpointer(store, retainFinished, onCheckpointError) : undefined;
-    this.#migrate = options.migrateSnapshot;
+    const { onCheckpointError, migrateSnapshot, inspect } = options;
+    if (onCheckpointError !== undefined && typeof onCheckpointError !== 'function')
+      throw new InvalidOptionError('onCheckpointError', 'a function (error: CheckpointError) => void', onCheckpointError);
+    if (migrateSnapshot !== undefined && typeof migrateSnapshot !== 'function')
+      throw new InvalidOptionError('migrateSnapshot', 'a function (snapshot: unknown) => unknown', migrateSnapshot);
+    if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || (inspect as unknown) === null))
+      throw new InvalidOptionError('inspect', 'a function or an XState inspection observer', inspect);
+    const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    if (storeTimeoutMs !== Number.POSITIVE_INFINITY) assertPositiveNumber('storeTimeoutMs', storeTimeoutMs);
+    this.#migrate = migrateSnapshot;
     const bus = (this.#bus = new EventBus({ onUnhandledError: options.onUnhandledError, maxBufferedEvents: options.maxBufferedEvents }));
     this.events$ = bus.events$;
+    this.#checkpointer = store
+      ? new Checkpointer(store, {
+          retainFinished,
+          timeoutMs: storeTimeoutMs,
+          report: (error) => {
+            if (onCheckpointError === undefined) {
+              process.emitWarning(error.message, { code: 'SLOTFLOW_CHECKPOINT' });
+              return;
+            }
+            try {
+              onCheckpointError(error);
+            } catch (thrown) {
+              // A throwing handler must not become an unhandled rejection (the process would exit) nor leave
+              // job.checkpoint() unsettled: it is reported and the job goes on.
+              const detail = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+              process.emitWarning(`onCheckpointError threw while handling "${error.message}": ${thrown instanceof Error ? thrown.message : String(thrown)}; the job goes on`, {
+                code: 'SLOTFLOW_CHECKPOINT',
+                detail,
+              });
+            }
+          },
+        })
+      : undefined;
     this.#services = {
       scheduler: new Scheduler(concurrency),
       clock,
@@ -172,6 +233,7 @@ export class Runtime implements AsyncDisposable {
    * console.log(flows.etl?.routines.fetch?.durationMs.p95);
    */
   metrics(options: MetricsOptions = {}): RuntimeMetrics {
+    assertKnownKeys('metrics(options)', options, ['reset']);
     const reset = options.reset ?? false;
     if (typeof reset !== 'boolean') throw new InvalidOptionError('metrics({ reset })', 'a boolean', reset);
     return this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset);
@@ -207,6 +269,7 @@ export class Runtime implements AsyncDisposable {
    */
   exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
+    assertKnownKeys('exec(options)', options, EXEC_KEYS);
     if (options.from !== undefined) return this.#restore(options.from, flowOrId, options);
     return this.#start(this.#resolve(flowOrId), options, undefined);
   }
@@ -220,6 +283,7 @@ export class Runtime implements AsyncDisposable {
    */
   restore(snapshot: JobSnapshot | string, options: Pick<ExecOptions, 'signal'> = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('restore a job');
+    assertKnownKeys('restore(options)', options, ['signal']);
     return this.#restore(snapshot, undefined, options);
   }
 
@@ -259,12 +323,9 @@ export class Runtime implements AsyncDisposable {
     const checkpointer = this.#checkpointer;
     if (!checkpointer) throw new InvalidOptionError('recover()', 'a runtime created with a store (createRuntime({ store }))', undefined);
     const { store } = checkpointer;
-    let ids: string[];
-    try {
-      ids = await store.listUnfinished();
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : new CheckpointError('list', undefined, error);
-    }
+    const ids = await checkpointer.call('list', undefined, () => store.listUnfinished());
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+      throw new CheckpointError('list', undefined, new Error(`listUnfinished() must return an array of job ids, got ${describeValue(ids)}`));
     const jobs: Job[] = [];
     const skipped: { jobId: string; error: Error }[] = [];
     for (const jobId of ids) {
@@ -273,12 +334,7 @@ export class Runtime implements AsyncDisposable {
         continue;
       }
       try {
-        let snapshot: JobSnapshot | undefined;
-        try {
-          snapshot = await store.load(jobId);
-        } catch (error) {
-          throw error instanceof SnapshotError || error instanceof CheckpointError ? error : new CheckpointError('load', jobId, error);
-        }
+        const snapshot = await checkpointer.call('load', jobId, () => store.load(jobId));
         if (snapshot === undefined) continue;
         // Another recover() may have restored it while this one was loading.
         const live = this.#jobs.get(jobId);
@@ -365,6 +421,7 @@ export class Runtime implements AsyncDisposable {
    * `UnknownSlotError`; a finished job: `JobFinishedError`.
    */
   post(flowId: string, routineId: string, slot: string, payload: object, options: { readonly jobId?: string } = {}): Job {
+    assertKnownKeys('post(options)', options, ['jobId']);
     if (options.jobId !== undefined) {
       const job = this.#jobs.get(options.jobId);
       if (!job) throw new InvalidOptionError('post({ jobId })', 'the id of a job of this runtime', options.jobId);
@@ -385,7 +442,14 @@ export class Runtime implements AsyncDisposable {
 
   /** Job handles in creation order, optionally filtered. */
   listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string } = {}): Job[] {
-    const statuses = filter.status === undefined ? undefined : new Set(typeof filter.status === 'string' ? [filter.status] : filter.status);
+    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId']);
+    const wanted: unknown = filter.status;
+    const list: unknown[] | undefined = wanted === undefined ? undefined : Array.isArray(wanted) ? wanted : [wanted];
+    for (const status of list ?? [])
+      if (typeof status !== 'string' || !(JOB_STATUSES as readonly string[]).includes(status))
+        throw new InvalidOptionError('listJobs({ status })', `a job status or a list of them (${JOB_STATUSES.map((status) => `'${status}'`).join(', ')})`, wanted);
+    if (filter.flowId !== undefined && typeof filter.flowId !== 'string') throw new InvalidOptionError('listJobs({ flowId })', 'a flow id', filter.flowId);
+    const statuses = list === undefined ? undefined : new Set(list);
     const out: Job[] = [];
     for (const job of this.#jobs.values()) {
       if (statuses && !statuses.has(job.status)) continue;
@@ -397,6 +461,7 @@ export class Runtime implements AsyncDisposable {
 
   /** Resolves with the final states once no job is unfinished (jobs started meanwhile included). */
   async waitForAll(options: { readonly timeoutMs?: number } = {}): Promise<JobState[]> {
+    assertKnownKeys('waitForAll(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs !== undefined) assertDuration('waitForAll({ timeoutMs })', timeoutMs);
     const all = async () => {
@@ -435,6 +500,7 @@ export class Runtime implements AsyncDisposable {
    * in the store, so `recover()` in the next process continues it: a worker's clean stop (SIGTERM). Idempotent.
    */
   async shutdown(options: { readonly wait?: boolean; readonly suspend?: boolean } = {}): Promise<void> {
+    assertKnownKeys('shutdown(options)', options, ['wait', 'suspend']);
     this.#closed = true;
     if (options.suspend) {
       const checkpointer = this.#checkpointer;
