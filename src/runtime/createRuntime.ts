@@ -303,6 +303,11 @@ export class Runtime implements AsyncDisposable {
     if (flow.id !== from.flowId) throw new SnapshotError('flow', `it is a job of flow '${from.flowId}', not '${flow.id}'`, from.jobId);
     if (from.initial && !flow.routines.get(from.initial.routine)?.routine.slotNames.includes(from.initial.slot))
       throw new SnapshotError('flow', `flow '${flow.id}' has no slot '${from.initial.routine}.${from.initial.slot}' for the job's first post`, from.jobId);
+    for (const key of Object.keys(from.outputs)) {
+      const [routineId = '', event = ''] = key.split('.');
+      if (!flow.routines.get(routineId)?.routine.eventNames.includes(event))
+        throw new SnapshotError('flow', `its outputs hold '${key}', which is not an event of flow '${flow.id}'`, from.jobId);
+    }
     for (const [routineId, saved] of Object.entries(from.routines)) {
       const inst = flow.routines.get(routineId);
       if (!inst) throw new SnapshotError('flow', `routine '${routineId}' is not in flow '${flow.id}' (its saved data would be lost)`, from.jobId);
