@@ -3,6 +3,7 @@
  */
 import { Observable } from 'rxjs';
 import { InvalidOptionError, WaitTimeoutError } from '../errors/index.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration } from '../util/assertOption.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
@@ -65,6 +66,7 @@ export class Job {
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
   wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState> {
+    assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#done;
     assertDuration('wait({ timeoutMs })', timeoutMs);

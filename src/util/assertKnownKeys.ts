@@ -15,7 +15,8 @@ export function assertKnownKeys(where: string, options: unknown, known: readonly
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const guess = closest(key, known);
-    const hint = guess === undefined ? `known options: ${known.map((k) => `'${k}'`).join(', ')}` : `did you mean '${guess}'?`;
+    const hint =
+      known.length === 0 ? `none: ${where} takes no options` : guess === undefined ? `known options: ${known.map((k) => `'${k}'`).join(', ')}` : `did you mean '${guess}'?`;
     throw new InvalidOptionError(`${where}.${key}`, `a known option (${hint})`, (options as Record<string, unknown>)[key]);
   }
 }
@@ -27,12 +28,15 @@ export function closest(key: string, known: readonly string[]): string | undefin
   const lower = key.toLowerCase();
   for (const candidate of known) {
     const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
+    // Near enough to be a typo: up to a third of the longer name (at least 2), so a dropped unit suffix
+    // (`backof` for `backoffMs`) is still recognised.
+    const plausible = distance <= Math.max(2, Math.floor(Math.max(key.length, candidate.length) / 3));
+    if (plausible && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return best;
 }
 
 /** Levenshtein distance (two rows; names are short). */
