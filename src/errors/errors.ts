@@ -278,7 +278,12 @@ export class CheckpointError extends SlotflowError {
     /** Where in the snapshot the value JSON cannot hold is (`routines.a.state.fn`), for `reason: 'unserializable'`. */
     readonly path?: string,
   ) {
-    super(`Checkpoint store failed to ${operation}${jobId === undefined ? '' : ` job '${jobId}'`}: ${causeMessage(cause)}`, { cause });
+    super(
+      reason === 'unserializable'
+        ? `Job${jobId === undefined ? '' : ` '${jobId}'`} cannot be checkpointed: ${causeMessage(cause)}`
+        : `Checkpoint store failed to ${operation}${jobId === undefined ? '' : ` job '${jobId}'`}: ${causeMessage(cause)}`,
+      { cause },
+    );
   }
 }
 
