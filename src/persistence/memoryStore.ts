@@ -31,7 +31,8 @@ export interface MemoryStore extends CheckpointStore {
  * const runtime = createRuntime({ store });
  * // ... run jobs, then inspect: store.ids(), await store.load(id)
  */
-export function createMemoryStore(options?: Readonly<Record<never, never>>): MemoryStore {
+/** `options`: none yet (an object with any key is refused, so a typo never passes silently). */
+export function createMemoryStore(options?: Readonly<Record<string, never>>): MemoryStore {
   assertKnownKeys('createMemoryStore(options)', options, []);
   const jobs = new Map<string, { readonly text: string; readonly finished: boolean }>();
   let saves = 0;

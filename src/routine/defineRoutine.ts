@@ -86,7 +86,10 @@ export function defineRoutine<
       if (spec.some((f) => typeof f !== 'string')) problems.push(`event '${event}' fields must be strings`);
       else for (const field of spec as string[]) reserved(`field of event '${event}'`, field);
       eventSpecs[event] = Object.freeze([...(spec as string[])]);
-    } else if (isTypeMarker(spec) || isStandardSchema(spec)) eventSpecs[event] = spec;
+    } else if (isTypeMarker(spec) || isStandardSchema(spec)) {
+      if (isTypeMarker(spec)) for (const field of spec.fields) reserved(`field of event '${event}'`, field);
+      eventSpecs[event] = spec;
+    }
     else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
   }
   if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);

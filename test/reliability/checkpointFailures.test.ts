@@ -43,7 +43,7 @@ describe('storeTimeoutMs', () => {
     await expect(rt.recover()).rejects.toSatisfy((error) => isCheckpointError(error) && error.operation === 'list' && error.reason === 'timeout');
     await rt.shutdown();
     expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((e) => e.reason === 'timeout' && /within 20 ms \(storeTimeoutMs\)/.test(e.message))).toBe(true);
+    expect(errors.every((e) => e.reason === 'timeout' && e.message.includes('within 20 ms (storeTimeoutMs)'))).toBe(true);
     expect(store.calls).toContain('save');
   });
 });

@@ -2,6 +2,7 @@
  * Snapshots are untrusted data (a file, a database row): whatever they hold, restoring them gives a typed
  * `SnapshotError` naming the field, or a job that runs; never a crash inside the running job.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- tests poke arbitrary fields of parsed JSON */
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, isSnapshotError, parseSnapshot, type JobSnapshot } from 'slotflow';
 import { deferred } from '../helpers/deferred.js';
@@ -10,6 +11,10 @@ import { useRuntimes } from '../helpers/runtimes.js';
 import { chain } from '../persistence/chainFlow.js';
 
 const runtime = useRuntimes();
+
+/** A snapshot as loose JSON data, for editing. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke arbitrary fields of parsed JSON
+type Raw = Record<string, any>;
 
 /** The JSON text of a job of `chain()` held with `b` in flight. */
 async function heldText(): Promise<string> {
@@ -24,8 +29,8 @@ async function heldText(): Promise<string> {
 }
 
 /** `text` parsed, changed by `edit`, as JSON-parsed data (own `__proto__` keys stay own keys, as from a file). */
-function edited(text: string, edit: (raw: Record<string, any>) => void): JobSnapshot {
-  const raw = JSON.parse(text) as Record<string, any>;
+function edited(text: string, edit: (raw: Raw) => void): JobSnapshot {
+  const raw = JSON.parse(text) as Raw;
   edit(raw);
   return JSON.parse(JSON.stringify(raw)) as JobSnapshot;
 }
@@ -64,16 +69,16 @@ describe('snapshot validation', () => {
   });
 
   it.each([
-    ['routines.b.activations', (raw: Record<string, any>) => (raw.routines.b.activations = -5)],
-    ['routines.b.errors', (raw: Record<string, any>) => (raw.routines.b.errors = 1.5)],
-    ['routines.b.inflight.attempt', (raw: Record<string, any>) => (raw.routines.b.inflight.attempt = -1)],
-    ['savedAt', (raw: Record<string, any>) => (raw.savedAt = 'yesterday')],
-    ['completing', (raw: Record<string, any>) => (raw.completing = 'no')],
-    ['routines.b.state.deep.__proto__', (raw: Record<string, any>) => (raw.routines.b.state = { deep: withProto({ polluted: true }) })],
-    ['shared.__proto__', (raw: Record<string, any>) => (raw.shared = withProto({}))],
-    ['routines.b.queues.__proto__', (raw: Record<string, any>) => (raw.routines.b.queues = withProto([{ n: 1 }]))],
-    ['history[0].outcome', (raw: Record<string, any>) => (raw.history = [{ routineId: 'a', attempt: 0, startedAt: 0, finishedAt: 1, durationMs: 1, consumed: {}, emitted: {}, outcome: 'great' }])],
-    ['outputs.nodot', (raw: Record<string, any>) => (raw.outputs = { nodot: [] })],
+    ['routines.b.activations', (raw: Raw) => (raw.routines.b.activations = -5)],
+    ['routines.b.errors', (raw: Raw) => (raw.routines.b.errors = 1.5)],
+    ['routines.b.inflight.attempt', (raw: Raw) => (raw.routines.b.inflight.attempt = -1)],
+    ['savedAt', (raw: Raw) => (raw.savedAt = 'yesterday')],
+    ['completing', (raw: Raw) => (raw.completing = 'no')],
+    ['routines.b.state.deep.__proto__', (raw: Raw) => (raw.routines.b.state = { deep: withProto({ polluted: true }) })],
+    ['shared.__proto__', (raw: Raw) => (raw.shared = withProto({}))],
+    ['routines.b.queues.__proto__', (raw: Raw) => (raw.routines.b.queues = withProto([{ n: 1 }]))],
+    ['history[0].outcome', (raw: Raw) => (raw.history = [{ routineId: 'a', attempt: 0, startedAt: 0, finishedAt: 1, durationMs: 1, consumed: {}, emitted: {}, outcome: 'great' }])],
+    ['outputs.nodot', (raw: Raw) => (raw.outputs = { nodot: [] })],
   ])('%s out of range or of the wrong type is SnapshotError malformed naming it', async (field, edit) => {
     const bad = edited(await heldText(), edit);
     let caught: unknown;
