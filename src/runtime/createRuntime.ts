@@ -122,6 +122,10 @@ export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
 
 export class Runtime implements AsyncDisposable {
   readonly #flows = new Map<string, FlowDefinition>();
+  /** Ids of the flows `register`ed (kept until `unregister`); the others were passed to `exec` and are kept while jobs of theirs are. */
+  readonly #registered = new Set<string>();
+  /** Flow id -> how many of its jobs this runtime holds (unfinished or retained). */
+  readonly #jobsOfFlow = new Map<string, number>();
   readonly #jobs = new Map<string, Job>();
   readonly #runners = new Map<string, JobRunner>();
   /** Finished job ids, oldest first, for retention. */
@@ -243,8 +247,45 @@ export class Runtime implements AsyncDisposable {
   register(flow: AnyFlow): this {
     if (this.#closed) throw new RuntimeClosedError('register a flow');
     if (!isFlow(flow)) throw new InvalidOptionError('register(flow)', 'a flow from createFlow()', flow);
-    this.#add(compileFlow(flow));
+    const compiled = this.#add(compileFlow(flow));
+    this.#registered.add(compiled.id);
     return this;
+  }
+
+  /**
+   * Forgets a registered flow: its id can be registered again (by another flow too), and `exec`/`post`/`restore` by
+   * id no longer find it. Its finished jobs stay readable (`getJob`) and, with them, its metrics; once they have left
+   * retention, its per-flow metrics are folded into the runtime's totals. Returns `false` when no flow has this id.
+   * Throws `InvalidOptionError` while jobs of the flow are unfinished: cancel them or wait for them first.
+   */
+  unregister(flowId: string): boolean {
+    if (typeof flowId !== 'string') throw new InvalidOptionError('unregister(flowId)', 'a flow id', flowId);
+    if (!this.#flows.has(flowId)) return false;
+    let unfinished = 0;
+    for (const runner of this.#runners.values()) if (runner.flowId === flowId && !runner.finished) unfinished++;
+    if (unfinished > 0)
+      throw new InvalidOptionError(
+        'unregister(flowId)',
+        `a flow with no unfinished jobs (flow '${flowId}' has ${unfinished}; cancel them or await them first)`,
+        flowId,
+      );
+    this.#registered.delete(flowId);
+    this.#flows.delete(flowId);
+    if (!this.#jobsOfFlow.has(flowId)) this.#services.metrics.forgetFlow(flowId);
+    return true;
+  }
+
+  /** A job of `flowId` left this runtime (retention, or a failed restore): an unregistered flow goes with its last job. */
+  #jobGone(flowId: string): void {
+    const left = (this.#jobsOfFlow.get(flowId) ?? 1) - 1;
+    if (left > 0) {
+      this.#jobsOfFlow.set(flowId, left);
+      return;
+    }
+    this.#jobsOfFlow.delete(flowId);
+    if (this.#registered.has(flowId)) return;
+    this.#flows.delete(flowId);
+    this.#services.metrics.forgetFlow(flowId);
   }
 
   /** Registers a compiled flow; the same flow again is fine, another flow under its id is not. */
@@ -385,6 +426,7 @@ export class Runtime implements AsyncDisposable {
       ),
     );
     this.#jobs.set(jobId, job);
+    this.#jobsOfFlow.set(flow.id, (this.#jobsOfFlow.get(flow.id) ?? 0) + 1);
     this.#runners.set(jobId, runner);
     try {
       runner.open();
@@ -393,6 +435,7 @@ export class Runtime implements AsyncDisposable {
       // nothing of the job is left behind.
       this.#jobs.delete(jobId);
       this.#runners.delete(jobId);
+      this.#jobGone(flow.id);
       runner.discard();
       throw from ? new SnapshotError('malformed', `it could not be restored: ${(error as Error).message}`, jobId, { cause: error }) : error;
     }
@@ -562,7 +605,12 @@ export class Runtime implements AsyncDisposable {
       queueMicrotask(this.#admitWaiting);
     }
     this.#finished.push(jobId);
-    while (this.#finished.length > this.#retain) this.#jobs.delete(this.#finished.shift() as string);
+    while (this.#finished.length > this.#retain) {
+      const id = this.#finished.shift() as string;
+      const gone = this.#jobs.get(id);
+      this.#jobs.delete(id);
+      if (gone) this.#jobGone(gone.flowId);
+    }
   }
 }
 
