@@ -9,6 +9,51 @@ import type { JobSnapshot } from './JobSnapshot.js';
 
 /** The path and a description of the first value in `value` that JSON cannot hold as it is, or `undefined`. */
 export function findUnserializable(value: unknown, path: string): { readonly path: string; readonly what: string } | undefined {
+  // Fast path, run on every checkpoint: a recursive walk that builds no paths (about the cost of JSON.stringify).
+  // Only when it finds something (or the data is too deep for recursion) does the walk below name the path.
+  try {
+    if (isPlainJson(value, [])) return undefined;
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  return locate(value, path);
+}
+
+function isPlainJson(value: unknown, ancestors: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (ancestors.includes(value)) return false;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) return false;
+      ancestors.push(value);
+      let ok = true;
+      if (Array.isArray(value)) {
+        for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], ancestors);
+      } else {
+        for (const key in value) {
+          if (!Object.hasOwn(value, key)) continue;
+          if (!isPlainJson((value as Record<string, unknown>)[key], ancestors)) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      ancestors.pop();
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The slow, iterative walk that names the path of the first problem. */
+function locate(value: unknown, path: string): { readonly path: string; readonly what: string } | undefined {
   // Iterative, with the ancestors of each node for cycle detection: user data may be deep.
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path, depth: 0 }];
   const ancestors: object[] = [];

@@ -78,6 +78,16 @@ describe('data JSON cannot hold', () => {
     ['undefined in an object', () => ({ a: undefined }), 'routines.k.state.kept.a'],
     ['a Map', () => new Map([[1, 2]]), 'routines.k.state.kept'],
     ['NaN', () => Number.NaN, 'routines.k.state.kept'],
+    ['a BigInt', () => ({ big: 1n }), 'routines.k.state.kept.big'],
+    [
+      'a cycle',
+      () => {
+        const node: Record<string, unknown> = { list: [] };
+        (node.list as unknown[]).push(node);
+        return node;
+      },
+      'routines.k.state.kept.list[0]',
+    ],
   ])('%s in what a checkpoint stores is a CheckpointError naming its path', async (_what, value, path) => {
     const errors: CheckpointError[] = [];
     const store = createMemoryStore();
