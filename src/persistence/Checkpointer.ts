@@ -7,7 +7,7 @@
  * old one) waits for the old job's last write. When a job finishes, its last snapshot is saved (`retainFinished`)
  * or the job is deleted from the store.
  */
-import { CheckpointError } from '../errors/index.js';
+import { CheckpointError, SnapshotError } from '../errors/index.js';
 import { withTimeout } from '../util/withTimeout.js';
 import { assertSnapshotJson } from './assertSnapshotJson.js';
 import type { JobSnapshot } from './JobSnapshot.js';
@@ -73,7 +73,7 @@ export class Checkpointer {
         () => new CheckpointError(operation, jobId, new Error(`the store did not answer within ${timeoutMs} ms (storeTimeoutMs)`), 'timeout'),
       );
     } catch (error) {
-      if (error instanceof CheckpointError || (error instanceof Error && error.name === 'SnapshotError')) throw error;
+      if (error instanceof CheckpointError || error instanceof SnapshotError) throw error;
       throw new CheckpointError(operation, jobId, error);
     }
   }
