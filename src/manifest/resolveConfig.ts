@@ -62,7 +62,7 @@ function resolveValue(value: unknown, fallback: unknown, env: Env, path: string,
     return value.map((item, i) => resolveValue(item, undefined, env, `${path}[${i}]`, problems));
   } else if (typeof value === 'object' && value !== null && !scalar) {
     const nested = record(fallback);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, nested[k], env, `${path}.${k}`, problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, Object.hasOwn(nested, k) ? nested[k] : undefined, env, `${path}.${k}`, problems)]));
   }
   if (scalar && typeof value !== typeof fallback)
     problems.push({ path, message: `expected a ${typeof fallback} (the default is ${JSON.stringify(fallback)}), got ${describeInput(value)}` });
