@@ -263,15 +263,27 @@ export class SnapshotError extends SlotflowError {
   }
 }
 
-/** A checkpoint store failed to save, load, list or delete (the cause holds the store's error). */
+/**
+ * A checkpoint store failed to save, load, list or delete (the cause holds the store's error), did not answer within
+ * `storeTimeoutMs` (`reason: 'timeout'`), or was handed a value JSON cannot hold (`reason: 'unserializable'`, with
+ * the value's `path` in the snapshot).
+ */
 export class CheckpointError extends SlotflowError {
   readonly code = 'CHECKPOINT';
   constructor(
     readonly operation: 'save' | 'load' | 'list' | 'delete' | 'open',
     readonly jobId: string | undefined,
     cause: unknown,
+    readonly reason: 'failed' | 'timeout' | 'unserializable' = 'failed',
+    /** Where in the snapshot the value JSON cannot hold is (`routines.a.state.fn`), for `reason: 'unserializable'`. */
+    readonly path?: string,
   ) {
-    super(`Checkpoint store failed to ${operation}${jobId === undefined ? '' : ` job '${jobId}'`}: ${causeMessage(cause)}`, { cause });
+    super(
+      reason === 'unserializable'
+        ? `Job${jobId === undefined ? '' : ` '${jobId}'`} cannot be checkpointed: ${causeMessage(cause)}`
+        : `Checkpoint store failed to ${operation}${jobId === undefined ? '' : ` job '${jobId}'`}: ${causeMessage(cause)}`,
+      { cause },
+    );
   }
 }
 

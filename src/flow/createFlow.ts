@@ -3,10 +3,12 @@
  * compiler against the routines added so far; `validate()` lists every problem; `compile()` (done by the runtime
  * on register/exec) freezes the flow.
  */
-import { FlowValidationError, InvalidOptionError, type FlowProblem } from '../errors/index.js';
+import { describeValue, FlowValidationError, InvalidOptionError, type FlowProblem } from '../errors/index.js';
 import type { ActivationPolicy } from '../policies/index.js';
 import { assertErrorStrategy, isRoutineDefinition, type AnyRoutine, type ConfigOfRoutine, type ErrorStrategy, type SlotsOfRoutine } from '../routine/index.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
+import { reservedNameProblem } from '../util/reservedName.js';
 import type { ConnectOptions, Connection, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
 import type { FlowManifest } from './FlowManifest.js';
 import { manifestOf, type FlowGraph } from './toManifest.js';
@@ -75,6 +77,9 @@ export function createFlow(id: string): FlowBuilder {
   return new FlowBuilderImpl(id) as unknown as FlowBuilder;
 }
 
+const ADD_KEYS = ['config', 'policy', 'onError', 'timeoutMs', 'maxQueue'] as const;
+const CONNECT_KEYS = ['name', 'maxIterations', 'until', 'onExhausted'] as const;
+
 class FlowBuilderImpl {
   readonly #routines = new Map<string, RoutineInstance>();
   readonly #connections: Connection[] = [];
@@ -92,6 +97,11 @@ class FlowBuilderImpl {
       this.#early.push({ path: 'routines', message: `routine id must be a non-empty string without '.', got ${JSON.stringify(id)}` });
       return this;
     }
+    const reserved = reservedNameProblem('routine id', id);
+    if (reserved !== undefined) {
+      this.#early.push({ path: 'routines', message: reserved });
+      return this;
+    }
     if (!isRoutineDefinition(routine)) {
       this.#early.push({ path, message: `expected a routine from defineRoutine(), got ${typeof routine}` });
       return this;
@@ -101,6 +111,7 @@ class FlowBuilderImpl {
       return this;
     }
     try {
+      assertKnownKeys(`flow.add('${id}', routine, options)`, options, ADD_KEYS);
       if (options.timeoutMs !== undefined) assertDuration(`${path}.timeoutMs`, options.timeoutMs);
       if (options.maxQueue !== undefined) assertPositiveInteger(`${path}.maxQueue`, options.maxQueue);
       if (options.onError !== undefined) assertErrorStrategy(`${path}.onError`, options.onError);
@@ -132,7 +143,18 @@ class FlowBuilderImpl {
     const path = `connections[${index}]`;
     const [fromRoutine, fromEvent] = splitRef(from);
     const [toRoutine, toSlot] = splitRef(to);
-    const name = options.name ?? `${from}->${to}`;
+    try {
+      assertKnownKeys(`flow.connect('${from}', '${to}', options)`, options, CONNECT_KEYS);
+    } catch (error) {
+      this.#early.push({ path, message: (error as Error).message });
+      options = {};
+    }
+    let name = `${from}->${to}`;
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
+      this.#early.push({ path: `${path}.name`, message: `expected a non-empty string, got ${describeValue(options.name)}` });
+    else if (options.name !== undefined) name = options.name;
+    const reserved = reservedNameProblem('connection name', name);
+    if (reserved !== undefined) this.#early.push({ path: `${path}.name`, message: reserved });
     let bound: Connection['bound'];
     if (options.maxIterations !== undefined || options.until !== undefined || options.onExhausted !== undefined) {
       if (options.maxIterations === undefined) {

@@ -39,14 +39,15 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
     const path = `routines.${id}`;
     const def = inst.routine;
     const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: def.name };
-    const config: Record<string, unknown> = {};
+    // Entries, then fromEntries: a config key is an own data property whatever its name (`__proto__` included).
+    const configEntries: [string, unknown][] = [];
     for (const [key, value] of Object.entries(inst.config)) {
       if (Object.hasOwn(def.config, key) && Object.is((def.config as Record<string, unknown>)[key], value)) continue;
       const why = notJson(value);
-      if (why === undefined) config[key] = escapeReferences(value);
+      if (why === undefined) configEntries.push([key, escapeReferences(value)]);
       else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
     }
-    if (Object.keys(config).length > 0) out.config = config;
+    if (configEntries.length > 0) out.config = Object.fromEntries(configEntries);
     if (inst.policy !== def.policy) {
       const policy = policyManifest(inst.policy);
       if (policy) out.policy = policy;

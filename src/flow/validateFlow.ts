@@ -41,43 +41,66 @@ export function validateFlow(flow: FlowDraft): FlowProblem[] {
       problems.push({ path: 'entry', message: `entry routine '${flow.entry.routine}' has no slot '${flow.entry.slot}'; expected one of ${quote(entry.routine.slotNames)}` });
   }
 
-  for (const cycle of unboundedCycles(flow)) {
-    problems.push({
-      path: `connections[${cycle.closing.index}]`,
-      message: `connection '${cycle.closing.name}' closes an unbounded cycle (${cycle.path.join(' -> ')}); give an edge of the cycle \`maxIterations\` (and an \`until\` convergence guard)`,
-    });
-  }
+  const graph = flow.connections.map((c) => ({ ...c, bounded: c.bound !== undefined }));
+  for (const cycle of unboundedCycles(new Set(flow.routines.keys()), graph)) problems.push({ path: `connections[${cycle.closing.index}]`, message: cycleMessage(cycle) });
   return problems;
+}
+
+/** The edge of the graph the cycle search needs. */
+export interface GraphEdge {
+  readonly index: number;
+  readonly name: string;
+  readonly from: { readonly routine: string };
+  readonly to: { readonly routine: string };
+  readonly bounded: boolean;
+}
+
+/** How an unbounded cycle is reported (by `flow.validate()` and by manifests that cannot be built). */
+export function cycleMessage(cycle: { readonly closing: GraphEdge; readonly path: readonly string[] }): string {
+  return `connection '${cycle.closing.name}' closes an unbounded cycle (${cycle.path.join(' -> ')}); give an edge of the cycle \`maxIterations\` (and an \`until\` convergence guard)`;
 }
 
 /**
  * Cycles that contain no bounded edge. Bounded edges are guarded transitions, so they cannot loop forever; what
  * remains must be acyclic. Reports one closing edge per cycle found by depth-first search, in insertion order.
  */
-function unboundedCycles(flow: FlowDraft): { closing: Connection; path: string[] }[] {
-  const out = new Map<string, Connection[]>();
-  for (const c of flow.connections) {
-    if (c.bound || !flow.routines.has(c.from.routine) || !flow.routines.has(c.to.routine)) continue;
+export function unboundedCycles<E extends GraphEdge>(routines: ReadonlySet<string>, connections: readonly E[]): { closing: E; path: string[] }[] {
+  const out = new Map<string, E[]>();
+  for (const c of connections) {
+    if (c.bounded || !routines.has(c.from.routine) || !routines.has(c.to.routine)) continue;
     const list = out.get(c.from.routine) ?? [];
     list.push(c);
     out.set(c.from.routine, list);
   }
-  const found: { closing: Connection; path: string[] }[] = [];
+  const found: { closing: E; path: string[] }[] = [];
   const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): void => {
+  // Iterative: a chain of thousands of routines must not overflow the call stack. Each frame is a node and the
+  // index of its next outgoing edge; `path` mirrors the frames' nodes for the cycle's description.
+  const frames: { node: string; edges: readonly E[]; next: number }[] = [];
+  const path: string[] = [];
+  const open = (node: string): void => {
     state.set(node, 'open');
-    stack.push(node);
-    for (const c of out.get(node) ?? []) {
-      const next = c.to.routine;
-      const s = state.get(next);
-      if (s === 'open') found.push({ closing: c, path: [...stack.slice(stack.indexOf(next)), next] });
-      else if (s === undefined) visit(next);
-    }
-    stack.pop();
-    state.set(node, 'done');
+    frames.push({ node, edges: out.get(node) ?? [], next: 0 });
+    path.push(node);
   };
-  for (const id of flow.routines.keys()) if (!state.has(id)) visit(id);
+  for (const id of routines) {
+    if (state.has(id)) continue;
+    open(id);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as (typeof frames)[number];
+      const c = frame.edges[frame.next++];
+      if (c === undefined) {
+        frames.pop();
+        path.pop();
+        state.set(frame.node, 'done');
+        continue;
+      }
+      const target = c.to.routine;
+      const s = state.get(target);
+      if (s === 'open') found.push({ closing: c, path: [...path.slice(path.lastIndexOf(target)), target] });
+      else if (s === undefined) open(target);
+    }
+  }
   return found;
 }
 

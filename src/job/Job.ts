@@ -3,7 +3,9 @@
  */
 import { Observable } from 'rxjs';
 import { InvalidOptionError, WaitTimeoutError } from '../errors/index.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration } from '../util/assertOption.js';
+import { assertSnapshotJson } from '../persistence/assertSnapshotJson.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
 import type { Breakpoint } from './Breakpoint.js';
@@ -66,6 +68,7 @@ export class Job {
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
   wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState> {
+    assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#done;
     assertDuration('wait({ timeoutMs })', timeoutMs);
@@ -83,9 +86,11 @@ export class Job {
   /**
    * The job as versioned, JSON-serialisable data: its state, every routine's queued slot data, what is in flight,
    * cycle counters, retry attempts and timer due times. `runtime.restore(snapshot)` continues it.
+   * Throws `CheckpointError` (`reason: 'unserializable'`, with the `path`) when the job's data holds a value JSON
+   * cannot hold as it is (a function, a symbol, `undefined`, `NaN`, a Map or a Set, a BigInt, a cycle).
    */
   snapshot(): JobSnapshot {
-    return this.#runner.snapshot();
+    return assertSnapshotJson(this.#runner.snapshot());
   }
 
   /**

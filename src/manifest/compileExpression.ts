@@ -61,6 +61,16 @@ export function parseExpression(source: string): Expression | ExpressionSyntaxPr
   }
 }
 
+/**
+ * The payload fields an expression reads (the first name of each path: `stats` for `stats.n`), with their columns,
+ * for checking them against the fields an event declares. Empty for an expression that does not tokenize.
+ */
+export function expressionFields(source: string): { readonly name: string; readonly column: number }[] {
+  const tokens = tokenize(source);
+  if (!Array.isArray(tokens)) return [];
+  return tokens.filter((t) => t.kind === 'name' && !KEYWORDS.has(t.text)).map((t) => ({ name: t.text.split('.')[0] ?? t.text, column: t.column }));
+}
+
 type TokenKind = 'number' | 'string' | 'name' | 'op' | '(' | ')' | 'end';
 interface Token {
   readonly kind: TokenKind;

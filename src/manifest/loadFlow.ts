@@ -3,7 +3,12 @@
  * name in a registry. Every problem in the document is reported at once, in a `ManifestError`, each with its path.
  */
 import { createFlow, InvalidOptionError, ManifestError, policies, type ActivationPolicy, type AnyRoutine, type ErrorStrategy, type FlowBuilder, type FlowManifest, type ManifestProblem, type RoutineMap } from 'slotflow';
-import { describeSyntaxProblem, parseExpression } from './compileExpression.js';
+import { assertKnownKeys } from '../util/assertSubpathKeys.js';
+import { closest } from '../util/unknownKey.js';
+import { reservedNameProblem } from '../util/reservedName.js';
+import { cycleMessage, unboundedCycles } from '../flow/validateFlow.js';
+import { describeSyntaxProblem, expressionFields, parseExpression } from './compileExpression.js';
+import { findTooDeep, MAX_MANIFEST_DEPTH } from './findTooDeep.js';
 import type { RoutineRegistry } from './createRoutineRegistry.js';
 import { quoteList } from './describeInput.js';
 import { issuesToProblems } from './issuesToProblems.js';
@@ -31,16 +36,25 @@ export interface LoadFlowOptions {
  * await runtime.exec(flow, { params: { url } }).wait();
  */
 export function loadFlow(manifest: string | FlowManifest, options: LoadFlowOptions): FlowBuilder<RoutineMap> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+  if (options === undefined) throw new InvalidOptionError('loadFlow(manifest, options)', 'an options object with `routines`', options);
+  assertKnownKeys('loadFlow(manifest, options)', options, ['routines', 'env', 'source']);
   const { routines: registry, source } = options;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
   if (typeof registry?.get !== 'function') throw new InvalidOptionError('loadFlow(manifest, { routines })', 'a registry from createRoutineRegistry()', registry);
   const env = options.env ?? (globalThis as { process?: { env?: Env } }).process?.env ?? {};
   const doc = withoutExtensions(typeof manifest === 'string' ? parseManifestText(manifest, source) : manifest);
+  const deep = findTooDeep(doc);
+  if (deep !== undefined) throw new ManifestError([{ path: deep, message: `nested more than ${MAX_MANIFEST_DEPTH} levels deep; a flow manifest needs only a few` }], source);
 
   const parsed = manifestSchema.safeParse(doc);
   const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues);
   const checked = checkReferences(doc, registry, env, problems);
-  if (!parsed.success || problems.length > 0) throw new ManifestError(inDocumentOrder(problems, doc), source);
+  if (!parsed.success || problems.length > 0) {
+    // The flow cannot be built, but its graph can be read: an unbounded cycle is reported in the same round.
+    problems.push(...cycleProblems(doc));
+    throw new ManifestError(inDocumentOrder(problems, doc), source);
+  }
 
   const flow = build(parsed.data, checked);
   const flowProblems = flow.validate().map((p) => ({ path: p.path === 'onError' ? 'defaults.onError' : p.path, message: p.message }));
@@ -76,6 +90,11 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
   const routines = record(root.routines);
   const ids = Object.keys(routines);
   for (const [id, value] of Object.entries(routines)) {
+    const reserved = reservedNameProblem('routine id', id);
+    if (reserved !== undefined) {
+      problems.push({ path: `routines.${id}`, message: reserved });
+      continue;
+    }
     const routine = record(value);
     if (typeof routine.type !== 'string' || routine.type === '') continue;
     const def = registry.get(routine.type);
@@ -105,10 +124,19 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
       if (!ids.includes(id)) problems.push({ path: `connections[${i}].${side}`, message: `unknown routine '${id}' in '${ref}'; expected one of ${quoteList(ids)}` });
       else if (def && !(kind === 'event' ? def.eventNames : def.slotNames).includes(name)) problems.push({ path: `connections[${i}].${side}`, message: noSuch(id, def, kind, name) });
     }
+    if (typeof connection.name === 'string') {
+      const reserved = reservedNameProblem('connection name', connection.name);
+      if (reserved !== undefined) problems.push({ path: `connections[${i}].name`, message: reserved });
+    }
     if (typeof connection.until === 'string' && connection.until !== '') {
       const compiled = parseExpression(connection.until);
       if ('column' in compiled) problems.push({ path: `connections[${i}].until`, message: describeSyntaxProblem(connection.until, compiled) });
-      else checked.until.set(i, compiled);
+      else {
+        checked.until.set(i, compiled);
+        const from = typeof connection.from === 'string' && REF.test(connection.from) ? connection.from : undefined;
+        const problem = from === undefined ? undefined : undeclaredField(connection.until, from, checked.definitions);
+        if (problem !== undefined) problems.push({ path: `connections[${i}].until`, message: problem });
+      }
     }
   });
 
@@ -119,6 +147,49 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
     else if (def && typeof entry.slot === 'string' && entry.slot !== '' && !def.slotNames.includes(entry.slot)) problems.push({ path: 'entry.slot', message: noSuch(entry.routine, def, 'slot', entry.slot) });
   }
   return checked;
+}
+
+const LITERALS = ['true', 'false', 'null'];
+
+/**
+ * An `until` reading a field its event does not declare can never see it set (a typo such as `converged == True`
+ * would never converge). Checked for events declared with a field list; a schema-typed event is not read here.
+ */
+function undeclaredField(until: string, from: string, definitions: ReadonlyMap<string, AnyRoutine>): string | undefined {
+  const [id = '', event = ''] = from.split('.');
+  const spec: unknown = definitions.get(id)?.eventSpecs[event];
+  // A field list, or the fields an `event<T>([...])` marker names; a schema's or an unnamed marker's are not known here.
+  const fields: readonly string[] = Array.isArray(spec) ? (spec as string[]) : isMarkerWithFields(spec) ? spec.fields : [];
+  if (fields.length === 0) return undefined;
+  for (const { name, column } of expressionFields(until)) {
+    if (fields.includes(name)) continue;
+    const guess = closest(name, [...fields, ...LITERALS]);
+    return (
+      `${JSON.stringify(until)} reads '${name}' (column ${column}), which event '${from}' does not declare; ` +
+      `its fields are ${quoteList(fields)}${guess === undefined ? '' : `; did you mean '${guess}'?`}`
+    );
+  }
+  return undefined;
+}
+
+function isMarkerWithFields(spec: unknown): spec is { readonly fields: readonly string[] } {
+  const fields = (record(spec) as { kind?: unknown; fields?: unknown }).fields;
+  return record(spec).kind === 'slotflow.marker' && Array.isArray(fields) && fields.length > 0;
+}
+
+/** The unbounded cycles of a manifest's graph, read from the raw document (for a manifest that cannot be built). */
+function cycleProblems(doc: unknown): ManifestProblem[] {
+  const root = record(doc);
+  const routineIds = new Set(Object.keys(record(root.routines)));
+  const connections = (Array.isArray(root.connections) ? (root.connections as unknown[]) : []).flatMap((value, index) => {
+    const c = record(value);
+    if (typeof c.from !== 'string' || typeof c.to !== 'string' || !REF.test(c.from) || !REF.test(c.to)) return [];
+    const [fromRoutine = '', fromEvent = ''] = c.from.split('.');
+    const [toRoutine = '', toSlot = ''] = c.to.split('.');
+    const name = typeof c.name === 'string' ? c.name : `${c.from}->${c.to}`;
+    return [{ index, name, from: { routine: fromRoutine, event: fromEvent }, to: { routine: toRoutine, slot: toSlot }, bounded: c.maxIterations !== undefined }];
+  });
+  return unboundedCycles(routineIds, connections).map((cycle) => ({ path: `connections[${cycle.closing.index}]`, message: cycleMessage(cycle) }));
 }
 
 function noSuch(id: string, def: AnyRoutine, kind: 'event' | 'slot', name: string): string {

@@ -8,12 +8,20 @@ import { LineCounter, parseDocument } from 'yaml';
 /** The data of a YAML or JSON document; throws `ManifestError` for a syntax error (with line and column), a bad merge, or an alias bomb. */
 export function parseManifestText(text: string, source: string | undefined): unknown {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  let document: ReturnType<typeof parseDocument>;
+  try {
+    document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  } catch (error) {
+    throw new ManifestError([{ path: '', message: `YAML document cannot be read: ${tooDeepOr(error)}` }], source);
+  }
   if (document.errors.length > 0) {
+    // A document nested past the parser's stack fails at every level: one problem says it.
+    const overflow = document.errors.find((error) => isStackOverflow(error.message));
+    const errors = overflow ? [overflow] : document.errors;
     throw new ManifestError(
-      document.errors.map((error) => {
+      errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
+        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${isStackOverflow(error.message) ? TOO_DEEP : error.message}` };
       }),
       source,
     );
@@ -23,6 +31,10 @@ export function parseManifestText(text: string, source: string | undefined): unk
     // document), or a merge key whose source is not a mapping.
     return document.toJS();
   } catch (error) {
-    throw new ManifestError([{ path: '', message: `YAML document cannot be read: ${error instanceof Error ? error.message : String(error)}` }], source);
+    throw new ManifestError([{ path: '', message: `YAML document cannot be read: ${tooDeepOr(error)}` }], source);
   }
 }
+
+const TOO_DEEP = 'the document is nested too deeply to read (a flow manifest needs only a few levels)';
+const isStackOverflow = (message: string) => /maximum call stack/i.test(message);
+const tooDeepOr = (error: unknown) => (error instanceof RangeError && isStackOverflow(error.message) ? TOO_DEEP : error instanceof Error ? error.message : String(error));

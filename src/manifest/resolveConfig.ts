@@ -25,16 +25,17 @@ export function resolveConfig(
   path: string,
   problems: ManifestProblem[],
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // Entries, then Object.fromEntries: every key is an own data property (a key never changes the prototype).
+  const out: [string, unknown][] = [];
   const known = Object.keys(defaults);
   for (const [key, value] of Object.entries(config)) {
     if (!Object.hasOwn(defaults, key)) {
       problems.push({ path: `${path}.${key}`, message: `unknown config key for routine type '${routineType}'; expected one of ${quoteList(known)}` });
       continue;
     }
-    out[key] = resolveValue(value, defaults[key], env, `${path}.${key}`, problems);
+    out.push([key, resolveValue(value, defaults[key], env, `${path}.${key}`, problems)]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function resolveValue(value: unknown, fallback: unknown, env: Env, path: string, problems: ManifestProblem[]): unknown {
@@ -61,7 +62,7 @@ function resolveValue(value: unknown, fallback: unknown, env: Env, path: string,
     return value.map((item, i) => resolveValue(item, undefined, env, `${path}[${i}]`, problems));
   } else if (typeof value === 'object' && value !== null && !scalar) {
     const nested = record(fallback);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, nested[k], env, `${path}.${k}`, problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, Object.hasOwn(nested, k) ? nested[k] : undefined, env, `${path}.${k}`, problems)]));
   }
   if (scalar && typeof value !== typeof fallback)
     problems.push({ path, message: `expected a ${typeof fallback} (the default is ${JSON.stringify(fallback)}), got ${describeInput(value)}` });
@@ -85,7 +86,8 @@ function interpolate(text: string, env: Env): { value: string; whole: boolean } 
       return match;
     }
     const [, name = '', fallback] = ref;
-    const set = env[name];
+    // Own properties only: `${env.constructor}` or `${env.toString}` must not find Object.prototype's functions.
+    const set = Object.hasOwn(env, name) ? env[name] : undefined;
     if (set !== undefined && (set !== '' || fallback === undefined)) return set;
     if (fallback !== undefined) return fallback;
     problem ??= `environment variable '${name}' is not set (referenced as ${match}); set it, or give a default: \${env.${name}:-value}`;

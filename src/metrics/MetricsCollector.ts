@@ -89,6 +89,8 @@ export class MetricsCollector {
   readonly #precise: boolean;
   readonly #flows = new Map<string, FlowStats>();
   readonly #durations = new Distribution();
+  /** What flows forgotten since the last reset counted: still in the runtime's totals, no longer listed per flow. */
+  readonly #retired = { started: 0, completed: 0, failed: 0, cancelled: 0, totals: { total: 0, errors: 0, retries: 0, timeouts: 0, cancelled: 0 } };
   #since: number;
 
   /** `precise`: time with `performance.now()` rather than `clock` (whose timers the runtime uses either way). */
@@ -152,6 +154,22 @@ export class MetricsCollector {
     this.#durations.add(end - meter.startedAt);
   }
 
+  /**
+   * Drops a flow's per-flow figures (the runtime no longer holds the flow nor any job of it), keeping what they
+   * counted in the runtime's totals.
+   */
+  forgetFlow(flowId: string): void {
+    const stats = this.#flows.get(flowId);
+    if (stats === undefined) return;
+    this.#flows.delete(flowId);
+    const retired = this.#retired;
+    retired.started += stats.started;
+    retired.completed += stats.completed;
+    retired.failed += stats.failed;
+    retired.cancelled += stats.cancelled;
+    for (const r of Object.values(stats.routines.readAll())) addTotals(retired.totals, r);
+  }
+
   /** `runtime.metrics()`: `open` are the runtime's unfinished jobs, `running` its activations holding a permit. */
   runtime(open: Iterable<MeteredJob>, running: number, reset: boolean): RuntimeMetrics {
     const at = this.#clock.now();
@@ -171,11 +189,9 @@ export class MetricsCollector {
       }
     }
     const flows: [string, FlowMetrics][] = [];
-    const totals = { total: 0, errors: 0, retries: 0, timeouts: 0, cancelled: 0 };
-    let started = 0;
-    let completed = 0;
-    let failed = 0;
-    let cancelled = 0;
+    const retired = this.#retired;
+    const totals = { ...retired.totals };
+    let { started, completed, failed, cancelled } = retired;
     for (const id of [...this.#flows.keys()].sort()) {
       const stats = this.#flows.get(id) as FlowStats;
       const routines = stats.routines.readAll();
@@ -203,6 +219,9 @@ export class MetricsCollector {
     this.#since = at;
     this.#durations.reset();
     for (const flow of this.#flows.values()) flow.reset();
+    const retired = this.#retired;
+    retired.started = retired.completed = retired.failed = retired.cancelled = 0;
+    retired.totals = { total: 0, errors: 0, retries: 0, timeouts: 0, cancelled: 0 };
   }
 
   /** `job.metrics`. */

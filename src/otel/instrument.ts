@@ -7,6 +7,7 @@
 import { trace, SpanStatusCode, type HrTime, type Tracer } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import { InvalidOptionError, systemClock, type Clock, type JobEvent, type Runtime } from 'slotflow';
+import { assertKnownKeys } from '../util/assertSubpathKeys.js';
 import { JobTrace } from './JobTrace.js';
 import { VERSION } from './version.js';
 
@@ -81,6 +82,7 @@ const defaultSpanName = (job: JobRef): string => `slotflow.job ${job.flowId}`;
 export function instrument(runtime: Runtime, options: InstrumentOptions = {}): Instrumentation {
   if (!isObservable((runtime as Partial<Runtime> | null)?.events$))
     throw new InvalidOptionError('instrument(runtime)', 'a runtime from createRuntime()', runtime);
+  assertKnownKeys('instrument(runtime, options)', options, ['tracer', 'flows', 'emitted', 'spanName', 'clock']);
   const { tracer = trace.getTracer('slotflow', VERSION), flows, emitted = false, spanName = defaultSpanName, clock = systemClock } = options;
   if (typeof tracer !== 'object' || typeof (tracer as Partial<Tracer> | null)?.startSpan !== 'function')
     throw new InvalidOptionError('instrument({ tracer })', 'an OpenTelemetry Tracer', tracer);

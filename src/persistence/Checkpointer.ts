@@ -7,7 +7,9 @@
  * old one) waits for the old job's last write. When a job finishes, its last snapshot is saved (`retainFinished`)
  * or the job is deleted from the store.
  */
-import { CheckpointError } from '../errors/index.js';
+import { CheckpointError, SnapshotError } from '../errors/index.js';
+import { withTimeout } from '../util/withTimeout.js';
+import { assertSnapshotJson } from './assertSnapshotJson.js';
 import type { JobSnapshot } from './JobSnapshot.js';
 import type { CheckpointStore } from './CheckpointStore.js';
 
@@ -31,14 +33,50 @@ interface Entry {
   failure: CheckpointError | undefined;
 }
 
+export interface CheckpointerOptions {
+  /** Keep a finished job's last snapshot (else delete it). */
+  readonly retainFinished: boolean;
+  /** Bound of one store call in real milliseconds (`Infinity`: none). */
+  readonly timeoutMs: number;
+  /** Told about every failed save or delete; must not throw. */
+  readonly report: (error: CheckpointError) => void;
+}
+
+type Operation = 'save' | 'load' | 'list' | 'delete';
+
 export class Checkpointer {
   readonly #entries = new Map<string, Entry>();
+  readonly retainFinished: boolean;
+  readonly #timeoutMs: number;
+  readonly #report: (error: CheckpointError) => void;
 
   constructor(
     readonly store: CheckpointStore,
-    readonly retainFinished: boolean,
-    readonly report: (error: CheckpointError) => void,
-  ) {}
+    options: CheckpointerOptions,
+  ) {
+    this.retainFinished = options.retainFinished;
+    this.#timeoutMs = options.timeoutMs;
+    this.#report = options.report;
+  }
+
+  /**
+   * One store call, bounded by the store timeout. A call that does not answer in time is abandoned (its late result
+   * is ignored) and fails with `CheckpointError` (`reason: 'timeout'`); any other failure becomes a `CheckpointError`
+   * too (a `SnapshotError` from `load` is kept as it is).
+   */
+  async call<T>(operation: Operation, jobId: string | undefined, call: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.#timeoutMs;
+    try {
+      return await withTimeout(
+        Promise.resolve().then(call),
+        timeoutMs,
+        () => new CheckpointError(operation, jobId, new Error(`the store did not answer within ${timeoutMs} ms (storeTimeoutMs)`), 'timeout'),
+      );
+    } catch (error) {
+      if (error instanceof CheckpointError || error instanceof SnapshotError) throw error;
+      throw new CheckpointError(operation, jobId, error);
+    }
+  }
 
   /** Starts checkpointing a job: a first save now, then one after every change. */
   track(job: Checkpointable): void {
@@ -71,7 +109,7 @@ export class Checkpointer {
     job.onChange = undefined;
     entry.dirty = false;
     this.#entries.delete(job.id);
-    entry.chain = entry.chain.then(() => this.#call(entry, 'save', () => this.store.save(snapshot)));
+    entry.chain = entry.chain.then(() => this.#call(entry, 'save', () => this.store.save(assertSnapshotJson(snapshot))));
     await entry.chain;
     this.#settle(entry);
   }
@@ -94,7 +132,7 @@ export class Checkpointer {
     while (entry.dirty) {
       entry.dirty = false;
       if (job.finished && !this.retainFinished) await this.#call(entry, 'delete', () => this.store.delete(job.id));
-      else await this.#call(entry, 'save', () => this.store.save(job.snapshot()));
+      else await this.#call(entry, 'save', () => this.store.save(assertSnapshotJson(job.snapshot())));
     }
     entry.busy = false;
     this.#settle(entry);
@@ -106,11 +144,15 @@ export class Checkpointer {
 
   async #call(entry: Entry, operation: 'save' | 'delete', call: () => Promise<void>): Promise<void> {
     try {
-      await call();
+      await this.call(operation, entry.job.id, call);
       entry.failure = undefined;
     } catch (error) {
       entry.failure = error instanceof CheckpointError ? error : new CheckpointError(operation, entry.job.id, error);
-      this.report(entry.failure);
+      try {
+        this.#report(entry.failure);
+      } catch {
+        // The runtime's report never throws; this keeps a write chain from ever rejecting (an unhandled rejection).
+      }
     }
   }
 

@@ -13,6 +13,7 @@
  * is removed; if a crash falls in between, both exist and the finished one wins (a finished job does not run
  * again), and the store removes the other when it opens.
  */
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -58,6 +59,7 @@ const TEMP_NAME = /\.(\d+)\.[0-9a-f]+\.tmp$/;
  */
 export function createFileStore(dir: string, options: FileStoreOptions = {}): FileStore {
   if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('dir', 'a directory path', dir);
+  assertKnownKeys('createFileStore(dir, options)', options, ['durability']);
   const durability: unknown = options.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') throw new InvalidOptionError('durability', `'fsync' or 'none'`, durability);
   const root = resolve(dir);

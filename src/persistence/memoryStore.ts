@@ -2,9 +2,10 @@
  * createMemoryStore: a checkpoint store in memory, for tests.
  *
  * It keeps each snapshot as JSON text and parses a fresh copy on every load, so a snapshot behaves as it would
- * with a file: data JSON cannot hold (a `Date`, a `Map`, `undefined` fields) comes back changed, and a BigInt or a
- * cycle fails the save, in the test rather than in production.
+ * with a file: a `Date` comes back as a string, and data JSON cannot hold (a BigInt, a cycle, a function, a Map,
+ * `undefined`) fails the save, in the test rather than in production.
  */
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { CheckpointError } from '../errors/index.js';
 import type { CheckpointStore } from './CheckpointStore.js';
 import { fromStoredText, toStoredText } from './storedSnapshot.js';
@@ -30,7 +31,9 @@ export interface MemoryStore extends CheckpointStore {
  * const runtime = createRuntime({ store });
  * // ... run jobs, then inspect: store.ids(), await store.load(id)
  */
-export function createMemoryStore(): MemoryStore {
+/** `options`: none yet (an object with any key is refused, so a typo never passes silently). */
+export function createMemoryStore(options?: Readonly<Record<string, never>>): MemoryStore {
+  assertKnownKeys('createMemoryStore(options)', options, []);
   const jobs = new Map<string, { readonly text: string; readonly finished: boolean }>();
   let saves = 0;
   let closed = false;

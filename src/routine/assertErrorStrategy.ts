@@ -2,6 +2,7 @@
  * Checks an error strategy where it is declared, so a typo fails at definition time, not mid-job.
  */
 import { InvalidOptionError } from '../errors/index.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration, assertNonNegativeInteger, assertPositiveNumber } from '../util/assertOption.js';
 import type { ErrorStrategy } from './ErrorStrategy.js';
 
@@ -14,6 +15,8 @@ export function assertErrorStrategy(option: string, value: unknown): asserts val
   }
   if (typeof value !== 'object' || value === null || !('retry' in value) || typeof value.retry !== 'object' || value.retry === null)
     throw new InvalidOptionError(option, "'stop', 'continue', 'skip' or { retry: { max } }", value);
+  assertKnownKeys(option, value, ['retry', 'then']);
+  assertKnownKeys(`${option}.retry`, value.retry, ['max', 'backoffMs', 'factor', 'maxBackoffMs', 'when']);
   const retry = value.retry as Record<string, unknown>;
   assertNonNegativeInteger(`${option}.retry.max`, retry.max);
   if (retry.backoffMs !== undefined) assertDuration(`${option}.retry.backoffMs`, retry.backoffMs);

@@ -3,7 +3,9 @@
  */
 import { describeValue, InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
 import { policies } from '../policies/index.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
+import { reservedNameProblem } from '../util/reservedName.js';
 import { assertErrorStrategy } from './assertErrorStrategy.js';
 import { isTypeMarker, type TypeMarker } from './markers.js';
 import type { EventsInput, EventsOf, RoutineDefinition, RoutineOptions, SlotsInput, SlotsOf } from './RoutineDefinition.js';
@@ -11,6 +13,8 @@ import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
 
 /** The default bound of every slot queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
+
+const ROUTINE_KEYS = ['name', 'slots', 'events', 'config', 'initialState', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'run'] as const;
 
 /**
  * Defines a routine.
@@ -32,26 +36,36 @@ export function defineRoutine<
   TConfig extends object = Record<never, never>,
   TState = Record<string, unknown>,
 >(options: RoutineOptions<S, E, TConfig, TState>): RoutineDefinition<SlotsOf<S>, EventsOf<E>, TConfig, TState> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+  if (options === undefined) throw new InvalidOptionError('defineRoutine(options)', 'a routine declaration { name, slots, run }', options);
+  assertKnownKeys('defineRoutine(options)', options, ROUTINE_KEYS);
   const name = typeof options.name === 'string' ? options.name : '';
   const problems: string[] = [];
+  const reserved = (what: string, key: string): boolean => {
+    const problem = reservedNameProblem(what, key);
+    if (problem !== undefined) problems.push(problem);
+    return problem !== undefined;
+  };
   if (name === '') problems.push(`expected \`name\` to be a non-empty string, got ${describeValue(options.name)}`);
   if (typeof options.run !== 'function') problems.push('expected `run` to be a function');
 
-  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = {};
+  // Null-prototype records: a slot or event named like an Object.prototype member (`constructor`) is a plain key.
+  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = Object.create(null) as Record<string, never>;
   const slotNames: string[] = [];
   if (Array.isArray(options.slots)) {
     for (const slot of options.slots as readonly unknown[]) {
       if (typeof slot !== 'string' || slot === '') problems.push(`slot names must be non-empty strings, got ${String(slot)}`);
       else if (slotNames.includes(slot)) problems.push(`slot '${slot}' is declared twice`);
       else if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
-      else {
+      else if (!reserved('slot', slot)) {
         slotNames.push(slot);
         slotSpecs[slot] = undefined;
       }
     }
-  } else if (typeof options.slots === 'object') {
+  } else if (typeof options.slots === 'object' && (options.slots as unknown) !== null) {
     for (const [slot, spec] of Object.entries(options.slots as Record<string, unknown>)) {
       if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
+      else if (reserved('slot', slot)) continue;
       else if (!isTypeMarker(spec) && !isStandardSchema(spec)) problems.push(`slot '${slot}' must be declared with slot<T>() or a Standard Schema`);
       else {
         slotNames.push(slot);
@@ -61,13 +75,21 @@ export function defineRoutine<
   } else problems.push('expected `slots` to be an array of names or a record of slot specs');
   if (slotNames.length === 0 && problems.length === 0) problems.push('a routine needs at least one slot');
 
-  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = {};
-  for (const [event, spec] of Object.entries((options.events ?? {}) as Record<string, unknown>)) {
+  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = Object.create(null) as Record<string, never>;
+  const events: unknown = options.events ?? {};
+  const eventsOk = typeof events === 'object' && events !== null && !Array.isArray(events);
+  if (!eventsOk) problems.push(`expected \`events\` to be a record of event specs, got ${describeValue(events)}`);
+  for (const [event, spec] of Object.entries(eventsOk ? (events as Record<string, unknown>) : {})) {
     if (event.includes('.')) problems.push(`event '${event}' must not contain '.'`);
+    else if (reserved('event', event)) continue;
     else if (Array.isArray(spec)) {
       if (spec.some((f) => typeof f !== 'string')) problems.push(`event '${event}' fields must be strings`);
+      else for (const field of spec as string[]) reserved(`field of event '${event}'`, field);
       eventSpecs[event] = Object.freeze([...(spec as string[])]);
-    } else if (isTypeMarker(spec) || isStandardSchema(spec)) eventSpecs[event] = spec;
+    } else if (isTypeMarker(spec) || isStandardSchema(spec)) {
+      if (isTypeMarker(spec)) for (const field of spec.fields) reserved(`field of event '${event}'`, field);
+      eventSpecs[event] = spec;
+    }
     else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
   }
   if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);

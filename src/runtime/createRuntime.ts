@@ -5,14 +5,16 @@ import type { Observable } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
-import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
+import { CheckpointError, describeValue, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
 import { breakpointRoutines, isFinalStatus, Job, JobRunner, ActorPool, type Breakpoint, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
-import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
+import { assertKnownKeys } from '../util/assertKnownKeys.js';
+import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '../util/assertOption.js';
+import { JOB_STATUSES } from '../job/JobState.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 
 /** Options of `createRuntime`. */
@@ -61,9 +63,38 @@ export interface RuntimeOptions {
   readonly retainFinished?: boolean;
   /** Runs on every snapshot before it is checked (restore and recover): for snapshots you transformed yourself. @default none */
   readonly migrateSnapshot?: (snapshot: unknown) => unknown;
-  /** A checkpoint failed to save or delete (the job goes on). @default a process warning */
+  /**
+   * A checkpoint failed to save or delete (the job goes on). What it throws is reported as a process warning (code
+   * `SLOTFLOW_CHECKPOINT`), never as an unhandled rejection. @default a process warning
+   */
   readonly onCheckpointError?: (error: CheckpointError) => void;
+  /**
+   * Bounds every call to the store (save, delete, load, list): past it the call counts as failed with a
+   * `CheckpointError` (`timedOut: true`), so `job.checkpoint()`, `recover()` and `shutdown()` always settle.
+   * `Infinity` waits forever. @default 30000
+   */
+  readonly storeTimeoutMs?: number;
 }
+
+const RUNTIME_KEYS = [
+  'concurrency',
+  'maxJobs',
+  'inspect',
+  'validation',
+  'clock',
+  'retain',
+  'historyLimit',
+  'reuseActors',
+  'metrics',
+  'onUnhandledError',
+  'maxBufferedEvents',
+  'store',
+  'retainFinished',
+  'migrateSnapshot',
+  'onCheckpointError',
+  'storeTimeoutMs',
+] as const satisfies readonly (keyof RuntimeOptions)[];
+const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from'] as const satisfies readonly (keyof ExecOptions)[];
 
 /** Options of `runtime.exec`. */
 export interface ExecOptions {
@@ -91,8 +122,15 @@ export interface ExecOptions {
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
 
+/** The default bound of one store call (`storeTimeoutMs`). */
+export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
+
 export class Runtime implements AsyncDisposable {
   readonly #flows = new Map<string, FlowDefinition>();
+  /** Ids of the flows `register`ed (kept until `unregister`); the others were passed to `exec` and are kept while jobs of theirs are. */
+  readonly #registered = new Set<string>();
+  /** Flow id -> how many of its jobs this runtime holds (unfinished or retained). */
+  readonly #jobsOfFlow = new Map<string, number>();
   readonly #jobs = new Map<string, Job>();
   readonly #runners = new Map<string, JobRunner>();
   /** Finished job ids, oldest first, for retention. */
@@ -114,6 +152,7 @@ export class Runtime implements AsyncDisposable {
   readonly events$: Observable<JobEvent>;
 
   constructor(options: RuntimeOptions = {}) {
+    assertKnownKeys('createRuntime(options)', options, RUNTIME_KEYS);
     const concurrency = options.concurrency ?? 10;
     assertPositiveInteger('concurrency', concurrency);
     this.#maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
@@ -136,15 +175,41 @@ export class Runtime implements AsyncDisposable {
       throw new InvalidOptionError('store', 'a CheckpointStore (save, load, listUnfinished, delete), e.g. createFileStore(dir)', store);
     const retainFinished = options.retainFinished ?? false;
     if (typeof retainFinished !== 'boolean') throw new InvalidOptionError('retainFinished', 'a boolean', retainFinished);
-    const onCheckpointError =
-      options.onCheckpointError ??
-      ((error: CheckpointError) => {
-        process.emitWarning(error.message, { code: 'SLOTFLOW_CHECKPOINT' });
-      });
-    this.#checkpointer = store ? new Checkpointer(store, retainFinished, onCheckpointError) : undefined;
-    this.#migrate = options.migrateSnapshot;
+    const { onCheckpointError, migrateSnapshot, inspect } = options;
+    if (onCheckpointError !== undefined && typeof onCheckpointError !== 'function')
+      throw new InvalidOptionError('onCheckpointError', 'a function (error: CheckpointError) => void', onCheckpointError);
+    if (migrateSnapshot !== undefined && typeof migrateSnapshot !== 'function')
+      throw new InvalidOptionError('migrateSnapshot', 'a function (snapshot: unknown) => unknown', migrateSnapshot);
+    if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || (inspect as unknown) === null))
+      throw new InvalidOptionError('inspect', 'a function or an XState inspection observer', inspect);
+    const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    if (storeTimeoutMs !== Number.POSITIVE_INFINITY) assertPositiveNumber('storeTimeoutMs', storeTimeoutMs);
+    this.#migrate = migrateSnapshot;
     const bus = (this.#bus = new EventBus({ onUnhandledError: options.onUnhandledError, maxBufferedEvents: options.maxBufferedEvents }));
     this.events$ = bus.events$;
+    this.#checkpointer = store
+      ? new Checkpointer(store, {
+          retainFinished,
+          timeoutMs: storeTimeoutMs,
+          report: (error) => {
+            if (onCheckpointError === undefined) {
+              process.emitWarning(error.message, { code: 'SLOTFLOW_CHECKPOINT' });
+              return;
+            }
+            try {
+              onCheckpointError(error);
+            } catch (thrown) {
+              // A throwing handler must not become an unhandled rejection (the process would exit) nor leave
+              // job.checkpoint() unsettled: it is reported and the job goes on.
+              const detail = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+              process.emitWarning(`onCheckpointError threw while handling "${error.message}": ${thrown instanceof Error ? thrown.message : String(thrown)}; the job goes on`, {
+                code: 'SLOTFLOW_CHECKPOINT',
+                detail,
+              });
+            }
+          },
+        })
+      : undefined;
     this.#services = {
       scheduler: new Scheduler(concurrency),
       clock,
@@ -177,6 +242,7 @@ export class Runtime implements AsyncDisposable {
    * console.log(flows.etl?.routines.fetch?.durationMs.p95);
    */
   metrics(options: MetricsOptions = {}): RuntimeMetrics {
+    assertKnownKeys('metrics(options)', options, ['reset']);
     const reset = options.reset ?? false;
     if (typeof reset !== 'boolean') throw new InvalidOptionError('metrics({ reset })', 'a boolean', reset);
     return this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset);
@@ -186,8 +252,45 @@ export class Runtime implements AsyncDisposable {
   register(flow: AnyFlow): this {
     if (this.#closed) throw new RuntimeClosedError('register a flow');
     if (!isFlow(flow)) throw new InvalidOptionError('register(flow)', 'a flow from createFlow()', flow);
-    this.#add(compileFlow(flow));
+    const compiled = this.#add(compileFlow(flow));
+    this.#registered.add(compiled.id);
     return this;
+  }
+
+  /**
+   * Forgets a registered flow: its id can be registered again (by another flow too), and `exec`/`post`/`restore` by
+   * id no longer find it. Its finished jobs stay readable (`getJob`) and, with them, its metrics; once they have left
+   * retention, its per-flow metrics are folded into the runtime's totals. Returns `false` when no flow has this id.
+   * Throws `InvalidOptionError` while jobs of the flow are unfinished: cancel them or wait for them first.
+   */
+  unregister(flowId: string): boolean {
+    if (typeof flowId !== 'string') throw new InvalidOptionError('unregister(flowId)', 'a flow id', flowId);
+    if (!this.#flows.has(flowId)) return false;
+    let unfinished = 0;
+    for (const runner of this.#runners.values()) if (runner.flowId === flowId && !runner.finished) unfinished++;
+    if (unfinished > 0)
+      throw new InvalidOptionError(
+        'unregister(flowId)',
+        `a flow with no unfinished jobs (flow '${flowId}' has ${unfinished}; cancel them or await them first)`,
+        flowId,
+      );
+    this.#registered.delete(flowId);
+    this.#flows.delete(flowId);
+    if (!this.#jobsOfFlow.has(flowId)) this.#services.metrics.forgetFlow(flowId);
+    return true;
+  }
+
+  /** A job of `flowId` left this runtime (retention, or a failed restore): an unregistered flow goes with its last job. */
+  #jobGone(flowId: string): void {
+    const left = (this.#jobsOfFlow.get(flowId) ?? 1) - 1;
+    if (left > 0) {
+      this.#jobsOfFlow.set(flowId, left);
+      return;
+    }
+    this.#jobsOfFlow.delete(flowId);
+    if (this.#registered.has(flowId)) return;
+    this.#flows.delete(flowId);
+    this.#services.metrics.forgetFlow(flowId);
   }
 
   /** Registers a compiled flow; the same flow again is fine, another flow under its id is not. */
@@ -217,6 +320,7 @@ export class Runtime implements AsyncDisposable {
    */
   exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
+    assertKnownKeys('exec(options)', options, EXEC_KEYS);
     if (options.from !== undefined) return this.#restore(options.from, flowOrId, options);
     return this.#start(this.#resolve(flowOrId), options, undefined);
   }
@@ -230,6 +334,7 @@ export class Runtime implements AsyncDisposable {
    */
   restore(snapshot: JobSnapshot | string, options: Pick<ExecOptions, 'signal'> = {}): Job {
     if (this.#closed) throw new RuntimeClosedError('restore a job');
+    assertKnownKeys('restore(options)', options, ['signal']);
     return this.#restore(snapshot, undefined, options);
   }
 
@@ -249,6 +354,11 @@ export class Runtime implements AsyncDisposable {
     if (flow.id !== from.flowId) throw new SnapshotError('flow', `it is a job of flow '${from.flowId}', not '${flow.id}'`, from.jobId);
     if (from.initial && !flow.routines.get(from.initial.routine)?.routine.slotNames.includes(from.initial.slot))
       throw new SnapshotError('flow', `flow '${flow.id}' has no slot '${from.initial.routine}.${from.initial.slot}' for the job's first post`, from.jobId);
+    for (const key of Object.keys(from.outputs)) {
+      const [routineId = '', event = ''] = key.split('.');
+      if (!flow.routines.get(routineId)?.routine.eventNames.includes(event))
+        throw new SnapshotError('flow', `its outputs hold '${key}', which is not an event of flow '${flow.id}'`, from.jobId);
+    }
     for (const [routineId, saved] of Object.entries(from.routines)) {
       const inst = flow.routines.get(routineId);
       if (!inst) throw new SnapshotError('flow', `routine '${routineId}' is not in flow '${flow.id}' (its saved data would be lost)`, from.jobId);
@@ -269,12 +379,9 @@ export class Runtime implements AsyncDisposable {
     const checkpointer = this.#checkpointer;
     if (!checkpointer) throw new InvalidOptionError('recover()', 'a runtime created with a store (createRuntime({ store }))', undefined);
     const { store } = checkpointer;
-    let ids: string[];
-    try {
-      ids = await store.listUnfinished();
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : new CheckpointError('list', undefined, error);
-    }
+    const ids = await checkpointer.call('list', undefined, () => store.listUnfinished());
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+      throw new CheckpointError('list', undefined, new Error(`listUnfinished() must return an array of job ids, got ${describeValue(ids)}`));
     const jobs: Job[] = [];
     const skipped: { jobId: string; error: Error }[] = [];
     for (const jobId of ids) {
@@ -283,12 +390,7 @@ export class Runtime implements AsyncDisposable {
         continue;
       }
       try {
-        let snapshot: JobSnapshot | undefined;
-        try {
-          snapshot = await store.load(jobId);
-        } catch (error) {
-          throw error instanceof SnapshotError || error instanceof CheckpointError ? error : new CheckpointError('load', jobId, error);
-        }
+        const snapshot = await checkpointer.call('load', jobId, () => store.load(jobId));
         if (snapshot === undefined) continue;
         // Another recover() may have restored it while this one was loading.
         const live = this.#jobs.get(jobId);
@@ -336,6 +438,7 @@ export class Runtime implements AsyncDisposable {
     );
     if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
     this.#jobs.set(jobId, job);
+    this.#jobsOfFlow.set(flow.id, (this.#jobsOfFlow.get(flow.id) ?? 0) + 1);
     this.#runners.set(jobId, runner);
     try {
       runner.open();
@@ -344,6 +447,7 @@ export class Runtime implements AsyncDisposable {
       // nothing of the job is left behind.
       this.#jobs.delete(jobId);
       this.#runners.delete(jobId);
+      this.#jobGone(flow.id);
       runner.discard();
       throw from ? new SnapshotError('malformed', `it could not be restored: ${(error as Error).message}`, jobId, { cause: error }) : error;
     }
@@ -377,6 +481,7 @@ export class Runtime implements AsyncDisposable {
    * `UnknownSlotError`; a finished job: `JobFinishedError`.
    */
   post(flowId: string, routineId: string, slot: string, payload: object, options: { readonly jobId?: string } = {}): Job {
+    assertKnownKeys('post(options)', options, ['jobId']);
     if (options.jobId !== undefined) {
       const job = this.#jobs.get(options.jobId);
       if (!job) throw new InvalidOptionError('post({ jobId })', 'the id of a job of this runtime', options.jobId);
@@ -397,7 +502,14 @@ export class Runtime implements AsyncDisposable {
 
   /** Job handles in creation order, optionally filtered. */
   listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string } = {}): Job[] {
-    const statuses = filter.status === undefined ? undefined : new Set(typeof filter.status === 'string' ? [filter.status] : filter.status);
+    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId']);
+    const wanted: unknown = filter.status;
+    const list: unknown[] | undefined = wanted === undefined ? undefined : Array.isArray(wanted) ? wanted : [wanted];
+    for (const status of list ?? [])
+      if (typeof status !== 'string' || !(JOB_STATUSES as readonly string[]).includes(status))
+        throw new InvalidOptionError('listJobs({ status })', `a job status or a list of them (${JOB_STATUSES.map((status) => `'${status}'`).join(', ')})`, wanted);
+    if (filter.flowId !== undefined && typeof filter.flowId !== 'string') throw new InvalidOptionError('listJobs({ flowId })', 'a flow id', filter.flowId);
+    const statuses = list === undefined ? undefined : new Set(list);
     const out: Job[] = [];
     for (const job of this.#jobs.values()) {
       if (statuses && !statuses.has(job.status)) continue;
@@ -409,6 +521,7 @@ export class Runtime implements AsyncDisposable {
 
   /** Resolves with the final states once no job is unfinished (jobs started meanwhile included). */
   async waitForAll(options: { readonly timeoutMs?: number } = {}): Promise<JobState[]> {
+    assertKnownKeys('waitForAll(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs !== undefined) assertDuration('waitForAll({ timeoutMs })', timeoutMs);
     const all = async () => {
@@ -447,6 +560,7 @@ export class Runtime implements AsyncDisposable {
    * in the store, so `recover()` in the next process continues it: a worker's clean stop (SIGTERM). Idempotent.
    */
   async shutdown(options: { readonly wait?: boolean; readonly suspend?: boolean } = {}): Promise<void> {
+    assertKnownKeys('shutdown(options)', options, ['wait', 'suspend']);
     this.#closed = true;
     if (options.suspend) {
       const checkpointer = this.#checkpointer;
@@ -503,7 +617,12 @@ export class Runtime implements AsyncDisposable {
       queueMicrotask(this.#admitWaiting);
     }
     this.#finished.push(jobId);
-    while (this.#finished.length > this.#retain) this.#jobs.delete(this.#finished.shift() as string);
+    while (this.#finished.length > this.#retain) {
+      const id = this.#finished.shift() as string;
+      const gone = this.#jobs.get(id);
+      this.#jobs.delete(id);
+      if (gone) this.#jobGone(gone.flowId);
+    }
   }
 }
 

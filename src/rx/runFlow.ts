@@ -3,6 +3,7 @@
  */
 import { mergeMap, Observable, tap, type OperatorFunction } from 'rxjs';
 import { InvalidOptionError, type ExecOptions, type Job, type JobState, type Payload, type Runtime } from 'slotflow';
+import { assertKnownKeys } from '../util/assertSubpathKeys.js';
 import { assertFunction, assertLimit, assertRuntime } from './assertArgument.js';
 
 /** A registered flow's id, or a flow (registered on first use), as `runtime.exec` takes. */
@@ -47,6 +48,7 @@ export function runFlow<TValue>(runtime: Runtime, flow: FlowRef, options: RunFlo
   assertRuntime('runFlow(runtime)', runtime);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
   if (typeof flow !== 'string' && (typeof flow !== 'object' || flow === null)) throw new InvalidOptionError('runFlow(flow)', 'a flow id or a flow from createFlow()', flow);
+  assertKnownKeys('runFlow(runtime, flow, options)', options, ['concurrency', 'params', 'jobId', 'timeoutMs']);
   const { params, jobId, timeoutMs } = options;
   const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
   assertLimit('runFlow({ concurrency })', concurrency);

@@ -7,6 +7,7 @@
  * activations started is recorded from the runtime's `routine.started` events (`record`), not by the dispatcher:
  * an activation that failed in its policy never reaches `run`, but it is an activation all the same.
  */
+import { assertKnownKeys } from '../util/assertSubpathKeys.js';
 import { InvalidOptionError, UnknownSlotError, type AnyRoutine, type FlowDefinition, type Payload, type RoutineDefinition, type RunContext } from 'slotflow';
 
 /** A routine with loose payload, config and state types: what a mock sees when no routine type is given. */
@@ -150,6 +151,7 @@ export class RoutineDoubles {
     if (typeof routineId !== 'string' || routineId === '') throw new InvalidOptionError(`${call}(routineId)`, 'a routine id (a non-empty string)', routineId);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`${call}('${routineId}', ..., options)`, 'an options object', options);
+    assertKnownKeys(`${call}('${routineId}', ..., options)`, options, call === 'mock' ? ['flowId'] : ['times', 'flowId']);
     const { flowId } = options;
     if (flowId !== undefined && (typeof flowId !== 'string' || flowId === '')) throw new InvalidOptionError(`${call}('${routineId}', ..., { flowId })`, 'a flow id (a non-empty string)', flowId);
     const flow = flowId === undefined ? undefined : known.get(flowId);

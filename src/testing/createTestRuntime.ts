@@ -16,6 +16,7 @@ import {
   type JobState,
   type RuntimeOptions,
 } from 'slotflow';
+import { assertKnownKeys } from '../util/assertSubpathKeys.js';
 import { macrotask, realTimeout } from './macrotask.js';
 import { RoutineDoubles, type FailOptions, type LooseRoutine, type MockImpl, type MockOptions } from './RoutineDoubles.js';
 import { settleWith, TestClock, timerActivity } from './TestClock.js';
@@ -48,6 +49,11 @@ export class TestRuntime extends Runtime {
   #events = 0;
 
   constructor(options: TestRuntimeOptions = {}) {
+    // The runtime checks the keys it shares (unknown ones included); `clock` is the one a test runtime owns.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('createTestRuntime(options)', 'an options object', options);
+    if ('clock' in options)
+      throw new InvalidOptionError('createTestRuntime({ clock })', 'no clock: a test runtime has its own (rt.clock); set its start with `startTime`', (options as { clock?: unknown }).clock);
     const { startTime, ...runtimeOptions } = options;
     const clock = new TestClock(startTime === undefined ? {} : { start: startTime });
     super({ maxBufferedEvents: Number.POSITIVE_INFINITY, ...runtimeOptions, clock });
@@ -168,6 +174,7 @@ export class TestRuntime extends Runtime {
    * time; past it, rejects with `WaitTimeoutError`.
    */
   idle(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    assertKnownKeys('idle(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0))
       throw new InvalidOptionError('idle({ timeoutMs })', 'a number of ms from 0 and up', timeoutMs);

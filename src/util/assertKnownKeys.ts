@@ -3,6 +3,9 @@
  * known key, so a typo (`concurency`) never passes silently.
  */
 import { InvalidOptionError } from '../errors/index.js';
+import { unknownKeyProblem } from './unknownKey.js';
+
+export { closest } from './unknownKey.js';
 
 /**
  * Throws `InvalidOptionError` for the first own key of `options` not in `known`.
@@ -10,41 +13,6 @@ import { InvalidOptionError } from '../errors/index.js';
  * `undefined` is allowed (no options); `null` or a non-object is an error.
  */
 export function assertKnownKeys(where: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError(where, 'an options object', options);
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    const guess = closest(key, known);
-    const hint = guess === undefined ? `known options: ${known.map((k) => `'${k}'`).join(', ')}` : `did you mean '${guess}'?`;
-    throw new InvalidOptionError(`${where}.${key}`, `a known option (${hint})`, (options as Record<string, unknown>)[key]);
-  }
-}
-
-/** The known key nearest to `key` by edit distance, when near enough to be a plausible typo. */
-export function closest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  const lower = key.toLowerCase();
-  for (const candidate of known) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-/** Levenshtein distance (two rows; names are short). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
+  const problem = unknownKeyProblem(where, options, known);
+  if (problem !== undefined) throw new InvalidOptionError(problem.option, problem.expected, problem.value);
 }

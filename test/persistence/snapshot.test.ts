@@ -272,9 +272,9 @@ describe('bad snapshots', () => {
     rt.register(flow);
     expect(reasonOf(() => rt.restore(null as unknown as JobSnapshot))).toMatch(/^malformed: .*format 'slotflow\/job-snapshot'/);
     expect(reasonOf(() => rt.restore('{not json'))).toMatch(/^malformed: .*not valid JSON/);
-    expect(reasonOf(() => rt.restore({ ...snapshot, status: 'sleeping' } as unknown as JobSnapshot))).toMatch(/'status' must be a job status, got 'sleeping'/);
+    expect(reasonOf(() => rt.restore({ ...snapshot, status: 'sleeping' } as unknown as JobSnapshot))).toMatch(/'status' must be a job status \(queued, .*\), got 'sleeping'/);
     expect(reasonOf(() => rt.restore({ ...snapshot, routines: { a: { machine: 'running', queues: {}, activations: 0, errors: 0 } } } as unknown as JobSnapshot))).toMatch(
-      /'routines.a' is 'running' without 'inflight'/,
+      /'routines.a.inflight' must be present when the routine is 'running'/,
     );
     const { log: _log, ...withoutLog } = snapshot;
     expect(reasonOf(() => rt.restore(withoutLog as JobSnapshot))).toMatch(/'log' must be an array, got undefined/);
