@@ -94,7 +94,7 @@ const RUNTIME_KEYS = [
   'onCheckpointError',
   'storeTimeoutMs',
 ] as const satisfies readonly (keyof RuntimeOptions)[];
-const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from'] as const satisfies readonly (keyof ExecOptions)[];
+const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from', 'breakpoints'] as const satisfies readonly (keyof ExecOptions)[];
 
 /** Options of `runtime.exec`. */
 export interface ExecOptions {
