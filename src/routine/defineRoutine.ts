@@ -3,6 +3,7 @@
  */
 import { describeValue, InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
 import { policies } from '../policies/index.js';
+import { freezeLimits, isolationProblems, moduleUrl } from '../threads/isolation.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import { assertErrorStrategy } from './assertErrorStrategy.js';
 import { isTypeMarker, type TypeMarker } from './markers.js';
@@ -70,6 +71,7 @@ export function defineRoutine<
     } else if (isTypeMarker(spec) || isStandardSchema(spec)) eventSpecs[event] = spec;
     else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
   }
+  problems.push(...isolationProblems(options));
   if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);
 
   if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
@@ -91,6 +93,9 @@ export function defineRoutine<
     onError: options.onError,
     timeoutMs: options.timeoutMs,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    isolation: options.isolation ?? 'inline',
+    module: options.module === undefined ? undefined : moduleUrl(options.module),
+    resourceLimits: freezeLimits(options.resourceLimits),
     // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` is called with its context object, never `this`
     run: options.run,
   });

@@ -12,6 +12,7 @@ import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../m
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
 import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
+import { ThreadPools, type ThreadsOptions } from '../threads/index.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 
@@ -63,6 +64,12 @@ export interface RuntimeOptions {
   readonly migrateSnapshot?: (snapshot: unknown) => unknown;
   /** A checkpoint failed to save or delete (the job goes on). @default a process warning */
   readonly onCheckpointError?: (error: CheckpointError) => void;
+  /**
+   * Worker threads for routines with `isolation: 'thread'`: `max` threads computing at once (across pools),
+   * `idleTimeoutMs` before an idle thread ends, `abortGraceMs` before an aborted activation's thread is terminated.
+   * The pool starts on the first threaded activation. @default { max: os.availableParallelism(), idleTimeoutMs: 30000, abortGraceMs: 100 }
+   */
+  readonly threads?: ThreadsOptions;
 }
 
 /** Options of `runtime.exec`. */
@@ -148,6 +155,7 @@ export class Runtime implements AsyncDisposable {
       historyLimit,
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),
+      threads: new ThreadPools(options.threads),
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -448,6 +456,7 @@ export class Runtime implements AsyncDisposable {
     } else if (!options.wait) this.cancelAll('runtime shut down');
     await this.waitForAll();
     await this.#checkpointer?.drain();
+    await this.#services.threads.close();
   }
 
   /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */
