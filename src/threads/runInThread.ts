@@ -208,7 +208,7 @@ function crashError(target: ThreadTarget, error: unknown): Error {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (code === 'ERR_WORKER_OUT_OF_MEMORY') return new ResourceLimitError(target.flowId, target.routineId, target.name, { ...(target.resourceLimits ?? {}) }, { cause: error });
   const text = error instanceof Error ? error.message : String(error);
-  const exited = /exited with code (-?\d+)/i.exec(text) ?? /exit code (-?\d+)/i.exec(text);
+  const exited = /exit(?:ed with)? code:? (-?\d+)/i.exec(text);
   const reason = exited ? `exited with code ${exited[1] ?? '?'}` : code === 'ERR_WORKER_INIT_FAILED' ? `failed to start: ${text}` : `crashed: ${text}`;
   return new WorkerCrashedError(target.flowId, target.routineId, target.name, reason, { cause: error });
 }
