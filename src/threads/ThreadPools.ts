@@ -40,7 +40,7 @@ export class ThreadPools {
   #closed = false;
 
   constructor(options: ThreadsOptions = {}) {
-    assertKnownKeys('createRuntime({ threads })', options, KEYS);
+    assertKnownKeys('threads', options, KEYS);
     this.max = options.max ?? availableParallelism();
     assertPositiveInteger('threads.max', this.max);
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
