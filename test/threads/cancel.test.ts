@@ -20,7 +20,7 @@ function listen() {
   const messages: Record<string, unknown>[] = [];
   const waiters: { test: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
   channel.onmessage = (event) => {
-    const message = (event as MessageEvent<Record<string, unknown>>).data;
+    const message = (event as unknown as { data: Record<string, unknown> }).data;
     messages.push(message);
     for (const waiter of waiters.splice(0)) {
       if (waiter.test(message)) waiter.resolve(message);
