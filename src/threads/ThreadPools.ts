@@ -115,8 +115,8 @@ export class ThreadPools {
           idleTimeout: this.idleTimeoutMs,
           ...(limits ? { resourceLimits: { ...limits } } : {}),
           ...(execArgv ? { execArgv } : {}),
-          // Tasks end when `run` has ended: a thread with nothing left to do may sleep between tasks.
-          atomics: 'sync',
+          // Measured: 'sync' (a sleeping thread woken through Atomics) costs ~80 µs more per task than messages here.
+          atomics: 'disabled',
           recordTiming: false,
         });
       });
