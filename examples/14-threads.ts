@@ -31,9 +31,13 @@ const total = defineRoutine({
 });
 
 function scoringFlow(isolation: 'inline' | 'thread') {
-  let flow = createFlow(`scoring-${isolation}`).add('split', split).add('total', total);
-  for (let i = 0; i < CHUNKS; i++) flow = flow.add(`score${i}`, score, { isolation });
-  return flow
+  return createFlow(`scoring-${isolation}`)
+    .add('split', split)
+    .add('score0', score, { isolation })
+    .add('score1', score, { isolation })
+    .add('score2', score, { isolation })
+    .add('score3', score, { isolation })
+    .add('total', total)
     .connect('split.c0', 'score0.chunk')
     .connect('split.c1', 'score1.chunk')
     .connect('split.c2', 'score2.chunk')
