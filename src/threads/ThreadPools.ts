@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Piscina } from 'piscina';
-import { InvalidOptionError } from '../errors/index.js';
+import { RuntimeClosedError } from '../errors/index.js';
 import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import type { ThreadResourceLimits } from './isolation.js';
@@ -73,7 +73,7 @@ export class ThreadPools {
 
   /** Waits for a thread place (at most `max` busy); `signal` aborting while waiting gives up the place. */
   acquire(signal: AbortSignal): Promise<() => void> {
-    if (this.#closed) return Promise.reject(new InvalidOptionError('threads', 'a runtime that is not shut down', 'closed'));
+    if (this.#closed) return Promise.reject(new RuntimeClosedError('run an activation on a thread'));
     let released = false;
     const release = () => {
       if (released) return;
@@ -103,6 +103,7 @@ export class ThreadPools {
 
   /** The pool for these limits, created on first use. */
   pool(limits: ThreadResourceLimits | undefined): Promise<Piscina> {
+    if (this.#closed) return Promise.reject(new RuntimeClosedError('run an activation on a thread'));
     const key = JSON.stringify(limits ?? {});
     let pool = this.#pools.get(key);
     if (!pool) {
