@@ -18,7 +18,7 @@ const fan = defineRoutine({
   slots: ['input'],
   events: { out: event<{ count: number; stepMs: number }>() },
   run({ emit }) {
-    emit('out', { count: 4, stepMs: 100 });
+    emit('out', { count: 8, stepMs: 100 });
   },
 });
 
@@ -35,10 +35,13 @@ function spans(state: JobState) {
 describe('thread pool', () => {
   it('runs two threaded activations at the same time', async () => {
     const rt = runtime({ threads: { max: 2 } });
+    // Both threads started and warm first: a thread starting on a busy machine can take longer than the work.
+    const warm = await rt.exec(twoBranches('warm-up'), { params: {} }).wait();
+    expect(warm.status).toBe('completed');
     const state = await rt.exec(twoBranches('parallel'), { params: {} }).wait();
     expect(state.status).toBe('completed');
     const { a, b } = spans(state);
-    // Each computed for ~400 ms; their spans, by the threads' own clocks, overlap.
+    // Each computed for ~800 ms; their spans, by the threads' own clocks, overlap.
     expect(a.start).toBeLessThan(b.end);
     expect(b.start).toBeLessThan(a.end);
   }, T);
