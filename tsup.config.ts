@@ -9,6 +9,8 @@ const library: Options = {
     manifest: 'src/manifest/index.ts',
     otel: 'src/otel/index.ts',
     server: 'src/server/index.ts',
+    // The worker thread entry (not a subpath export): the runtime finds it next to itself in dist/.
+    threadWorker: 'src/threads/threadWorker.ts',
   },
   // The subpath entries import the main entry by the package's own name, so every entry shares one copy of the
   // runtime and its error classes (in CommonJS too, where tsup does not split chunks).

@@ -3,7 +3,7 @@
  *
  * Options:
  *   --quick                  every workload tiny, 2 rounds (CI)
- *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint
+ *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint, threads
  *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept);
  *                            also slotflow-nometrics, slotflow-observed, slotflow-monitor-base, slotflow-monitor,
  *                            slotflow-monitor-all
@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
+import { THREADS, runThreadsWorkload, type ThreadsSummary } from './threads.js';
 import type { ScaleResult, SoakResult } from './child.js';
 import { CONTENDER_KEYS, DEFAULT_CONTENDERS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
 import type { Calibration } from './lib/measure.js';
@@ -45,8 +46,8 @@ const option = (name: string): string | undefined => {
 const list = (name: string): string[] | undefined => option(name)?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const quick = flag('--quick');
-const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT]) as (WorkloadName | typeof CHECKPOINT)[];
-for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT) usage(`unknown workload '${w}'`);
+const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT, THREADS]) as (WorkloadName | typeof CHECKPOINT | typeof THREADS)[];
+for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT && w !== THREADS) usage(`unknown workload '${w}'`);
 const wanted = (list('--contenders') ?? [...DEFAULT_CONTENDERS]) as ContenderKey[];
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
@@ -93,7 +94,7 @@ const outFile = option('--out') ?? fileURLToPath(new URL('./results/latest.json'
 const ideaFanoutMs = Math.ceil(config.fanout.jobs / config.fanout.inFlight) * config.fanout.branchMs;
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--src]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint,threads] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--src]`);
   process.exit(2);
 }
 
@@ -224,7 +225,7 @@ interface WorkloadReport {
   unit: string;
   contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; extra?: Record<string, number> })[];
 }
-const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
+const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT | typeof THREADS, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
   meta,
   unavailable,
   workloads: {},
@@ -352,10 +353,20 @@ if (only.includes(CHECKPOINT)) {
   log(checkpoint.table);
 }
 
+let threads: ThreadsSummary | undefined;
+if (only.includes(THREADS)) {
+  // its own process and table: bench/threads.ts
+  const measured = await runThreadsWorkload({ quick, rounds, log });
+  report.workloads.threads = measured.report;
+  threads = measured.summary;
+  tables.push(measured.table);
+  log(measured.table);
+}
+
 // --------------------------------------------------------------------------------------------- targets
 
 interface Target {
-  workload: WorkloadName;
+  workload: WorkloadName | typeof THREADS;
   target: string;
   measured: string;
   met: boolean | undefined;
@@ -368,7 +379,7 @@ function peerRow(workload: 'chain' | 'cycle', name: string): WorkloadReport['con
   return (report.workloads[workload] as WorkloadReport | undefined)?.contenders.find((c) => c.name === name);
 }
 const targets: Target[] = [];
-const addTarget = (workload: WorkloadName, target: string, value: number | undefined, good: (v: number) => boolean, show: (v: number) => string): void => {
+const addTarget = (workload: WorkloadName | typeof THREADS, target: string, value: number | undefined, good: (v: number) => boolean, show: (v: number) => string): void => {
   targets.push({ workload, target, measured: value === undefined || Number.isNaN(value) ? 'n/a' : show(value), met: value === undefined || Number.isNaN(value) ? undefined : good(value) });
 };
 if (only.includes('chain')) {
@@ -394,6 +405,10 @@ if (only.includes('scale')) {
 if (only.includes('soak')) {
   const row = ((report.workloads.soak as ChildRow<SoakResult>[] | undefined) ?? []).find((r) => r.key === 'slotflow' && r.status === 'ok');
   addTarget('soak', `heap after GC within 5% of the start after ${config.soakJobs.toLocaleString('en')} jobs`, row?.runs[0]?.growthPercent, (v) => v <= 5, (v) => `${v >= 0 ? '+' : ''}${fmt(v)}%`);
+}
+if (only.includes(THREADS)) {
+  addTarget(THREADS, '4 CPU-bound branches >= 1.8x faster on threads', threads?.speedup, (v) => v >= 1.8, (v) => `${fmt(v)}x`);
+  addTarget(THREADS, 'event loop delay <= 5 ms while threads compute', threads?.threadLoopMaxMs, (v) => v <= 5, (v) => `${fmt(v)} ms`);
 }
 report.targets = targets;
 

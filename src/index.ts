@@ -31,6 +31,9 @@ export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type Unh
 export { isFinalStatus, Job, type Breakpoint, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 
+// Threads
+export type { Isolation, ThreadResourceLimits, ThreadsOptions } from './threads/index.js';
+
 // Persistence
 export { createFileStore, createMemoryStore, parseSnapshot, type FileStore, type FileStoreOptions, SNAPSHOT_FORMAT, type MemoryStore, SNAPSHOT_VERSION, type CheckpointStore, type HistorySnapshot, type JobSnapshot, type RoutineMachineState, type RoutineSnapshot, type SerializedError } from './persistence/index.js';
 

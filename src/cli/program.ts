@@ -36,6 +36,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('--params <json|@file>', "the entry slot's payload, a JSON object inline or in a file (default: {})", params)
     .option('--concurrency <n>', 'activations running at once, across all jobs', positiveInteger, 10)
     .option('--jobs <n>', 'how many jobs to run', positiveInteger, 1)
+    .option('--threads <n>', "worker threads computing at once for routines with isolation 'thread' (default: the CPU count)", positiveInteger)
     .option('--store <dir>', 'checkpoint jobs in this directory (a file store); unfinished jobs found there are resumed first', directory)
     .option('--out <dir>', 'write each final job state (jobs/<jobId>.json) and the event log (events.jsonl) here', directory)
     .addHelpText(

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly params?: Payload;
   readonly concurrency: number;
   readonly jobs: number;
+  /** `threads.max` of the runtime. */
+  readonly threads?: number;
   readonly store?: string;
   readonly out?: string;
 }
@@ -35,7 +37,7 @@ export async function runCommand(manifest: string, options: RunOptions): Promise
   const routineIds = [...flow.compile().routines.keys()];
   const store: FileStore | undefined = options.store === undefined ? undefined : createFileStore(options.store);
   // The CLI holds its own job handles and writes each final state as the job ends: the runtime keeps none (`retain: 0`).
-  const runtime = createRuntime({ concurrency: options.concurrency, retain: 0, ...(store ? { store } : {}) });
+  const runtime = createRuntime({ concurrency: options.concurrency, retain: 0, ...(store ? { store } : {}), ...(options.threads === undefined ? {} : { threads: { max: options.threads } }) });
   runtime.register(flow);
 
   // Installed first: until a listener exists, SIGINT kills node without a word.

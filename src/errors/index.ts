@@ -1,2 +1,4 @@
 export * from './SlotflowError.js';
 export * from './errors.js';
+export * from './WorkerCrashedError.js';
+export * from './ResourceLimitError.js';

@@ -3,6 +3,7 @@
  */
 import type { ActivationPolicy } from '../policies/index.js';
 import type { AnyRoutine, ErrorStrategy, Payload } from '../routine/index.js';
+import type { Isolation, ThreadResourceLimits } from '../threads/isolation.js';
 
 /** A routine placed in a flow, with its per-instance overrides applied. */
 export interface RoutineInstance {
@@ -14,6 +15,9 @@ export interface RoutineInstance {
   readonly onError: ErrorStrategy | undefined;
   readonly timeoutMs: number | undefined;
   readonly maxQueue: number;
+  /** Where its activations run (the definition's, unless `flow.add` overrides it). */
+  readonly isolation: Isolation;
+  readonly resourceLimits: ThreadResourceLimits | undefined;
 }
 
 /** Context handed to a cycle's `until`. */

@@ -33,6 +33,15 @@ export interface RoutineManifest {
   readonly onError?: ErrorStrategyManifest;
   readonly timeoutMs?: number;
   readonly maxQueue?: number;
+  /** Where activations run; `'thread'` needs the definition's `module`. */
+  readonly isolation?: 'inline' | 'thread';
+  /** Limits of the routine's worker thread, in MB. */
+  readonly resourceLimits?: {
+    readonly maxOldGenerationSizeMb?: number;
+    readonly maxYoungGenerationSizeMb?: number;
+    readonly codeRangeSizeMb?: number;
+    readonly stackSizeMb?: number;
+  };
 }
 
 /** One connection: `from: 'routine.event'`, `to: 'routine.slot'`, and for cycle edges a bound. */

@@ -7,6 +7,7 @@ import { describeValue, FlowValidationError, InvalidOptionError, type FlowProble
 import type { ActivationPolicy } from '../policies/index.js';
 import { assertErrorStrategy, isRoutineDefinition, type AnyRoutine, type ConfigOfRoutine, type ErrorStrategy, type SlotsOfRoutine } from '../routine/index.js';
 import { assertKnownKeys } from '../util/assertKnownKeys.js';
+import { freezeLimits, isolationProblems, threadedInstanceProblems, type Isolation, type ThreadResourceLimits } from '../threads/isolation.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import { reservedNameProblem } from '../util/reservedName.js';
 import type { ConnectOptions, Connection, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
@@ -24,6 +25,10 @@ export interface AddOptions<TRoutine extends AnyRoutine = AnyRoutine> {
   readonly onError?: ErrorStrategy;
   readonly timeoutMs?: number;
   readonly maxQueue?: number;
+  /** Run this instance's activations on the main thread or a worker thread (`'thread'` needs the definition's `module`). */
+  readonly isolation?: Isolation;
+  /** The worker thread's limits for this instance. */
+  readonly resourceLimits?: ThreadResourceLimits;
 }
 
 type Payload = Readonly<Record<string, unknown>>;
@@ -77,7 +82,7 @@ export function createFlow(id: string): FlowBuilder {
   return new FlowBuilderImpl(id) as unknown as FlowBuilder;
 }
 
-const ADD_KEYS = ['config', 'policy', 'onError', 'timeoutMs', 'maxQueue'] as const;
+const ADD_KEYS = ['config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'] as const;
 const CONNECT_KEYS = ['name', 'maxIterations', 'until', 'onExhausted'] as const;
 
 class FlowBuilderImpl {
@@ -121,6 +126,13 @@ class FlowBuilderImpl {
       this.#early.push({ path, message: error instanceof Error ? error.message : String(error) });
       return this;
     }
+    const threadProblems = isolationProblems({ isolation: options.isolation, resourceLimits: options.resourceLimits });
+    if (threadProblems.length) {
+      for (const message of threadProblems) this.#early.push({ path, message });
+      return this;
+    }
+    const isolation = options.isolation ?? routine.isolation;
+    if (isolation === 'thread') this.#early.push(...threadedInstanceProblems(id, routine.name, routine.module));
     const policy = options.policy ?? routine.policy;
     for (const slot of policy.slots ?? [])
       if (!routine.slotNames.includes(slot))
@@ -133,6 +145,8 @@ class FlowBuilderImpl {
       onError: options.onError ?? routine.onError,
       timeoutMs: options.timeoutMs ?? routine.timeoutMs,
       maxQueue: options.maxQueue ?? routine.maxQueue,
+      isolation,
+      resourceLimits: options.resourceLimits === undefined ? routine.resourceLimits : freezeLimits(options.resourceLimits),
     });
     return this;
   }

@@ -60,6 +60,8 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
     }
     if (inst.timeoutMs !== def.timeoutMs && inst.timeoutMs !== undefined) out.timeoutMs = inst.timeoutMs;
     if (inst.maxQueue !== def.maxQueue) out.maxQueue = inst.maxQueue;
+    if (inst.isolation !== def.isolation) out.isolation = inst.isolation;
+    if (inst.resourceLimits !== def.resourceLimits && inst.resourceLimits !== undefined) out.resourceLimits = { ...inst.resourceLimits };
     routines[id] = out;
   }
 

@@ -5,6 +5,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
+import type { ThreadPools } from '../threads/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { ActorPool } from './ActorPool.js';
 
@@ -20,6 +21,8 @@ export interface RuntimeServices {
   readonly validation: ValidationMode;
   /** Counts and times activations and jobs (`runtime.metrics()`, `job.metrics`). */
   readonly metrics: MetricsCollector;
+  /** Worker threads for routines with isolation 'thread' (the pools start on first use). */
+  readonly threads: ThreadPools;
   /** True while someone listens to `runtime.events$`. */
   runtimeObserved(): boolean;
   publish(event: JobEvent): void;

@@ -6,6 +6,7 @@ import type { Inflight } from '../../machines/index.js';
 import { ActivationEndedError, ActivationTimeoutError, JobFinishedError, NonErrorThrownError, PayloadError, UnknownEventError } from '../errors/index.js';
 import type { Payload, RunContext, Updater } from '../routine/index.js';
 import type { TimerHandle } from '../clock/index.js';
+import { runInThread } from '../threads/index.js';
 import { decideFailure } from './decideFailure.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
@@ -78,7 +79,9 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
 
   let result: void | Promise<void>;
   try {
-    result = cell.inst.routine.run(context(job, cell, act));
+    const ctx = context(job, cell, act);
+    // A threaded routine's `run` happens on a worker thread; what it does there comes back through this same context.
+    result = cell.inst.isolation === 'thread' ? runThreaded(job, cell, ctx) : cell.inst.routine.run(ctx);
   } catch (error) {
     settle(job, cell, act, error, 'error');
     return;
@@ -93,6 +96,14 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
       },
     );
   } else settle(job, cell, act, undefined, 'ok');
+}
+
+function runThreaded(job: JobRunner, cell: Cell, ctx: RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown>): Promise<void> {
+  const { inst } = cell;
+  const target = { flowId: job.flowId, routineId: cell.id, name: inst.routine.name, module: inst.routine.module ?? '', resourceLimits: inst.resourceLimits };
+  return runInThread(job.services.threads, ctx, target, (error) => {
+    job.fail(error);
+  });
 }
 
 function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, outcome: 'ok' | 'error' | 'timeout'): void {

@@ -214,6 +214,8 @@ function build(manifest: ParsedManifest, checked: Checked): Builder {
       ...(routine.onError ? { onError: routine.onError as ErrorStrategy } : {}),
       ...(routine.timeoutMs === undefined ? {} : { timeoutMs: routine.timeoutMs }),
       ...(routine.maxQueue === undefined ? {} : { maxQueue: routine.maxQueue }),
+      ...(routine.isolation === undefined ? {} : { isolation: routine.isolation }),
+      ...(routine.resourceLimits === undefined ? {} : { resourceLimits: routine.resourceLimits }),
     });
   }
   (manifest.connections ?? []).forEach((c, i) => {

@@ -24,6 +24,7 @@ function object<TShape extends z.ZodRawShape>(shape: TShape, what: string, field
 
 const name = (what: string) => z.string(expecting(what)).min(1, expecting(what));
 const positiveInteger = z.int(expecting('a positive integer')).min(1, expecting('a positive integer'));
+const positiveNumber = z.number(expecting('a number above 0')).positive(expecting('a number above 0'));
 const duration = z.number(expecting('a number of milliseconds from 0 and up')).nonnegative(expecting('a number of milliseconds from 0 and up'));
 const STRATEGY_NAMES = ['stop', 'continue', 'skip'] as const;
 const strategyName = z.enum(STRATEGY_NAMES, expecting(quoteList(STRATEGY_NAMES)));
@@ -97,8 +98,23 @@ const routine = object(
     onError: errorStrategy.optional(),
     timeoutMs: duration.optional().meta({ description: 'Bound on one activation (ms).' }),
     maxQueue: positiveInteger.optional().meta({ description: 'Bound on each slot queue.' }),
+    isolation: z
+      .enum(['inline', 'thread'], expecting("'inline' or 'thread'"))
+      .optional()
+      .meta({ description: "Where activations run: 'inline' (the main thread) or 'thread' (a worker thread; the definition needs `module`). Default: the definition's." }),
+    resourceLimits: object(
+      {
+        maxOldGenerationSizeMb: positiveNumber.optional().meta({ description: "The thread's main heap (MB)." }),
+        maxYoungGenerationSizeMb: positiveNumber.optional().meta({ description: 'The heap space for recently created objects (MB).' }),
+        codeRangeSizeMb: positiveNumber.optional().meta({ description: 'The memory range reserved for generated code (MB).' }),
+        stackSizeMb: positiveNumber.optional().meta({ description: "The thread's stack (MB)." }),
+      },
+      '{ maxOldGenerationSizeMb?, maxYoungGenerationSizeMb?, codeRangeSizeMb?, stackSizeMb? }',
+    )
+      .optional()
+      .meta({ description: "Limits of the routine's worker thread (isolation 'thread')." }),
   },
-  '{ type, config?, policy?, onError?, timeoutMs?, maxQueue? }',
+  '{ type, config?, policy?, onError?, timeoutMs?, maxQueue?, isolation?, resourceLimits? }',
 );
 
 /** A connection end: `<routine>.<event>` or `<routine>.<slot>`. */

@@ -4,6 +4,7 @@
  */
 import type { Draft } from 'immer';
 import type { ActivationPolicy, PolicyMessage } from '../policies/index.js';
+import type { Isolation, ThreadResourceLimits } from '../threads/isolation.js';
 import type { ErrorStrategy } from './ErrorStrategy.js';
 import type { TypeMarker } from './markers.js';
 import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
@@ -87,6 +88,15 @@ export interface RoutineOptions<S extends SlotsInput, E extends EventsInput, TCo
   readonly timeoutMs?: number;
   /** Per slot. @default 1000 */
   readonly maxQueue?: number;
+  /**
+   * Where each activation runs: `'inline'` on the main thread, or `'thread'` on a worker thread of the runtime's pool
+   * (for CPU-bound work; the context is copied in, see docs/threads.md). `'thread'` needs `module`. @default 'inline'
+   */
+  readonly isolation?: Isolation;
+  /** The module that exports this definition, for a worker thread to import: `import.meta.url`. @default none */
+  readonly module?: string;
+  /** Limits of the worker thread (isolation `'thread'`): one pool per distinct limits. @default Node.js's defaults */
+  readonly resourceLimits?: ThreadResourceLimits;
   run(ctx: RunContext<SlotsOf<S>, EventsOf<E>, TConfig, TState>): void | Promise<void>;
 }
 
@@ -106,6 +116,10 @@ export interface RoutineDefinition<TSlots = Record<string, Payload>, TEvents = R
   readonly onError: ErrorStrategy | undefined;
   readonly timeoutMs: number | undefined;
   readonly maxQueue: number;
+  readonly isolation: Isolation;
+  /** The defining module's `file:` URL, when given. */
+  readonly module: string | undefined;
+  readonly resourceLimits: ThreadResourceLimits | undefined;
   readonly run: (ctx: RunContext<TSlots, TEvents, TConfig, TState>) => void | Promise<void>;
   /** Type-only: the payload types, for the flow builder. */
   readonly '~types'?: { readonly slots: TSlots; readonly events: TEvents; readonly config: TConfig; readonly state: TState };

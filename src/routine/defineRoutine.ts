@@ -4,6 +4,7 @@
 import { describeValue, InvalidOptionError, RoutineDefinitionError } from '../errors/index.js';
 import { policies } from '../policies/index.js';
 import { assertKnownKeys } from '../util/assertKnownKeys.js';
+import { freezeLimits, isolationProblems, moduleUrl } from '../threads/isolation.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import { reservedNameProblem } from '../util/reservedName.js';
 import { assertErrorStrategy } from './assertErrorStrategy.js';
@@ -14,7 +15,7 @@ import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
 /** The default bound of every slot queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
 
-const ROUTINE_KEYS = ['name', 'slots', 'events', 'config', 'initialState', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'run'] as const;
+const ROUTINE_KEYS = ['name', 'slots', 'events', 'config', 'initialState', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'run', 'isolation', 'module', 'resourceLimits'] as const;
 
 /**
  * Defines a routine.
@@ -92,6 +93,7 @@ export function defineRoutine<
     }
     else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
   }
+  problems.push(...isolationProblems(options));
   if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);
 
   if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
@@ -113,6 +115,9 @@ export function defineRoutine<
     onError: options.onError,
     timeoutMs: options.timeoutMs,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    isolation: options.isolation ?? 'inline',
+    module: options.module === undefined ? undefined : moduleUrl(options.module),
+    resourceLimits: freezeLimits(options.resourceLimits),
     // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` is called with its context object, never `this`
     run: options.run,
   });

@@ -15,6 +15,7 @@ import { Scheduler } from '../scheduler/index.js';
 import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '../util/assertOption.js';
 import { JOB_STATUSES } from '../job/JobState.js';
+import { ThreadPools, type ThreadsOptions } from '../threads/index.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 
 /** Options of `createRuntime`. */
@@ -70,10 +71,16 @@ export interface RuntimeOptions {
   readonly onCheckpointError?: (error: CheckpointError) => void;
   /**
    * Bounds every call to the store (save, delete, load, list): past it the call counts as failed with a
-   * `CheckpointError` (`timedOut: true`), so `job.checkpoint()`, `recover()` and `shutdown()` always settle.
+   * `CheckpointError` (`reason: 'timeout'`), so `job.checkpoint()`, `recover()` and `shutdown()` always settle.
    * `Infinity` waits forever. @default 30000
    */
   readonly storeTimeoutMs?: number;
+  /**
+   * Worker threads for routines with `isolation: 'thread'`: `max` threads computing at once (across pools),
+   * `idleTimeoutMs` before an idle thread ends, `abortGraceMs` before an aborted activation's thread is terminated.
+   * The pool starts on the first threaded activation. @default { max: os.availableParallelism(), idleTimeoutMs: 30000, abortGraceMs: 100 }
+   */
+  readonly threads?: ThreadsOptions;
 }
 
 const RUNTIME_KEYS = [
@@ -93,6 +100,7 @@ const RUNTIME_KEYS = [
   'migrateSnapshot',
   'onCheckpointError',
   'storeTimeoutMs',
+  'threads',
 ] as const satisfies readonly (keyof RuntimeOptions)[];
 const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from', 'breakpoints'] as const satisfies readonly (keyof ExecOptions)[];
 
@@ -218,6 +226,7 @@ export class Runtime implements AsyncDisposable {
       historyLimit,
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),
+      threads: new ThreadPools(options.threads),
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -574,6 +583,7 @@ export class Runtime implements AsyncDisposable {
     } else if (!options.wait) this.cancelAll('runtime shut down');
     await this.waitForAll();
     await this.#checkpointer?.drain();
+    await this.#services.threads.close();
   }
 
   /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */

@@ -118,7 +118,9 @@ export class RoutineDoubles {
     const routines = new Map<string, RoutineInstance>();
     for (const [id, instance] of flow.routines) {
       const routine: AnyRoutine = Object.freeze({ ...instance.routine, run: this.#dispatcher(flow.id, id, instance.routine.run as Run) });
-      routines.set(id, Object.freeze({ ...instance, routine }));
+      // Mocks and injected failures are functions of the test, on this thread: a routine declared with
+      // isolation 'thread' runs inline here (its thread behaviour is tested on a runtime from createRuntime).
+      routines.set(id, Object.freeze({ ...instance, routine, isolation: 'inline' as const }));
     }
     return Object.freeze({ ...flow, routines });
   }

@@ -30,6 +30,8 @@ import {
   UnknownEventError,
   UnknownSlotError,
   WaitTimeoutError,
+  WorkerCrashedError,
+  ResourceLimitError,
   type RunContext,
 } from 'slotflow';
 import { ManualClock } from '../helpers/clock.js';
@@ -60,6 +62,8 @@ const samples: Record<string, () => SlotflowError> = {
   ActivationEndedError: () => new ActivationEndedError('r', "emit('out')"),
   SnapshotError: () => new SnapshotError('version', 'format version 9 is newer than this release reads (1)', 'j'),
   CheckpointError: () => new CheckpointError('save', 'j', new Error('disk full')),
+  WorkerCrashedError: () => new WorkerCrashedError('f', 'r', 'score', 'exited with code 3', { cause: new Error('worker exited') }),
+  ResourceLimitError: () => new ResourceLimitError('f', 'r', 'score', { maxOldGenerationSizeMb: 32 }),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 

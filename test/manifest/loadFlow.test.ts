@@ -156,7 +156,7 @@ entry: { routine: fetch, slot: trigger }
       "routines.fetch.onError: expected 'stop', 'continue', 'skip' or { retry: { max }, then? }, got 'explode'",
       'routines.fetch.timeoutMs: expected a number of milliseconds from 0 and up, got -5',
       'routines.collect.policy.n: expected a positive integer, got -1',
-      "routines.collect.maxQueu: unknown field 'maxQueu'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue'",
+      "routines.collect.maxQueu: unknown field 'maxQueu'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
       "routines.join.policy.type: unknown policy 'sometimes'; expected one of 'immediate', 'batch', 'allReady', 'interval', 'window'",
       "routines.ghost.type: unknown routine type 'phantom'; expected one of 'fetcher', 'collector', 'joiner', 'counter' (the registered routines)",
       "routines.short.policy: policy 'batch' takes parameters; write { type: batch, ... }",
@@ -239,7 +239,7 @@ connections:
     ]);
     // Only top-level x-* fields are ignored; any other unknown field is still a problem.
     expect(lines(manifestError(() => loadFlow({ id: 'x', 'x-note': 1, extra: 2, routines: { a: { type: 'fetcher', 'x-note': 3 } } } as unknown as FlowManifest, { routines })).problems)).toEqual([
-      "routines.a.x-note: unknown field 'x-note'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue'",
+      "routines.a.x-note: unknown field 'x-note'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
       "extra: unknown field 'extra'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry' (or any x-* field, ignored)",
     ]);
   });
