@@ -127,7 +127,7 @@ export function createProgress(options: ProgressOptions): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: options.stream,
-      format: 'jobs {bar} {jobs}/{total} | activations: {activations} done, {running} running{share} | {rate}/s | {completed} completed, {failed} failed, {cancelled} cancelled | {duration_formatted}',
+      format: 'jobs {bar} {jobs}/{total} | activations: {activations} done, {running} running{share} | {rate}/s | {outcomes} | {duration_formatted}',
       hideCursor: true,
       clearOnComplete: false,
       fps: 10,
@@ -149,7 +149,8 @@ export function createProgress(options: ProgressOptions): Progress {
     const partial = value() - done();
     return partial > 0 ? ` (${Math.round((100 * partial) / Math.max(1, running.size))}% of the running jobs)` : '';
   };
-  const payload = () => ({ ...counts, jobs: done(), activations, running: runningCount, share: share(), rate: rate() });
+  const outcomes = () => `${counts.completed} completed, ${counts.failed} failed, ${counts.cancelled} cancelled${counts.suspended > 0 ? `, ${counts.suspended} suspended` : ''}`;
+  const payload = () => ({ outcomes: outcomes(), jobs: done(), activations, running: runningCount, share: share(), rate: rate() });
   bar.start(total, 0, payload());
   // Activations and reported progress change without a job finishing: redraw a few times a second.
   const ticker = setInterval(() => {
