@@ -21,6 +21,9 @@ export default defineConfig({
       include: ['test/**/*.test-d.ts'],
       tsconfig: './tsconfig.json',
     },
-    testTimeout: 10_000,
+    // Builds the CLI and the main entry once for the tests that spawn them (test/cli): see test/helpers/buildCli.ts.
+    globalSetup: ['test/helpers/buildCli.ts'],
+    // Generous for a loaded 2-core machine; tests that spawn processes set their own, larger budgets.
+    testTimeout: 20_000,
   },
 });

@@ -9,11 +9,17 @@
 //
 // `NN-*.test.ts` files are vitest files (a user's test of their flow): `npm test` runs them, not this script.
 //
-// Usage: node scripts/run-examples.mjs [filter...]   (a filter keeps the examples whose name contains it)
+// Then the README's quick start (its ```js block), as a user pastes it: a `.mjs` file in a project of its own whose
+// node_modules/slotflow is this package, run by plain node against the built package (dist/; `npm run build`
+// first). Its output must be what the README's `// ...` comment on the console.log line says.
+//
+// Usage: node scripts/run-examples.mjs [filter...]   (a filter keeps the examples whose name contains it; `readme`
+// is the README's quick start)
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,14 +43,16 @@ function tsxCommand(file) {
 /**
  * Runs one example in a child process.
  * @param {string} file
+ * @param {{ command: string, args: string[] }} how
+ * @param {string} cwd
  * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, timedOut: boolean, ms: number }>}
  */
-function run(file) {
-  const { command, args } = tsxCommand(file);
+function run(file, how = tsxCommand(file), cwd = root) {
+  const { command, args } = how;
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, {
-      cwd: root,
+      cwd,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -165,7 +173,47 @@ for (const name of files) {
   }
 }
 
-if (files.length === 0) {
+/**
+ * The README's quick start, run as a user's `.mjs` against the built package: why it failed, or undefined.
+ * @returns {Promise<{ problem: string | undefined, result?: Awaited<ReturnType<typeof run>> }>}
+ */
+async function readmeQuickStart() {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quick start'));
+  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!readme.includes('## Quick start') || code === undefined) return { problem: 'README.md has no ```js block under "## Quick start"' };
+  const expected = /console\.log\(.*\/\/ (.+)$/m.exec(code)?.[1];
+  if (expected === undefined) return { problem: "the quick start's console.log line has no `// expected output` comment" };
+  if (!existsSync(join(root, 'dist', 'index.js'))) return { problem: 'dist/ is not built (npm run build)' };
+  const project = await mkdtemp(join(tmpdir(), 'slotflow-readme-'));
+  try {
+    await mkdir(join(project, 'node_modules'));
+    await symlink(root, join(project, 'node_modules', 'slotflow'), 'dir');
+    await writeFile(join(project, 'quick-start.mjs'), code);
+    const result = await run('quick-start.mjs', { command: process.execPath, args: ['quick-start.mjs'] }, project);
+    if (result.timedOut) return { problem: `timed out after ${timeoutMs / 1000}s`, result };
+    if (result.code !== 0) return { problem: `exited with ${result.signal ?? `code ${String(result.code)}`}`, result };
+    return { problem: result.stdout.trim() === expected.trim() ? undefined : `expected ${JSON.stringify(expected)}, got ${JSON.stringify(result.stdout.trim())}`, result };
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
+}
+
+if (filters.length === 0 || filters.some((filter) => 'readme'.includes(filter))) {
+  const { problem, result } = await readmeQuickStart();
+  const seconds = result ? ` (${(result.ms / 1000).toFixed(2)}s)` : '';
+  if (problem === undefined) {
+    passed++;
+    console.log(`PASS README quick start as .mjs on the built package${seconds}`);
+  } else {
+    failed++;
+    console.log(`FAIL README quick start as .mjs on the built package${seconds}: ${problem}`);
+    if (result && result.stdout.trim() !== '') console.log(`  stdout:\n${indent(result.stdout)}`);
+    if (result && result.stderr.trim() !== '') console.log(`  stderr:\n${indent(result.stderr)}`);
+  }
+}
+
+if (files.length === 0 && passed + failed === 0) {
   failed++;
   console.log(`FAIL no examples matched in examples/${filters.length > 0 ? ` (filters: ${filters.join(' ')})` : ''}`);
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { Payload } from 'slotflow';
 
-/** `--concurrency`, `--jobs`: an integer from 1 and up. */
+/** `--concurrency`: an integer from 1 and up. */
 export function positiveInteger(text: string): number {
   const value = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`Expected an integer from 1 and up, got '${text}'.`);
@@ -35,6 +35,13 @@ export function params(text: string): Payload {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new InvalidArgumentError(`Expected a JSON object (the entry slot's payload); ${where} holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}.`);
   return value as Payload;
+}
+
+/** `--jobs`: an integer from 0 and up (0: only resume what `--store` holds). */
+export function nonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError(`Expected an integer from 0 and up, got '${text}'.`);
+  return value;
 }
 
 /** A directory path that is not empty text. */

@@ -1,11 +1,12 @@
 /**
  * The `slotflow` command line: `run`, `validate` and `graph` over flow manifests (commander). Returns the exit code:
- * 0 success, 1 a job did not complete or the input is invalid, 2 a bad command line, 130 interrupted.
+ * 0 success, 1 a job did not complete or the input is invalid, 2 a bad command line, 130 / 143 interrupted
+ * (SIGINT / SIGTERM).
  */
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { CliError, messageOf } from './CliError.js';
-import { directory, params, port, positiveInteger } from './parseOptions.js';
+import { directory, nonNegativeInteger, params, port, positiveInteger } from './parseOptions.js';
 import type { RunOptions } from './runCommand.js';
 import type { ServeOptions } from './serveCommand.js';
 
@@ -35,14 +36,17 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .requiredOption('--routines <module>', 'module whose exported routine definitions the manifest names by type (.js, .mjs, or .ts with tsx installed)')
     .option('--params <json|@file>', "the entry slot's payload, a JSON object inline or in a file (default: {})", params)
     .option('--concurrency <n>', 'activations running at once, across all jobs', positiveInteger, 10)
-    .option('--jobs <n>', 'how many jobs to run', positiveInteger, 1)
+    .option('--jobs <n>', 'how many new jobs to run (0: only resume what --store holds)', nonNegativeInteger, 1)
     .option('--threads <n>', "worker threads computing at once for routines with isolation 'thread' (default: the CPU count)", positiveInteger)
-    .option('--store <dir>', 'checkpoint jobs in this directory (a file store); unfinished jobs found there are resumed first', directory)
+    .option('--store <dir>', 'checkpoint jobs in this directory (a file store); unfinished jobs found there are resumed first, and Ctrl-C keeps the running ones there', directory)
     .option('--out <dir>', 'write each final job state (jobs/<jobId>.json) and the event log (events.jsonl) here', directory)
     .addHelpText(
       'after',
       '\nExit codes: 0 every job completed; 1 a job failed or was cancelled, or the manifest or module is invalid;\n' +
-        '2 a bad command line; 130 interrupted (Ctrl-C cancels the running jobs and writes their states; a second Ctrl-C exits at once).\n' +
+        '2 a bad command line; 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.\n' +
+        '\nCtrl-C or SIGTERM with --store suspends the run: running activations are aborted and every unfinished job is\n' +
+        'kept in the store, as it was, for the next run (--jobs 0 only resumes them). Without --store the jobs are\n' +
+        'cancelled. Either way the summary and --out are written; a second Ctrl-C exits at once.\n' +
         '\nExample:\n  slotflow run flow.yaml --routines routines.ts --params \'{"url":"https://example.com"}\' --jobs 100 --out results',
     )
     .action(async (manifest: string, options: RunOptions) => {

@@ -7,16 +7,24 @@ import { anyQueued, takeAll, type ActivationPolicy, type PolicyContext, type Pol
 
 const IMMEDIATE: PolicyMessage = Object.freeze({ reason: 'immediate' });
 
-/** The policies built by the factories below (not `custom`): their `name` and `params` describe them fully. */
-const builtIns = new WeakSet<ActivationPolicy>();
+/**
+ * The brand of the policies built by the factories below (not `custom`), whose `name` and `params` describe them
+ * fully: a registry symbol, so a policy made by another copy of slotflow (a CommonJS project loading the CommonJS
+ * build next to our ES module build, a bundled CLI) is recognised too, where object identity would call it custom.
+ * Not enumerable: `{ ...policies.immediate(), ready }` is a different policy and does not inherit the brand.
+ */
+const BRAND = Symbol.for('slotflow.policy');
+const BUILT_IN_NAMES: ReadonlySet<string> = new Set(['immediate', 'batch', 'allReady', 'interval', 'window']);
+
 function builtIn(policy: ActivationPolicy): ActivationPolicy {
-  builtIns.add(policy);
+  Object.defineProperty(policy, BRAND, { value: policy.name, enumerable: false, writable: false, configurable: false });
   return policy;
 }
 
-/** True for a policy made by `immediate`, `batch`, `allReady`, `interval` or `window`, which manifests can name. */
+/** True for a policy made by `immediate`, `batch`, `allReady`, `interval` or `window` (of any copy of slotflow), which manifests can name. */
 export function isBuiltInPolicy(policy: ActivationPolicy): boolean {
-  return builtIns.has(policy);
+  const brand = (policy as unknown as Record<symbol, unknown>)[BRAND];
+  return brand === policy.name && BUILT_IN_NAMES.has(brand);
 }
 
 /** Fires when any slot has data; consumes everything queued. The default. */

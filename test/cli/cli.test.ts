@@ -1,16 +1,22 @@
 /**
- * The `slotflow` CLI end to end (SPEC 9): each test runs `src/cli/main.ts` in a child process (node with the tsx
- * loader, as `npx tsx src/cli/main.ts` would) with stdout and stderr as pipes, as in CI.
+ * The `slotflow` CLI end to end: each test runs the built CLI (`.vitest/build/cli.js`, built once for the whole
+ * run by test/helpers/buildCli.ts) in a child process with plain node, as `npx slotflow` does, with stdout and
+ * stderr as pipes, as in CI. TypeScript `--routines` modules are loaded through tsx on demand, as for a user.
+ * Every test spawns processes: each has a budget that holds on a loaded 2-core machine (SPAWN_BUDGET).
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobEvent, JobState } from 'slotflow';
+import { createFileStore, createRuntime, type JobEvent, type JobState } from 'slotflow';
+import { createRoutineRegistry, loadFlow } from 'slotflow/manifest';
+import { collector, fetcher } from './fixtures/routines.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const CLI = join(ROOT, '.vitest', 'build', 'cli.js');
+/** Per test: a CLI run takes ~0.5 s idle and 3-7 s on a busy 2-core machine; a test runs up to three. */
+const SPAWN_BUDGET = 60_000;
 const FIXTURES = 'test/cli/fixtures';
 const ROUTINES = `${FIXTURES}/routines.ts`;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -33,9 +39,9 @@ afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The CLI from source; `loader` is how node loads TypeScript (`tsx`: everything; `tsx/esm`: ES modules only, as the published CLI has it after registering tsx on demand). */
-function start(args: readonly string[], loader: 'tsx' | 'tsx/esm' = 'tsx'): Run {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', loader, MAIN, ...args], {
+/** The built CLI, started as `npx slotflow` starts it. */
+function start(args: readonly string[]): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
@@ -87,6 +93,26 @@ function tempDir(): string {
   return dir;
 }
 
+/**
+ * Resolves with the names of the store's job files once it holds `count` of them: watched (inotify), not polled
+ * against the clock, so a slow machine only makes it later.
+ */
+function storedFiles(store: string, count: number): Promise<string[]> {
+  const files = () => readdirSync(store).filter((f) => f.endsWith('.json'));
+  return new Promise((resolve) => {
+    const watcher = watch(store, () => {
+      if (files().length >= count) {
+        watcher.close();
+        resolve(files());
+      }
+    });
+    if (files().length >= count) {
+      watcher.close();
+      resolve(files());
+    }
+  });
+}
+
 function readJobs(out: string): JobState[] {
   return readdirSync(join(out, 'jobs')).map((file) => JSON.parse(readFileSync(join(out, 'jobs', file), 'utf8')) as JobState);
 }
@@ -98,7 +124,7 @@ function readEvents(out: string): JobEvent[] {
     .map((line) => JSON.parse(line) as JobEvent);
 }
 
-describe.concurrent('slotflow run', () => {
+describe.concurrent('slotflow run', { timeout: SPAWN_BUDGET }, () => {
   it('runs N jobs, prints one plain line per job and a per-routine summary, writes states and events, exits 0', async () => {
     const out = tempDir();
     const { code, stdout, stderr } = await cli('run', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES, '--params', '{"n":7}', '--jobs', '3', '--concurrency', '2', '--out', out);
@@ -198,7 +224,7 @@ describe.concurrent('slotflow run', () => {
 
   it.each([
     [['--concurrency', '0'], "error: option '--concurrency <n>' argument '0' is invalid. Expected an integer from 1 and up, got '0'."],
-    [['--jobs', '2.5'], "error: option '--jobs <n>' argument '2.5' is invalid. Expected an integer from 1 and up, got '2.5'."],
+    [['--jobs', '2.5'], "error: option '--jobs <n>' argument '2.5' is invalid. Expected an integer from 0 and up, got '2.5'."],
     [['--params', '{nope'], "error: option '--params <json|@file>' argument '{nope' is invalid. Expected a JSON object (or @file holding one); the value is not JSON"],
     [['--params', '[1]'], "error: option '--params <json|@file>' argument '[1]' is invalid. Expected a JSON object (the entry slot's payload); the value holds an array."],
     [['--bogus'], "error: unknown option '--bogus'"],
@@ -217,21 +243,24 @@ describe.concurrent('slotflow run', () => {
     expect(stderr).toContain("error: required option '--routines <module>' not specified");
   });
 
-  it('on SIGINT cancels the running jobs, writes them as cancelled and exits 130', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('without --store, %s cancels the running jobs, writes them as cancelled and exits %i', async (signal, exitCode) => {
     const out = tempDir();
     const run = start(['run', `${FIXTURES}/waiting.yaml`, '--routines', ROUTINES, '--jobs', '3', '--out', out]);
     await run.output("Running 3 jobs of flow 'waiting_flow'");
 
-    run.child.kill('SIGINT');
+    run.child.kill(signal);
     const { code, stdout, stderr } = await run.exit;
 
-    expect(code).toBe(130);
-    expect(stdout).toContain('Interrupted: cancelling the running jobs');
+    expect(code).toBe(exitCode);
+    expect(stdout).toContain(`Interrupted (${signal}): cancelling the running jobs`);
     expect(stdout).toMatch(/3 jobs of flow 'waiting_flow' in [\d.]+ s: 0 completed, 0 failed, 3 cancelled/);
     expect(stderr).toContain('Interrupted: 3 jobs cancelled.');
     const jobs = readJobs(out);
     expect(jobs.map((j) => j.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
-    for (const job of jobs) expect(job.error).toMatchObject({ name: 'JobCancelledError', reason: 'interrupted (SIGINT)' });
+    for (const job of jobs) expect(job.error).toMatchObject({ name: 'JobCancelledError', reason: `interrupted (${signal})` });
     expect(readEvents(out).filter((e) => e.type === 'job.cancelled')).toHaveLength(3);
   });
 
@@ -250,17 +279,16 @@ describe.concurrent('slotflow run', () => {
 
     // Ended by the re-raised SIGINT, as if never caught (a shell reports 130).
     expect(signal).toBe('SIGINT');
-    expect(stderr).toContain('Interrupted again: exiting now');
+    expect(stderr).toContain('Interrupted again (SIGINT): exiting now (results may be incomplete).');
   });
 
-  it('with --store, resumes the unfinished jobs a killed run left there', async () => {
+  it('with --store, resumes the unfinished jobs a killed run left there, and Ctrl-C keeps them all', async () => {
     const store = tempDir();
     const out = tempDir();
     const killed = start(['run', `${FIXTURES}/waiting.yaml`, '--routines', ROUTINES, '--store', store]);
     await killed.output('Running 1 job');
     // The job's first checkpoint is in the store once its file is.
-    while (!readdirSync(store).some((f) => f.endsWith('.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
-    const [file] = readdirSync(store).filter((f) => f.endsWith('.json'));
+    const [file] = await storedFiles(store, 1);
     killed.child.kill('SIGKILL');
     await killed.exit;
 
@@ -274,12 +302,110 @@ describe.concurrent('slotflow run', () => {
     const ids = readJobs(out).map((j) => j.jobId);
     expect(ids).toHaveLength(2);
     expect(ids).toContain(file?.replace(/\.json$/, ''));
-    // Cancelled jobs are finished: the store keeps nothing to resume.
-    expect(readdirSync(store).filter((f) => f.endsWith('.json'))).toEqual([]);
+    // Suspended, not cancelled: the store keeps both jobs, unfinished, for the next run.
+    expect(readdirSync(store).filter((f) => f.endsWith('.json')).sort()).toEqual(ids.map((id) => `${id}.json`).sort());
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('with --store, %s suspends: jobs kept in the store with their status, summary and --out written, exit %i; --jobs 0 resumes them', async (signal, exitCode) => {
+    const store = tempDir();
+    const out = tempDir();
+    const run = start(['run', `${FIXTURES}/waiting.yaml`, '--routines', ROUTINES, '--jobs', '3', '--store', store, '--out', out]);
+    await run.output("Running 3 jobs of flow 'waiting_flow'");
+    // Every job has started (its activation is running) once the three `routine.started` events are written.
+    await storedFiles(store, 3);
+    run.child.kill(signal);
+    const { code, stdout, stderr } = await run.exit;
+
+    expect(code).toBe(exitCode);
+    expect(stdout).toContain(`Interrupted (${signal}): suspending the running jobs and keeping them in ${store}`);
+    expect(stdout).toMatch(/3 jobs of flow 'waiting_flow' in [\d.]+ s: 0 completed, 0 failed, 0 cancelled, 3 suspended\n/);
+    expect(stdout).toMatch(new RegExp(`job ${UUID} suspended \\(kept in the store, status running\\)`));
+    expect(stderr).toContain(`Interrupted: 3 jobs suspended and kept in ${store}; \`slotflow run ${FIXTURES}/waiting.yaml --routines ${ROUTINES} --store ${store} --jobs 0\` resumes them.`);
+    const jobs = readJobs(out);
+    expect(jobs.map((j) => j.status)).toEqual(['running', 'running', 'running']);
+    expect(readEvents(out).filter((e) => e.type === 'job.cancelled')).toEqual([]);
+    const kept = readdirSync(store).filter((f) => f.endsWith('.json'));
+    expect(kept.sort()).toEqual(jobs.map((j) => `${j.jobId}.json`).sort());
+    for (const f of kept) expect(JSON.parse(readFileSync(join(store, f), 'utf8'))).toMatchObject({ status: 'running' });
+
+    // Only resume: no new job, the same three ids, still kept after another signal.
+    const resumed = start(['run', `${FIXTURES}/waiting.yaml`, '--routines', ROUTINES, '--jobs', '0', '--store', store]);
+    await resumed.output('Resuming 3 unfinished jobs');
+    resumed.child.kill(signal);
+    const again = await resumed.exit;
+    expect(again.code).toBe(exitCode);
+    expect(again.stdout).not.toContain('Running');
+    expect(again.stdout).toMatch(/3 jobs of flow 'waiting_flow' in [\d.]+ s: 0 completed, 0 failed, 0 cancelled, 3 suspended\n/);
+    for (const job of jobs) expect(again.stdout).toContain(`job ${job.jobId} suspended`);
+    expect(readdirSync(store).filter((f) => f.endsWith('.json')).sort()).toEqual(kept.sort());
+  });
+
+  it('with --store, a second SIGINT exits at once and the store still holds the job', async () => {
+    const store = tempDir();
+    const out = tempDir();
+    // A named pipe nobody reads: writing the event log never finishes, so the first Ctrl-C cannot complete.
+    execFileSync('mkfifo', [join(out, 'events.jsonl')]);
+    const run = start(['run', `${FIXTURES}/waiting.yaml`, '--routines', ROUTINES, '--store', store, '--out', out]);
+    await run.output("Running 1 job of flow 'waiting_flow'");
+    const [file = ''] = await storedFiles(store, 1);
+    run.child.kill('SIGINT');
+    await run.output('suspended (kept in the store');
+    expect(run.child.exitCode).toBeNull();
+
+    run.child.kill('SIGINT');
+    const { signal, stderr } = await run.exit;
+
+    expect(signal).toBe('SIGINT');
+    expect(stderr).toContain('Interrupted again (SIGINT): exiting now; the store keeps what it had saved.');
+    expect(JSON.parse(readFileSync(join(store, file), 'utf8'))).toMatchObject({ status: 'running', flowId: 'waiting_flow' });
+  });
+
+  it('--jobs 0 needs --store, and with an empty store resumes nothing and exits 0', async () => {
+    const [refused, empty] = await Promise.all([cli('run', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES, '--jobs', '0'), cli('run', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES, '--jobs', '0', '--store', tempDir())]);
+
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('slotflow: --jobs 0 starts no job: it only resumes the unfinished jobs of a store; give --store <dir> too');
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toMatch(/^Nothing to resume in .*\n\n0 jobs of flow 'fetch_flow' in [\d.]+ s: 0 completed, 0 failed, 0 cancelled\n/);
+  });
+
+  it('completes a recovered keepAlive job and resumes a paused one, saying so; odd ids are escaped on the terminal and in file names', async () => {
+    const store = tempDir();
+    const out = tempDir();
+    const hostile = '\u001b[31mred\ud800';
+    const long = 'x'.repeat(5000);
+    // Another program left these in the store: a keepAlive job and a paused one, neither of which a CLI run could
+    // post to or resume by hand.
+    const runtime = createRuntime({ store: createFileStore(store) });
+    const flow = loadFlow(readFileSync(join(ROOT, FIXTURES, 'flow.yaml'), 'utf8'), { routines: createRoutineRegistry([fetcher, collector]) });
+    runtime.register(flow);
+    const alive = runtime.exec('fetch_flow', { jobId: hostile, keepAlive: true, params: { n: 1 } });
+    const paused = runtime.exec('fetch_flow', { jobId: long, params: { n: 2 } });
+    paused.pause();
+    await Promise.all([alive.checkpoint(), paused.checkpoint()]);
+    await runtime.shutdown({ suspend: true });
+
+    const { code, stdout, stderr } = await cli('run', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES, '--jobs', '0', '--store', store, '--out', out);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('Resuming 2 unfinished jobs');
+    expect(stdout).toContain('Job \\u001b[31mred\\ud800 was started with keepAlive: completing it once its queued work is done.');
+    expect(stdout).toContain(`Job ${'x'.repeat(120)}... (5000 characters) was paused: resuming it.`);
+    expect(stdout).toMatch(/2 jobs of flow 'fetch_flow' in [\d.]+ s: 2 completed, 0 failed, 0 cancelled\n/);
+    // Nothing raw reaches the terminal: no escape character, no lone surrogate.
+    expect(stdout).not.toContain('\u001b');
+    expect(stdout).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/u);
+    const jobs = readJobs(out);
+    expect(jobs.map((j) => j.jobId).sort()).toEqual([hostile, long].sort());
+    for (const job of jobs) expect(job.status).toBe('completed');
+    for (const name of readdirSync(join(out, 'jobs'))) expect(name).toMatch(/^[a-z0-9_%~-]{1,200}\.json$/);
   });
 });
 
-describe.concurrent('slotflow with a TypeScript --routines module', () => {
+describe.concurrent('slotflow with a TypeScript --routines module', { timeout: SPAWN_BUDGET }, () => {
   it('loads it in a CommonJS project (a package.json without "type": "module")', async () => {
     const project = tempDir();
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cjs-project', private: true }));
@@ -294,14 +420,14 @@ describe.concurrent('slotflow with a TypeScript --routines module', () => {
       ].join('\n'),
     );
 
-    const { code, stdout, stderr } = await start(['validate', `${FIXTURES}/flow.yaml`, '--routines', join(project, 'routines.ts')], 'tsx/esm').exit;
+    const { code, stdout, stderr } = await start(['validate', `${FIXTURES}/flow.yaml`, '--routines', join(project, 'routines.ts')], ).exit;
 
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toBe(`valid: ${FIXTURES}/flow.yaml: flow 'fetch_flow' (2 routines, 1 connection, entry fetch.trigger)\n`);
   });
 });
 
-describe.concurrent('slotflow validate', () => {
+describe.concurrent('slotflow validate', { timeout: SPAWN_BUDGET }, () => {
   it('prints a valid line and exits 0', async () => {
     const { code, stdout } = await cli('validate', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES);
     expect(code).toBe(0);
@@ -321,7 +447,7 @@ describe.concurrent('slotflow validate', () => {
   });
 });
 
-describe.concurrent('slotflow graph', () => {
+describe.concurrent('slotflow graph', { timeout: SPAWN_BUDGET }, () => {
   it('prints the flow as Mermaid, with or without the routines', async () => {
     const [withRoutines, without] = await Promise.all([cli('graph', `${FIXTURES}/flow.yaml`, '--routines', ROUTINES), cli('graph', `${FIXTURES}/flow.yaml`)]);
 
@@ -355,7 +481,7 @@ describe.concurrent('slotflow graph', () => {
   });
 });
 
-describe.concurrent('slotflow --help', () => {
+describe.concurrent('slotflow --help', { timeout: SPAWN_BUDGET }, () => {
   it('describes every command, and each command its flags', async () => {
     const [top, run, validate, graph] = await Promise.all([cli('--help'), cli('run', '--help'), cli('validate', '--help'), cli('graph', '--help')]);
 
@@ -363,7 +489,7 @@ describe.concurrent('slotflow --help', () => {
     expect(top.stdout).toMatch(/Usage: slotflow \[options\] \[command\]/);
     for (const command of ['run [options] <manifest>', 'validate [options] <manifest>', 'graph [options] <manifest>']) expect(top.stdout).toContain(command);
     for (const flag of ['--routines <module>', '--params <json|@file>', '--concurrency <n>', '--jobs <n>', '--store <dir>', '--out <dir>', 'Exit codes:']) expect(run.stdout).toContain(flag);
-    expect(run.stdout).toMatch(/--jobs <n> +how many jobs to run \(default: 1\)/);
+    expect(run.stdout).toMatch(/--jobs <n> +how many new jobs to run \(0: only resume what\s+--store\s+holds\) \(default: 1\)/);
     expect(validate.stdout).toContain('--routines <module>');
     expect(graph.stdout).toContain('--routines <module>');
   });
@@ -373,6 +499,6 @@ describe.concurrent('slotflow --help', () => {
     const { code, stdout } = await cli('--version');
     expect(code).toBe(0);
     expect(stdout).toBe(`${pkg.version}\n`);
-    expect(existsSync(MAIN)).toBe(true);
+    expect(existsSync(CLI)).toBe(true);
   });
 });

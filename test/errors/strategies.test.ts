@@ -97,7 +97,7 @@ describe("onError: 'stop'", () => {
       },
     });
     const flow = createFlow('stopQueued').add('src', source(1)).add('bad', bad).add('later', later).connect('src.out', 'bad.in').connect('src.out', 'later.in');
-    const state = await createRuntime({ concurrency: 1 }).exec(flow, { params: {} }).wait({ timeoutMs: 2000 });
+    const state = await createRuntime({ concurrency: 1 }).exec(flow, { params: {} }).wait({ timeoutMs: 10_000 });
     await flush();
     expect(state.status).toBe('failed');
     expect(ran).toEqual(['bad']);
@@ -257,7 +257,7 @@ describe("onError: 'skip'", () => {
     const flow = createFlow('skip').add('src', source(3)).add('sk', skipper).connect('src.out', 'sk.in');
     const job = createRuntime().exec(flow, { params: {} });
     const events = collectEvents(job);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     await flush();
     expect(state.status).toBe('completed');
     expect(runs).toBe(1);
@@ -282,7 +282,7 @@ describe("onError: 'skip'", () => {
     job.post('sk', 'in', { n: 2 });
     job.post('sk', 'in', { n: 3 });
     job.complete();
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.routines.sk!.activations).toBe(1);
     expect(state.routines.sk!.pending).toEqual({ in: [{ n: 2 }, { n: 3 }] });
@@ -302,7 +302,7 @@ describe('onError: { retry }', () => {
       },
     });
     const job = createRuntime().exec(createFlow('retry').add('f', flaky), { params: { x: 1 } });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(attempts).toEqual([
       { attempt: 0, data: [{ x: 1 }] },
@@ -327,7 +327,7 @@ describe('onError: { retry }', () => {
       },
     });
     const job = createRuntime().exec(createFlow('retryStop').add('bad', bad), { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(runs).toBe(3);
     expect(state.status).toBe('failed');
     expect(job.error).toBeInstanceOf(RoutineError);
@@ -353,7 +353,7 @@ describe('onError: { retry }', () => {
     await flush(3);
     job.post('bad', 'in', { n: 2 });
     job.complete();
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(runs).toBe(4); // two activations, each tried twice
     expect(state.routines.bad!.status).toBe('idle');
@@ -372,7 +372,7 @@ describe('onError: { retry }', () => {
       },
     });
     const job = createRuntime().exec(createFlow('retrySkip').add('src', source(2)).add('bad', bad).connect('src.out', 'bad.in'), { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(runs).toBe(2);
     expect(state.routines.bad!.status).toBe('skipped');
@@ -407,7 +407,7 @@ describe('onError: { retry }', () => {
     expect(startedAt).toHaveLength(3);
     await clock.advanceTo(1300); // + 900
     expect(startedAt).toEqual([0, 100, 400, 1300]);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.routines.bad!.activations).toBe(4);
     expect(clock.pending).toBe(0);
@@ -488,7 +488,7 @@ describe('onError: { retry }', () => {
       },
     });
     const job = createRuntime().exec(createFlow('retryWhen').add('bad', bad), { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(runs).toBe(2);
     expect(seenErrors).toEqual(['transient', 'fatal']);
     expect(state.status).toBe('failed');
@@ -513,7 +513,7 @@ describe('onError: { retry }', () => {
     expect(job.status).toBe('running');
     expect(runs).toBe(1);
     await clock.advance(500);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(runs).toBe(2);
   });
@@ -540,7 +540,7 @@ describe('onError: { retry }', () => {
     });
     const flow = createFlow('stopDuringBackoff').add('src', source(1)).add('flaky', flaky).add('fatal', fatal).connect('src.out', 'flaky.in').connect('src.out', 'fatal.in');
     const job = createRuntime({ clock }).exec(flow, { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('failed');
     expect((job.error as RoutineError).routineId).toBe('fatal');
     expect(clock.pending).toBe(0);
@@ -582,7 +582,7 @@ describe('timeoutMs', () => {
     expect(job.status).toBe('running');
     expect(signals[0]!.aborted).toBe(false);
     await clock.advanceTo(50);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('failed');
     expect(signals[0]!.aborted).toBe(true);
     expect(signals[0]!.reason).toBeInstanceOf(ActivationTimeoutError);
@@ -598,7 +598,7 @@ describe('timeoutMs', () => {
     const { routine, signals } = hanging('continue');
     const job = createRuntime({ clock }).exec(createFlow('timeoutContinue').add('h', routine), { params: {} });
     await clock.advance(50);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(signals[0]!.aborted).toBe(true);
     expect(state.routines.h!.errors).toBe(1);
@@ -623,7 +623,7 @@ describe('timeoutMs', () => {
     });
     const job = createRuntime({ clock }).exec(createFlow('timeoutRetry').add('r', routine), { params: { k: 1 } });
     await clock.advanceTo(1000);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(attempts).toEqual([
       { attempt: 0, data: [{ k: 1 }], at: 0 },
@@ -638,7 +638,7 @@ describe('timeoutMs', () => {
     const { routine } = hanging('continue', 1000);
     const job = createRuntime({ clock }).exec(createFlow('timeoutOverride').add('h', routine, { timeoutMs: 20 }), { params: {} });
     await clock.advanceTo(20);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.history[0]!.outcome).toBe('timeout');
     expect(state.history[0]!.finishedAt).toBe(20);
   });

@@ -292,7 +292,7 @@ describe('cycles', () => {
       .connect('opt.next', 'opt.in', { maxIterations: 100, until: (payload) => payload.converged === true });
     const job = createRuntime().exec(flow, { params: { x: 0 } });
     const events = collect(job);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     await flush();
     expect(state.status).toBe('completed');
     expect(state.cycles['opt.next->opt.in']).toEqual({ iterations: 4, converged: true });
@@ -315,7 +315,7 @@ describe('cycles', () => {
           return ctx.iterations >= 3;
         },
       });
-    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 2000 });
+    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 10_000 });
     expect(seen).toEqual([0, 1, 2, 3]);
     expect(state.cycles['opt.next->opt.in']).toEqual({ iterations: 3, converged: true });
   });
@@ -326,7 +326,7 @@ describe('cycles', () => {
       .connect('opt.next', 'opt.in', { maxIterations: 3, until: (payload) => payload.converged === true });
     const job = createRuntime().exec(flow, { params: { x: 0 } });
     const events = collect(job);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     await flush();
     expect(state.status).toBe('completed');
     expect(state.cycles['opt.next->opt.in']).toEqual({ iterations: 3, converged: false });
@@ -341,7 +341,7 @@ describe('cycles', () => {
       .add('opt', optimizer(1000))
       .connect('opt.next', 'opt.in', { maxIterations: 2, onExhausted: 'fail' });
     const job = createRuntime().exec(flow, { params: { x: 0 } });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('failed');
     const error = job.error as Error & { cause?: unknown };
     const cycleError = error instanceof CycleExhaustedError ? error : error.cause;
@@ -355,7 +355,7 @@ describe('cycles', () => {
       .add('opt', optimizer(1000))
       .connect('opt.next', 'opt.in', { maxIterations: 2, onExhausted: 'fail' })
       .onError('continue');
-    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 2000 });
+    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('failed');
   });
 
@@ -365,7 +365,7 @@ describe('cycles', () => {
       .connect('opt.next', 'opt.in', { name: 'loop', maxIterations: 10, until: (p) => p.converged === true });
     const job = createRuntime().exec(flow, { params: { x: 0 } });
     const events = collect(job);
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     await flush();
     expect(state.cycles).toEqual({ loop: { iterations: 2, converged: true } });
     expect(events.filter((e) => e.type === 'cycle.converged')).toMatchObject([{ edge: 'loop' }]);
@@ -385,7 +385,7 @@ describe('cycles', () => {
       .add('B', inc)
       .connect('A.out', 'B.in')
       .connect('B.out', 'A.in', { maxIterations: 4 });
-    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 2000 });
+    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.cycles['B.out->A.in']).toEqual({ iterations: 4, converged: false });
     expect(state.routines.A!.activations).toBe(5);
@@ -406,7 +406,7 @@ describe('cycles', () => {
       .add('sink', sink)
       .connect('opt.next', 'opt.in', { maxIterations: 10, until: (p) => p.converged === true })
       .connect('opt.next', 'sink.in');
-    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 2000 });
+    const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(received).toHaveLength(3);
     expect(received.at(-1)).toEqual({ x: 3, converged: true });

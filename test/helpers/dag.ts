@@ -129,6 +129,6 @@ export async function runDagJob(runtime: Runtime, flow: FlowBuilder<RoutineMap>,
     if (p.to % 2 === 0) await Promise.resolve(); // interleave posts with running activations
   }
   job.complete();
-  const state = await job.wait({ timeoutMs: 2000 });
+  const state = await job.wait({ timeoutMs: 10_000 });
   return state;
 }

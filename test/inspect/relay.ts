@@ -34,8 +34,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once something accepts connections on `port` (the relay listens a tick after it is created). */
-async function listening(port: number, attempts = 50): Promise<void> {
+/**
+ * Resolves once something accepts connections on `port` (the relay listens a tick after it is created, and exposes
+ * no event for it). Retries every 20 ms for up to 30 s: on an idle machine the first or second try connects; the
+ * budget is for a loaded one, where a too-tight limit failed a test that was not broken.
+ */
+async function listening(port: number, attempts = 1_500): Promise<void> {
   for (let i = 0; ; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, 'localhost');

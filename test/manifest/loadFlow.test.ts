@@ -39,7 +39,7 @@ describe('loadFlow', () => {
     job.post('fetch', 'trigger', { n: 2 });
     job.post('fetch', 'trigger', { n: 3 });
     job.complete();
-    const state = await job.wait({ timeoutMs: 2_000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.outputs['collect.collected']).toEqual([{ items: ['Source0:1', 'Source0:2'] }]);
     expect(state.routines.collect?.pending).toEqual({ input: [{ data: 'Source0:3', source: 'Source0' }] });
@@ -118,7 +118,7 @@ connections:
 `,
       { routines },
     );
-    const state = await newRuntime().exec(flow, { params: { n: 0, converged: false } }).wait({ timeoutMs: 2_000 });
+    const state = await newRuntime().exec(flow, { params: { n: 0, converged: false } }).wait({ timeoutMs: 10_000 });
     expect(state.cycles['count.next->count.input']).toEqual({ iterations: 6, converged: true });
     expect(state.outputs['count.next']).toEqual([{ n: 7, converged: false }]);
   });
@@ -279,7 +279,7 @@ connections:
     const flow = loadFlow(FETCH_FLOW, { routines, env: {} });
     expect(flow.validate()).toEqual([]);
     const runtime = newRuntime().register(flow);
-    const state = await runtime.exec('fetch_flow', { params: { n: 1 } }).wait({ timeoutMs: 2_000 });
+    const state = await runtime.exec('fetch_flow', { params: { n: 1 } }).wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.routines.collect?.pending).toEqual({ input: [{ data: 'Source0:1', source: 'Source0' }] });
   });

@@ -99,7 +99,7 @@ entry: { routine: count, slot: input }
       const job = newRuntime().exec(flow, { params: { n: 0, converged: false }, keepAlive: true });
       for (const n of [1, 2, 3]) job.post('fetch', 'trigger', { n });
       job.complete();
-      const { status, outputs, cycles, routines: r } = await job.wait({ timeoutMs: 2_000 });
+      const { status, outputs, cycles, routines: r } = await job.wait({ timeoutMs: 10_000 });
       return { status, outputs, cycles, activations: Object.fromEntries(Object.entries(r).map(([id, s]) => [id, s.activations])), pending: r.collect?.pending };
     };
     const [a, b] = [await run(first), await run(second)];

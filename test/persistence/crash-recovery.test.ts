@@ -18,10 +18,10 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Runs the child until it reports `after` completed steps, then SIGKILLs it. */
+/** Runs the child until it reports `after` completed steps, then SIGKILLs it (it holds in step `after + 2` until then). */
 function runAndKill(dir: string, sideEffects: string, after: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const proc = fork(child, [dir, sideEffects], { execArgv: ['--conditions=development', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(child, [dir, sideEffects, String(after + 2)], { execArgv: ['--conditions=development', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     proc.on('message', (message: { completed?: number }) => {
       if ((message.completed ?? 0) >= after) proc.kill('SIGKILL');
     });
@@ -72,5 +72,5 @@ describe('crash recovery (SIGKILL)', () => {
     // The finished job left the store.
     expect(await store.listUnfinished()).toEqual([]);
     await store.close();
-  }, 20_000);
+  }, 60_000);
 });

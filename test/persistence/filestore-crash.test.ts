@@ -117,5 +117,5 @@ describe('createFileStore under SIGKILL', () => {
       firstSeq = Math.max(...lastSeq.values()) + 1;
     }
     for (const writer of warm) writer.child.kill('SIGKILL');
-  }, 30_000);
+  }, 120_000);
 });

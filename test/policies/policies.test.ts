@@ -365,7 +365,7 @@ describe('policies.custom', () => {
     });
     const { flow, seen } = sinkFlow('customThrows', policy);
     const job = createRuntime().exec(flow.entry('sink', 'a'), { params: { v: 1 } });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(seen).toHaveLength(0);
     expect(state.status).toBe('failed');
     const error = job.error as (Error & { cause?: unknown }) | undefined;
@@ -376,7 +376,7 @@ describe('policies.custom', () => {
     const policy = policies.custom({ name: 'greedy', ready: (queues) => (queues.a?.length ?? 0) > 0, take: () => ({ a: 5 }) });
     const { flow, seen } = sinkFlow('customGreedy', policy);
     const job = createRuntime().exec(flow.entry('sink', 'a'), { params: { v: 1 } });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(seen).toHaveLength(0);
     expect(state.status).toBe('failed');
     const error = job.error as (Error & { cause?: unknown }) | undefined;
@@ -427,7 +427,7 @@ describe('slot queues are bounded (maxQueue)', () => {
 
   it('a delivery to a full queue fails the emitting activation with SlotQueueFullError naming flow, routine and slot', async () => {
     const job = createRuntime().exec(flowWithFullQueue('stop'), { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('failed');
     expect(job.error).toBeInstanceOf(RoutineError);
     expect((job.error as RoutineError).routineId).toBe('src');
@@ -444,7 +444,7 @@ describe('slot queues are bounded (maxQueue)', () => {
 
   it("the emitting routine's strategy handles it: with continue the job completes and nothing is dropped silently", async () => {
     const job = createRuntime().exec(flowWithFullQueue('continue'), { params: {} });
-    const state = await job.wait({ timeoutMs: 2000 });
+    const state = await job.wait({ timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(state.routines.src!.errors).toBe(1);
     expect(state.history.find((h) => h.routineId === 'src')?.error).toBeInstanceOf(SlotQueueFullError);

@@ -69,7 +69,7 @@ describe('property: bounded cycles', () => {
         const flow = createFlow('cycle')
           .add('opt', optimizer)
           .connect('opt.next', 'opt.in', { maxIterations, until: (payload) => (payload.x as number) > point });
-        const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 2000 });
+        const state = await createRuntime().exec(flow, { params: { x: 0 } }).wait({ timeoutMs: 10_000 });
         expect(state.status).toBe('completed');
         expect(state.cycles['opt.next->opt.in']).toEqual({ iterations: Math.min(point, maxIterations), converged: point <= maxIterations });
         expect(state.routines.opt!.activations).toBe(Math.min(point, maxIterations) + 1);

@@ -105,7 +105,7 @@ describe('property: snapshot and restore', () => {
         const second = createRuntime({ concurrency: 2 });
         const restored = second.exec(pipeline({ held: [], hold: false }, batch), { from: snapshot });
         if (pause) restored.resume();
-        const state = await restored.wait({ timeoutMs: 5_000 });
+        const state = await restored.wait({ timeoutMs: 10_000 });
         await second.shutdown();
         expect(summary(state)).toEqual(expected);
       }),

@@ -393,7 +393,7 @@ describe('routine actors reused across jobs', () => {
     cancelled.cancel();
     await cancelled.wait();
     // None of that leaks into the next jobs.
-    const states = await Promise.all([rt.exec(flow, { params: { n: 2 } }).wait({ timeoutMs: 2_000 }), rt.exec(flow, { params: { n: 3 } }).wait({ timeoutMs: 2_000 })]);
+    const states = await Promise.all([rt.exec(flow, { params: { n: 2 } }).wait({ timeoutMs: 10_000 }), rt.exec(flow, { params: { n: 3 } }).wait({ timeoutMs: 10_000 })]);
     expect(states.map((s) => s.routines.win?.pending)).toEqual([{ in: [{ n: 2 }] }, { in: [{ n: 3 }] }]);
     expect(seen).toEqual([]);
   });

@@ -8,7 +8,11 @@ import { createFlow, defineRoutine } from 'slotflow';
 
 export const LAST = 30;
 
-export function counterFlow(sideEffects: string, stepMs: number) {
+/**
+ * `holdAt`: the step that never ends (the child is killed in it), so the child cannot finish the job by itself before
+ * the parent's kill lands, however slow or fast the machine is.
+ */
+export function counterFlow(sideEffects: string, stepMs: number, holdAt?: number) {
   const work = defineRoutine({
     name: 'work',
     slots: ['in'],
@@ -16,6 +20,7 @@ export function counterFlow(sideEffects: string, stepMs: number) {
     async run({ slots, emit }) {
       for (const { i } of slots.in as { i: number }[]) {
         appendFileSync(sideEffects, `work:${String(i)}\n`);
+        if (i === holdAt) await new Promise<never>(() => undefined);
         if (stepMs > 0) await sleep(stepMs); // simulated I/O, in the child process only
         emit('next', { i: i + 1 });
       }
