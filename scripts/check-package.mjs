@@ -69,7 +69,9 @@ function importsOf(file, seen = new Set()) {
   if (seen.has(file)) return bare;
   seen.add(file);
   const text = readFileSync(join(root, file), 'utf8');
-  const specifiers = [...text.matchAll(/\b(?:from|import|require)\s*\(?\s*["']([^"'\s]+)["']/g)].map((m) => m[1] ?? '');
+  // What loads with the module: static imports and requires. A dynamic `import('x')` loads on first use only (the
+  // thread pool's piscina), so it does not count.
+  const specifiers = [...text.matchAll(/\b(?:from\s*|import\s+|require\s*\(\s*)["']([^"'\s]+)["']/g)].map((m) => m[1] ?? '');
   for (const spec of specifiers) {
     if (spec.startsWith('.')) for (const inner of importsOf(posix.join(posix.dirname(file), spec), seen)) bare.add(inner);
     else bare.add(spec);
