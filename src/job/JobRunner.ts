@@ -20,6 +20,7 @@ import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
+import { dict } from '../util/dict.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -248,8 +249,12 @@ export class JobRunner {
     }
     if (!this.admitted) {
       const { entry } = this.flow;
-      if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
-      const { initial } = this.options;
+      const { initial, keepAlive } = this.options;
+      // Without keepAlive the entry is always triggered (params default to `{}`): a job that ran nothing would
+      // report `completed` with nothing done. A keepAlive job waits for posts, so only given params trigger it; a
+      // job opened by a post (`initial`) has that post as its first delivery.
+      const params = this.options.params ?? (keepAlive || initial ? undefined : {});
+      if (params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, params);
       if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
       this.admitted = true;
     }
@@ -488,10 +493,12 @@ export class JobRunner {
       cell.policyFailure = undefined;
       return { consumed: {}, counts: {}, message: { reason: cell.inst.policy.name }, failure };
     }
-    const consumed: Record<string, unknown[]> = {};
+    const consumed = dict<unknown[]>();
     for (const slot of cell.inst.routine.slotNames) {
       const queue = context.queues[slot] as unknown[];
-      const n = Math.min(counts[slot] ?? 0, queue.length);
+      // Only the policy's own counts: a slot named like an Object.prototype member must not read an inherited one.
+      const wanted = Object.hasOwn(counts, slot) ? counts[slot] : 0;
+      const n = Math.min(typeof wanted === 'number' ? wanted : 0, queue.length);
       consumed[slot] = n === queue.length ? queue.splice(0) : queue.splice(0, n);
     }
     return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };

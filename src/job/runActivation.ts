@@ -10,6 +10,7 @@ import { decideFailure } from './decideFailure.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
 import { payloadIssues } from './validatePayload.js';
+import { dict } from '../util/dict.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -58,7 +59,7 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     return;
   }
   const startedAt = clock.now();
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;

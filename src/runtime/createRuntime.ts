@@ -67,7 +67,7 @@ export interface RuntimeOptions {
 
 /** Options of `runtime.exec`. */
 export interface ExecOptions {
-  /** Delivered as one payload to the flow's entry slot. @default no delivery */
+  /** Delivered as one payload to the flow's entry slot. @default `{}` (a keepAlive job: no delivery, it waits for posts) */
   readonly params?: Payload;
   /** A unique job id. @default a UUID v7 (time-ordered) */
   readonly jobId?: string;

@@ -309,12 +309,12 @@ describe('event delivery', () => {
 
   it('shows a subscriber who arrives after the job finished, within the same tick, the rest of its events', async () => {
     const rt = runtime();
-    const job = rt.exec(createFlow('instant').add('noop', defineRoutine({ name: 'noop', slots: ['in'], run() {} })));
-    // No params: nothing to run, the job completes within exec; its events wait for delivery.
-    expect(job.status).toBe('completed');
+    // An already aborted signal: the job ends within exec; its events wait for delivery.
+    const job = rt.exec(createFlow('instant').add('noop', defineRoutine({ name: 'noop', slots: ['in'], run() {} })), { signal: AbortSignal.abort('gone') });
+    expect(job.status).toBe('cancelled');
     const { events, done } = record(job);
     await done;
-    expect(types(events)).toEqual(['job.queued', 'job.started', 'job.completed']);
+    expect(types(events)).toEqual(['job.queued', 'job.cancelled']);
   });
 });
 
