@@ -424,7 +424,7 @@ export class JobRunner {
     const cell = this.cells.get(routineId) as Cell;
     const actor = cell.actor;
     if (!actor) throw new JobFinishedError(this.id, this.status);
-    const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation !== 'off');
+    const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation);
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
       if (!bySchema || this.services.validation === 'strict') throw error;

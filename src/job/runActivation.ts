@@ -191,7 +191,7 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
     const routine = cell.inst.routine;
     const spec = routine.eventSpecs[event];
     if (spec === undefined) throw (act.poison ??= new UnknownEventError(job.flowId, cell.id, event, routine.eventNames));
-    const { issues, bySchema } = payloadIssues(payload, spec, job.services.validation !== 'off');
+    const { issues, bySchema } = payloadIssues(payload, spec, job.services.validation);
     if (issues.length) {
       const error = new PayloadError(job.flowId, cell.id, `event '${event}'`, issues);
       // A missing field always fails the activation; a schema failure only in 'strict' mode ('warn' delivers).
