@@ -428,7 +428,7 @@ export class JobRunner {
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
       if (!bySchema || this.services.validation === 'strict') throw error;
-      process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+      if (this.wantsEvents) this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), code: 'payload.invalid', message: error.message, routineId });
     }
     const queue = actor.getSnapshot().context.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) throw new SlotQueueFullError(this.flowId, routineId, slot, cell.inst.maxQueue);
@@ -613,12 +613,22 @@ export class JobRunner {
     });
     const base = { jobId: this.id, flowId: this.flowId, at: now };
     if (this.wantsEvents) {
+      if (status === 'completed') this.#warnPending(now);
       if (status === 'completed') this.publish({ type: 'job.completed', ...base });
       else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
       else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
     }
     this.services.finished(this.id);
     for (const callback of this.#onFinished.splice(0)) callback();
+  }
+
+  /** One `job.warning` for data no activation took in a completed job (it stays in the final state's `pending`). */
+  #warnPending(at: number): void {
+    const left: string[] = [];
+    for (const [routineId, routine] of Object.entries(this.data.snapshot.routines))
+      for (const [slot, items] of Object.entries(routine.pending)) left.push(`${routineId}.${slot} (${items.length})`);
+    if (left.length === 0) return;
+    this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at, code: 'data.pending', message: `Job '${this.id}' of flow '${this.flowId}' completed with data no activation took: ${left.join(', ')}; it stays in the final state's pending` });
   }
 
   /**

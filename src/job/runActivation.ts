@@ -196,7 +196,7 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
       const error = new PayloadError(job.flowId, cell.id, `event '${event}'`, issues);
       // A missing field always fails the activation; a schema failure only in 'strict' mode ('warn' delivers).
       if (!bySchema || job.services.validation === 'strict') throw (act.poison ??= error);
-      process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+      if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId: cell.id });
     }
     act.emitted[event] = (act.emitted[event] ?? 0) + 1;
     if (job.wantsEvents) job.publish({ type: 'event.emitted', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), routineId: cell.id, event, payload });
