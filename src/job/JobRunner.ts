@@ -43,6 +43,15 @@ export interface Cell {
   retryAt: number | undefined;
   /** Set when the policy's guard threw; taken by the consume step. */
   policyFailure: { readonly error: unknown } | undefined;
+  /** Consecutive failures of the policy itself (the attempt number its error strategy sees). */
+  policyAttempts: number;
+  /**
+   * The policy just failed and the strategy went on (`continue`, or `retry` in backoff): the routine's eventless
+   * check right after must not ask it again about the same queues (it would throw again, at once, forever).
+   */
+  policyQuiet: boolean;
+  /** A policy failure's retry: asks the policy again when due. */
+  policyRetryTimer: TimerHandle;
   /** The policy just said no, and the routine's eventless check asks next (see the routine host's `ready`). */
   declined: boolean;
   /** Bumped on every change the state view shows. */
@@ -126,6 +135,10 @@ export class JobRunner {
     // the consume step hands the error to the activation, which fails without running (data stays queued).
     ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
       const cell = this.cell;
+      if (cell.policyQuiet) {
+        cell.policyQuiet = false;
+        return false;
+      }
       // The policy just said no to an arrival or at the end of an activation, and the routine went `idle` in the
       // same macrostep: its eventless check asks about the very same queues, and gets the same answer without
       // asking the policy twice (a custom policy is called once per arrival, as before the one-microstep path).
@@ -223,6 +236,7 @@ export class JobRunner {
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) this.services.clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) this.services.clock.clearTimeout(cell.retryTimer);
+      if (cell.policyRetryTimer !== undefined) this.services.clock.clearTimeout(cell.policyRetryTimer);
       cell.actor?.stop();
       cell.actor = undefined;
       cell.lease = undefined;
@@ -457,6 +471,9 @@ export class JobRunner {
       retryTimer: undefined,
       retryAt: undefined,
       policyFailure: undefined,
+      policyAttempts: 0,
+      policyQuiet: false,
+      policyRetryTimer: undefined,
       declined: false,
       version: 0,
     };
@@ -493,6 +510,7 @@ export class JobRunner {
       cell.policyFailure = undefined;
       return { consumed: {}, counts: {}, message: { reason: cell.inst.policy.name }, failure };
     }
+    cell.policyAttempts = 0;
     const consumed = dict<unknown[]>();
     for (const slot of cell.inst.routine.slotNames) {
       const queue = context.queues[slot] as unknown[];
@@ -548,6 +566,26 @@ export class JobRunner {
     else queueMicrotask(fire);
   }
 
+  /**
+   * The policy itself failed and its strategy says `continue` or `retry`: the routine goes back to `idle` without
+   * asking the policy again at once; a retry asks it again after its backoff (as a policy tick would), a `continue`
+   * on the next arrival or tick. Its data stays queued.
+   */
+  policyFailed(cell: Cell, retryDelayMs: number | undefined): void {
+    cell.policyQuiet = true;
+    if (retryDelayMs !== undefined) {
+      this.#timers++;
+      cell.policyRetryTimer = this.services.clock.setTimeout(() => {
+        cell.policyRetryTimer = undefined;
+        this.#timers--;
+        this.sendRoutine(cell, { type: 'tick' });
+      }, retryDelayMs);
+    }
+    this.sendRoutine(cell, { type: 'activation.failed', decision: 'continue', error: undefined });
+    // The eventless check did not take the flag if the routine is paused: the next event asks the policy.
+    cell.policyQuiet = false;
+  }
+
   #pauseRoutines(paused: boolean): void {
     this.services.scheduler.setPaused(this.queue, paused);
     for (const cell of this.cells.values()) cell.actor?.send({ type: paused ? 'pause' : 'resume' });
@@ -580,7 +618,8 @@ export class JobRunner {
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) clock.clearTimeout(cell.retryTimer);
-      cell.timer = cell.retryTimer = undefined;
+      if (cell.policyRetryTimer !== undefined) clock.clearTimeout(cell.policyRetryTimer);
+      cell.timer = cell.retryTimer = cell.policyRetryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
         // Its permit goes back now, as on an activation timeout: the job is over, whenever its code notices.

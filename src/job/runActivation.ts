@@ -59,6 +59,8 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     return;
   }
   const startedAt = clock.now();
+  // A failed policy counts its own consecutive attempts (its retries ask the policy again, see `policyFailed`).
+  if ('failure' in inflight) attempt = cell.policyAttempts;
   const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
   cell.current = act;
   cell.activations++;
@@ -118,16 +120,21 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   }
   const error = thrown instanceof Error ? thrown : new NonErrorThrownError(cell.id, thrown);
   cell.errors++;
-  // A policy that throws is broken for good: retrying or continuing would fire it again at once, forever.
-  const { decision, delayMs } = 'failure' in act.inflight ? { decision: 'stop' as const, delayMs: 0 } : decideFailure(cell.strategy, act.attempt, error);
+  const policyFailure = 'failure' in act.inflight;
+  const { decision, delayMs } = decideFailure(cell.strategy, act.attempt, error);
   act.retryDelayMs = delayMs;
   job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
   job.services.metrics.activationEnded(job, cell, act, now, outcome, decision === 'retry');
   if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });
-  if (decision !== 'retry') cell.current = undefined;
+  if (decision !== 'retry' || policyFailure) cell.current = undefined;
   // Fail the job before the routine leaves `active`: otherwise the supervisor could see a quiescent job and complete it.
   if (decision === 'stop') job.fail(job.routineError(cell, error));
-  else job.sendRoutine(cell, { type: 'activation.failed', decision, error });
+  else if (policyFailure && decision !== 'skip') {
+    // The policy (not `run`) failed: nothing was consumed, so a retry has nothing to re-run; it asks the policy again.
+    cell.policyAttempts = decision === 'retry' ? act.attempt + 1 : 0;
+    if (decision === 'retry' && job.wantsEvents) job.publish({ type: 'routine.retrying', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt + 1, delayMs });
+    job.policyFailed(cell, decision === 'retry' ? delayMs : undefined);
+  } else job.sendRoutine(cell, { type: 'activation.failed', decision, error });
 }
 
 function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown> {
