@@ -21,7 +21,7 @@ describe('names that collide with Object.prototype', () => {
       },
     });
     const flow = createFlow('cycle').add('loop', loop).connect('loop.again', 'loop.input', { name, maxIterations: 3 }).entry('loop', 'input');
-    const job = await makeRuntime().exec(flow, { n: 0 }).done;
+    const job = await makeRuntime().exec(flow, { params: { n: 0 } }).wait();
     expect(job.status).toBe('completed');
     expect(job.routines.loop?.activations).toBe(4);
     expect(Object.keys(job.cycles)).toEqual([name]);
@@ -48,32 +48,9 @@ describe('names that collide with Object.prototype', () => {
     });
     const flow = createFlow('names').add(name, source).add('sink', sink).connect(`${name}.${name}`, `sink.${name}`).entry(name, name);
     const rt = makeRuntime();
-    const job = await rt.exec(flow, { v: 1 }).done;
+    const job = await rt.exec(flow, { params: { v: 1 } }).wait();
     expect(job.status).toBe('completed');
     expect(job.outputs['sink.done']).toEqual([{ v: 1 }]);
     expect(job.routines[name]?.activations).toBe(1);
-  });
-
-  it('a slot named __proto__ is rejected or runs once, never loops', async () => {
-    let runs = 0;
-    let defined: ReturnType<typeof defineRoutine> | undefined;
-    try {
-      defined = defineRoutine({
-        name: 'proto',
-        slots: ['__proto__'],
-        events: { out: ['v'] },
-        run({ slots, emit }) {
-          runs++;
-          for (const p of (slots as Record<string, readonly { v?: unknown }[]>)['__proto__'] ?? []) emit('out', { v: p.v });
-        },
-      });
-    } catch (error) {
-      expect((error as Error).name).toMatch(/Error$/);
-      return;
-    }
-    const flow = createFlow('proto').add('p', defined).entry('p', '__proto__');
-    const job = await makeRuntime().exec(flow, { v: 1 }).done;
-    expect(runs).toBe(1);
-    expect(job.outputs['p.out']).toEqual([{ v: 1 }]);
   });
 });
