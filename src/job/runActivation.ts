@@ -185,9 +185,10 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
   }
 
   [GUARD_LIVE](call: string): void {
+    // The activation first: a job that ended settled its activations, and the error then names the routine and the call.
+    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
     const job = this[JOB];
     if (job.finished) throw new JobFinishedError(job.id, job.status);
-    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
   }
 
   readonly emit = (event: string, payload: Payload): void => {
