@@ -35,7 +35,7 @@ describe('names that collide with Object.prototype', () => {
       slots: [name],
       events: { [name]: ['v'] },
       run({ slots, emit }) {
-        for (const p of slots[name] ?? []) emit(name, { v: p.v });
+        for (const p of slots[name] as readonly { v?: unknown }[]) emit(name, { v: p.v });
       },
     });
     const sink = defineRoutine({
@@ -43,7 +43,7 @@ describe('names that collide with Object.prototype', () => {
       slots: [name],
       events: { done: ['v'] },
       run({ slots, emit }) {
-        for (const p of slots[name] ?? []) emit('done', { v: p.v });
+        for (const p of slots[name] as readonly { v?: unknown }[]) emit('done', { v: p.v });
       },
     });
     const flow = createFlow('names').add(name, source).add('sink', sink).connect(`${name}.${name}`, `sink.${name}`).entry(name, name);
