@@ -11,7 +11,7 @@ import { assertSlot, type Connection, type FlowDefinition, type RoutineInstance 
 import type { PolicyContext } from '../policies/index.js';
 import type { ErrorStrategy, Payload } from '../routine/index.js';
 import { TaskQueue } from '../scheduler/index.js';
-import { abortActivation, runActivation, type Activation } from './runActivation.js';
+import { abortActivation, releaseOrAbandon, runActivation, type Activation } from './runActivation.js';
 import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
 import { isFinalStatus, type JobStatus } from './JobState.js';
@@ -622,9 +622,9 @@ export class JobRunner {
       cell.timer = cell.retryTimer = cell.policyRetryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
-        // Its permit goes back now, as on an activation timeout: the job is over, whenever its code notices.
+        // The job is over now; its permit goes back when its code settles (at once if it is not running any more).
         running.settled = true;
-        this.services.scheduler.release();
+        releaseOrAbandon(this, cell, running);
         if (running.timeout !== undefined) clock.clearTimeout(running.timeout);
         abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);

@@ -104,6 +104,7 @@ export class JobStateView {
       emitted: act.emitted,
       outcome,
       ...(error ? { error } : {}),
+      ...(act.abandoned ? { abandoned: true } : {}),
     };
     const limit = this.job.services.historyLimit;
     if (limit <= 0) return;

@@ -29,6 +29,12 @@ export interface Activation {
   poison: Error | undefined;
   /** Set when the failure decision is `retry`. */
   retryDelayMs: number;
+  /** The user's `run` has not returned or settled yet: the activation holds its scheduler permit until it does. */
+  running: boolean;
+  /** Given up on (timed out, or its job ended) while `run` was still running: the permit goes back when it settles. */
+  holding: boolean;
+  /** `holding`, and `run` never read its `signal`: nothing can have told it to stop (reported as `abandoned`). */
+  abandoned: boolean;
   /** Why it was aborted, if it was before anyone asked for the signal. */
   aborted?: { readonly reason: unknown };
 }
@@ -61,7 +67,7 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
   const startedAt = clock.now();
   // A failed policy counts its own consecutive attempts (its retries ask the policy again, see `policyFailed`).
   if ('failure' in inflight) attempt = cell.policyAttempts;
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false };
   cell.current = act;
   cell.activations++;
   cell.version++;
@@ -80,29 +86,61 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     }, timeoutMs);
 
   let result: void | Promise<void>;
+  // Running from before the call: the job may end (or the activation be given up on) inside `run` itself.
+  act.running = true;
   try {
     result = cell.inst.routine.run(context(job, cell, act));
   } catch (error) {
+    returned(job, act);
     settle(job, cell, act, error, 'error');
     return;
   }
   if (result !== undefined && typeof (result as Promise<void> | undefined)?.then === 'function') {
     result.then(
       () => {
+        returned(job, act);
         settle(job, cell, act, undefined, 'ok');
       },
       (error: unknown) => {
+        returned(job, act);
         settle(job, cell, act, error, 'error');
       },
     );
-  } else settle(job, cell, act, undefined, 'ok');
+  } else {
+    returned(job, act);
+    settle(job, cell, act, undefined, 'ok');
+  }
+}
+
+/** The user's `run` returned or settled: an abandoned activation gives its permit back only now. */
+function returned(job: JobRunner, act: Activation): void {
+  act.running = false;
+  if (act.holding) job.services.scheduler.release();
+}
+
+/**
+ * The activation is over for the job (settled, timed out, or cut short by the job's end). Its permit goes back
+ * now unless the user's code still runs (it ignored its signal): then it is `abandoned`, and the permit is held
+ * until that code settles, so `concurrency` bounds user code actually running, not only activations the job awaits.
+ */
+export function releaseOrAbandon(job: JobRunner, cell: Cell, act: Activation): void {
+  if (!act.running) {
+    job.services.scheduler.release();
+    return;
+  }
+  act.holding = true;
+  // A run that took its signal may be stopping right now (an abort settles it a few microtasks later); one that
+  // never read it cannot have heard the abort: that one is reported.
+  if (act.controller) return;
+  act.abandoned = true;
+  job.services.metrics.activationAbandoned(job, cell);
 }
 
 function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, outcome: 'ok' | 'error' | 'timeout'): void {
   if (act.settled) return;
   act.settled = true;
-  const { scheduler, clock } = job.services;
-  scheduler.release();
+  const { clock } = job.services;
+  releaseOrAbandon(job, cell, act);
   if (act.timeout !== undefined) clock.clearTimeout(act.timeout);
   if (job.finished) return;
   const now = clock.now();
