@@ -182,7 +182,8 @@ export const routineMachine = setup({
       // One push per item: a restored queue may hold more items than a call takes arguments.
       for (const slot in context.queues) {
         const queue = context.queues[slot] as unknown[];
-        for (const item of event.queues[slot] ?? []) queue.push(item);
+        // Own keys only: a slot named like an Object.prototype member must not read an inherited value.
+        if (Object.hasOwn(event.queues, slot)) for (const item of event.queues[slot] ?? []) queue.push(item);
       }
       return {
         inflight: event.inflight,

@@ -28,7 +28,7 @@ export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyMan
 
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
-export { isFinalStatus, Job, type Breakpoint, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
+export { isFinalStatus, Job, type Breakpoint, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobWarningCode, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 
 // Threads

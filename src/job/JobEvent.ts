@@ -22,7 +22,17 @@ export type JobEvent =
   | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number })
   /** The job paused before activating `routineId`, a breakpoint; `consumed` is what that activation takes (slot -> payloads). */
   | (Base & { readonly type: 'job.breakpoint'; readonly routineId: string; readonly consumed: Readonly<Record<string, readonly unknown[]>> })
+  /**
+   * Something the job went on despite: `code` says what. `'payload.invalid'`: a payload failed its schema in
+   * `'warn'` validation and was delivered; `'data.pending'`: the job completed with data no activation took (the
+   * message names each routine and slot); `'subscriber.threw'`: an events subscriber threw and the runtime has no
+   * `onUnhandledError`.
+   */
+  | (Base & { readonly type: 'job.warning'; readonly code: JobWarningCode | (string & {}); readonly message: string; readonly routineId?: string })
   /** `dropped` events of this job were not kept (the runtime's `maxBufferedEvents` was reached); `at` is the first one's time. */
   | (Base & { readonly type: 'events.dropped'; readonly dropped: number });
 
 export type JobEventType = JobEvent['type'];
+
+/** The codes of `job.warning` events slotflow itself sends. */
+export type JobWarningCode = 'payload.invalid' | 'data.pending' | 'subscriber.threw';

@@ -11,7 +11,7 @@ import { assertSlot, type Connection, type FlowDefinition, type RoutineInstance 
 import type { PolicyContext } from '../policies/index.js';
 import type { ErrorStrategy, Payload } from '../routine/index.js';
 import { TaskQueue } from '../scheduler/index.js';
-import { abortActivation, runActivation, type Activation } from './runActivation.js';
+import { abortActivation, releaseOrAbandon, runActivation, type Activation } from './runActivation.js';
 import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
 import { isFinalStatus, type JobStatus } from './JobState.js';
@@ -21,6 +21,7 @@ import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
 import { breakpointRoutines } from './Breakpoint.js';
+import { dict } from '../util/dict.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -43,6 +44,15 @@ export interface Cell {
   retryAt: number | undefined;
   /** Set when the policy's guard threw; taken by the consume step. */
   policyFailure: { readonly error: unknown } | undefined;
+  /** Consecutive failures of the policy itself (the attempt number its error strategy sees). */
+  policyAttempts: number;
+  /**
+   * The policy just failed and the strategy went on (`continue`, or `retry` in backoff): the routine's eventless
+   * check right after must not ask it again about the same queues (it would throw again, at once, forever).
+   */
+  policyQuiet: boolean;
+  /** A policy failure's retry: asks the policy again when due. */
+  policyRetryTimer: TimerHandle;
   /** The policy just said no, and the routine's eventless check asks next (see the routine host's `ready`). */
   declined: boolean;
   /** Bumped on every change the state view shows. */
@@ -134,6 +144,10 @@ export class JobRunner {
     // the consume step hands the error to the activation, which fails without running (data stays queued).
     ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
       const cell = this.cell;
+      if (cell.policyQuiet) {
+        cell.policyQuiet = false;
+        return false;
+      }
       // The policy just said no to an arrival or at the end of an activation, and the routine went `idle` in the
       // same macrostep: its eventless check asks about the very same queues, and gets the same answer without
       // asking the policy twice (a custom policy is called once per arrival, as before the one-microstep path).
@@ -239,6 +253,7 @@ export class JobRunner {
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) this.services.clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) this.services.clock.clearTimeout(cell.retryTimer);
+      if (cell.policyRetryTimer !== undefined) this.services.clock.clearTimeout(cell.policyRetryTimer);
       cell.actor?.stop();
       cell.actor = undefined;
       cell.lease = undefined;
@@ -265,8 +280,12 @@ export class JobRunner {
     }
     if (!this.admitted) {
       const { entry } = this.flow;
-      if (this.options.params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, this.options.params);
-      const { initial } = this.options;
+      const { initial, keepAlive } = this.options;
+      // Without keepAlive the entry is always triggered (params default to `{}`): a job that ran nothing would
+      // report `completed` with nothing done. A keepAlive job waits for posts, so only given params trigger it; a
+      // job opened by a post (`initial`) has that post as its first delivery.
+      const params = this.options.params ?? (keepAlive || initial ? undefined : {});
+      if (params !== undefined && entry) this.#deliverSafely(entry.routine, entry.slot, params);
       if (initial) this.#deliverSafely(initial.routine, initial.slot, initial.payload);
       this.admitted = true;
     }
@@ -483,11 +502,11 @@ export class JobRunner {
     const cell = this.cells.get(routineId) as Cell;
     const actor = cell.actor;
     if (!actor) throw new JobFinishedError(this.id, this.status);
-    const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation !== 'off');
+    const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation);
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
       if (!bySchema || this.services.validation === 'strict') throw error;
-      process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+      if (this.wantsEvents) this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), code: 'payload.invalid', message: error.message, routineId });
     }
     const queue = actor.getSnapshot().context.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) throw new SlotQueueFullError(this.flowId, routineId, slot, cell.inst.maxQueue);
@@ -516,6 +535,9 @@ export class JobRunner {
       retryTimer: undefined,
       retryAt: undefined,
       policyFailure: undefined,
+      policyAttempts: 0,
+      policyQuiet: false,
+      policyRetryTimer: undefined,
       declined: false,
       version: 0,
     };
@@ -552,10 +574,13 @@ export class JobRunner {
       cell.policyFailure = undefined;
       return { consumed: {}, counts: {}, message: { reason: cell.inst.policy.name }, failure };
     }
-    const consumed: Record<string, unknown[]> = {};
+    cell.policyAttempts = 0;
+    const consumed = dict<unknown[]>();
     for (const slot of cell.inst.routine.slotNames) {
       const queue = context.queues[slot] as unknown[];
-      const n = Math.min(counts[slot] ?? 0, queue.length);
+      // Only the policy's own counts: a slot named like an Object.prototype member must not read an inherited one.
+      const wanted = Object.hasOwn(counts, slot) ? counts[slot] : 0;
+      const n = Math.min(typeof wanted === 'number' ? wanted : 0, queue.length);
       consumed[slot] = n === queue.length ? queue.splice(0) : queue.splice(0, n);
     }
     return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
@@ -605,6 +630,26 @@ export class JobRunner {
     else queueMicrotask(fire);
   }
 
+  /**
+   * The policy itself failed and its strategy says `continue` or `retry`: the routine goes back to `idle` without
+   * asking the policy again at once; a retry asks it again after its backoff (as a policy tick would), a `continue`
+   * on the next arrival or tick. Its data stays queued.
+   */
+  policyFailed(cell: Cell, retryDelayMs: number | undefined): void {
+    cell.policyQuiet = true;
+    if (retryDelayMs !== undefined) {
+      this.#timers++;
+      cell.policyRetryTimer = this.services.clock.setTimeout(() => {
+        cell.policyRetryTimer = undefined;
+        this.#timers--;
+        this.sendRoutine(cell, { type: 'tick' });
+      }, retryDelayMs);
+    }
+    this.sendRoutine(cell, { type: 'activation.failed', decision: 'continue', error: undefined });
+    // The eventless check did not take the flag if the routine is paused: the next event asks the policy.
+    cell.policyQuiet = false;
+  }
+
   #pauseRoutines(paused: boolean): void {
     this.services.scheduler.setPaused(this.queue, paused);
     for (const cell of this.cells.values()) cell.actor?.send({ type: paused ? 'pause' : 'resume' });
@@ -637,12 +682,13 @@ export class JobRunner {
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) clock.clearTimeout(cell.retryTimer);
-      cell.timer = cell.retryTimer = undefined;
+      if (cell.policyRetryTimer !== undefined) clock.clearTimeout(cell.policyRetryTimer);
+      cell.timer = cell.retryTimer = cell.policyRetryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
-        // Its permit goes back now, as on an activation timeout: the job is over, whenever its code notices.
+        // The job is over now; its permit goes back when its code settles (at once if it is not running any more).
         running.settled = true;
-        this.services.scheduler.release();
+        releaseOrAbandon(this, cell, running);
         if (running.timeout !== undefined) clock.clearTimeout(running.timeout);
         abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
@@ -671,12 +717,22 @@ export class JobRunner {
     });
     const base = { jobId: this.id, flowId: this.flowId, at: now };
     if (this.wantsEvents) {
+      if (status === 'completed') this.#warnPending(now);
       if (status === 'completed') this.publish({ type: 'job.completed', ...base });
       else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
       else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
     }
     this.services.finished(this.id);
     for (const callback of this.#onFinished.splice(0)) callback();
+  }
+
+  /** One `job.warning` for data no activation took in a completed job (it stays in the final state's `pending`). */
+  #warnPending(at: number): void {
+    const left: string[] = [];
+    for (const [routineId, routine] of Object.entries(this.data.snapshot.routines))
+      for (const [slot, items] of Object.entries(routine.pending)) left.push(`${routineId}.${slot} (${items.length})`);
+    if (left.length === 0) return;
+    this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at, code: 'data.pending', message: `Job '${this.id}' of flow '${this.flowId}' completed with data no activation took: ${left.join(', ')}; it stays in the final state's pending` });
   }
 
   /**

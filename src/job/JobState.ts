@@ -32,6 +32,12 @@ export interface HistoryRecord {
   readonly emitted: Readonly<Record<string, number>>;
   readonly outcome: 'ok' | 'error' | 'retried' | 'timeout' | 'cancelled';
   readonly error?: Error;
+  /**
+   * It timed out or its job ended while `run` was still running and had never read its `signal`: the job went on
+   * without it, and its scheduler permit stayed taken until `run` settled. (Any `run` still running then keeps
+   * its permit until it settles; one that read its signal is not flagged, it is taken to be stopping.)
+   */
+  readonly abandoned?: true;
 }
 
 export interface RoutineState {

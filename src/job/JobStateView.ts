@@ -7,14 +7,15 @@ import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { Payload } from '../routine/index.js';
 import type { Activation } from './runActivation.js';
 import type { Cell, JobRunner } from './JobRunner.js';
+import { dict } from '../util/dict.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from './JobState.js';
 
 export class JobStateView {
   shared: Readonly<Record<string, unknown>> = {};
   readonly #log: unknown[] = [];
   #history: HistoryRecord[] = [];
-  readonly #outputs: Record<string, Payload[]> = {};
-  readonly #cycles: Record<string, CycleRecord> = {};
+  readonly #outputs = dict<Payload[]>();
+  readonly #cycles = dict<CycleRecord>();
   #startedAt: number;
   #finishedAt: number | undefined;
   #snapshot: JobState | undefined;
@@ -103,6 +104,7 @@ export class JobStateView {
       emitted: act.emitted,
       outcome,
       ...(error ? { error } : {}),
+      ...(act.abandoned ? { abandoned: true } : {}),
     };
     const limit = this.job.services.historyLimit;
     if (limit <= 0) return;
@@ -120,10 +122,9 @@ export class JobStateView {
   get snapshot(): JobState {
     if (this.#snapshot) return this.#snapshot;
     const job = this.job;
-    const routines: Record<string, RoutineState> = {};
-    for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
-    const outputs: Record<string, readonly Payload[]> = {};
-    for (const key in this.#outputs) outputs[key] = [...(this.#outputs[key] ?? [])];
+    // Plain objects for users, built with own keys (never by assignment: a key may be any name, `__proto__` included).
+    const routines = Object.fromEntries(Array.from(job.cells.values(), (cell) => [cell.id, this.#routine(cell)])) as Record<string, RoutineState>;
+    const outputs = Object.fromEntries(Object.entries(this.#outputs).map(([key, payloads]) => [key, [...payloads]])) as Record<string, readonly Payload[]>;
     this.#snapshot = {
       jobId: job.id,
       flowId: job.flowId,
@@ -152,8 +153,7 @@ export class JobStateView {
     const cached = this.#routineCache.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
     const snapshot = cell.actor?.getSnapshot();
-    const pending: Record<string, readonly unknown[]> = {};
-    if (snapshot) for (const [slot, queue] of Object.entries(snapshot.context.queues)) if (queue.length) pending[slot] = [...queue];
+    const pending = snapshot ? (Object.fromEntries(Object.entries(snapshot.context.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
     const value = snapshot?.value;
     const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' && !this.job.finished ? 'running' : 'idle';
     const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };

@@ -11,15 +11,16 @@ import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapsh
 import type { HistoryRecord } from './JobState.js';
 import type { JobRunner } from './JobRunner.js';
 import { lastActivationAt } from './ActorPool.js';
+import { dict } from '../util/dict.js';
 
 export function takeSnapshot(job: JobRunner): JobSnapshot {
   const now = job.services.clock.now();
   const data = job.data.export();
   const final = job.finished ? job.data.snapshot.routines : undefined;
-  const routines: Record<string, RoutineSnapshot> = {};
+  const routines = dict<RoutineSnapshot>();
   for (const cell of job.cells.values()) {
     const actor = cell.actor?.getSnapshot();
-    const queues: Record<string, unknown[]> = {};
+    const queues = dict<unknown[]>();
     if (!actor) {
       // A finished job holds no actors: its final state view keeps what was pending.
       const view = final?.[cell.id];
@@ -49,7 +50,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
     };
   }
   const { params, initial, keepAlive, timeoutMs } = job.options;
-  const outputs: Record<string, unknown[]> = {};
+  const outputs = dict<unknown[]>();
   for (const [key, payloads] of Object.entries(data.outputs)) outputs[key] = [...payloads];
   return {
     format: SNAPSHOT_FORMAT,
@@ -117,14 +118,14 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
 }
 
 function copyQueues(queues: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+  const out = dict<unknown[]>();
   for (const [slot, queue] of Object.entries(queues)) out[slot] = [...queue];
   return out;
 }
 
 function historySnapshot(record: HistoryRecord): HistorySnapshot {
   const { error, ...rest } = record;
-  return { ...rest, consumed: { ...record.consumed }, emitted: { ...record.emitted }, ...(error ? { error: serializeError(error) } : {}) };
+  return { ...rest, consumed: Object.assign(dict<number>(), record.consumed), emitted: Object.assign(dict<number>(), record.emitted), ...(error ? { error: serializeError(error) } : {}) };
 }
 
 function historyRecord(record: HistorySnapshot): HistoryRecord {

@@ -11,6 +11,7 @@ import { decideFailure } from './decideFailure.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
 import { payloadIssues } from './validatePayload.js';
+import { dict } from '../util/dict.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -29,6 +30,12 @@ export interface Activation {
   poison: Error | undefined;
   /** Set when the failure decision is `retry`. */
   retryDelayMs: number;
+  /** The user's `run` has not returned or settled yet: the activation holds its scheduler permit until it does. */
+  running: boolean;
+  /** Given up on (timed out, or its job ended) while `run` was still running: the permit goes back when it settles. */
+  holding: boolean;
+  /** `holding`, and `run` never read its `signal`: nothing can have told it to stop (reported as `abandoned`). */
+  abandoned: boolean;
   /** Why it was aborted, if it was before anyone asked for the signal. */
   aborted?: { readonly reason: unknown };
 }
@@ -59,7 +66,9 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     return;
   }
   const startedAt = clock.now();
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: {}, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0 };
+  // A failed policy counts its own consecutive attempts (its retries ask the policy again, see `policyFailed`).
+  if ('failure' in inflight) attempt = cell.policyAttempts;
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false };
   cell.current = act;
   cell.activations++;
   cell.version++;
@@ -78,24 +87,56 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     }, timeoutMs);
 
   let result: void | Promise<void>;
+  // Running from before the call: the job may end (or the activation be given up on) inside `run` itself.
+  act.running = true;
   try {
     const ctx = context(job, cell, act);
     // A threaded routine's `run` happens on a worker thread; what it does there comes back through this same context.
     result = cell.inst.isolation === 'thread' ? runThreaded(job, cell, ctx) : cell.inst.routine.run(ctx);
   } catch (error) {
+    returned(job, act);
     settle(job, cell, act, error, 'error');
     return;
   }
   if (result !== undefined && typeof (result as Promise<void> | undefined)?.then === 'function') {
     result.then(
       () => {
+        returned(job, act);
         settle(job, cell, act, undefined, 'ok');
       },
       (error: unknown) => {
+        returned(job, act);
         settle(job, cell, act, error, 'error');
       },
     );
-  } else settle(job, cell, act, undefined, 'ok');
+  } else {
+    returned(job, act);
+    settle(job, cell, act, undefined, 'ok');
+  }
+}
+
+/** The user's `run` returned or settled: an abandoned activation gives its permit back only now. */
+function returned(job: JobRunner, act: Activation): void {
+  act.running = false;
+  if (act.holding) job.services.scheduler.release();
+}
+
+/**
+ * The activation is over for the job (settled, timed out, or cut short by the job's end). Its permit goes back
+ * now unless the user's code still runs (it ignored its signal): then it is `abandoned`, and the permit is held
+ * until that code settles, so `concurrency` bounds user code actually running, not only activations the job awaits.
+ */
+export function releaseOrAbandon(job: JobRunner, cell: Cell, act: Activation): void {
+  if (!act.running) {
+    job.services.scheduler.release();
+    return;
+  }
+  act.holding = true;
+  // A run that took its signal may be stopping right now (an abort settles it a few microtasks later); one that
+  // never read it cannot have heard the abort: that one is reported.
+  if (act.controller) return;
+  act.abandoned = true;
+  job.services.metrics.activationAbandoned(job, cell);
 }
 
 function runThreaded(job: JobRunner, cell: Cell, ctx: RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown>): Promise<void> {
@@ -109,8 +150,8 @@ function runThreaded(job: JobRunner, cell: Cell, ctx: RunContext<Record<string, 
 function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, outcome: 'ok' | 'error' | 'timeout'): void {
   if (act.settled) return;
   act.settled = true;
-  const { scheduler, clock } = job.services;
-  scheduler.release();
+  const { clock } = job.services;
+  releaseOrAbandon(job, cell, act);
   if (act.timeout !== undefined) clock.clearTimeout(act.timeout);
   if (job.finished) return;
   const now = clock.now();
@@ -128,16 +169,21 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   }
   const error = thrown instanceof Error ? thrown : new NonErrorThrownError(cell.id, thrown);
   cell.errors++;
-  // A policy that throws is broken for good: retrying or continuing would fire it again at once, forever.
-  const { decision, delayMs } = 'failure' in act.inflight ? { decision: 'stop' as const, delayMs: 0 } : decideFailure(cell.strategy, act.attempt, error);
+  const policyFailure = 'failure' in act.inflight;
+  const { decision, delayMs } = decideFailure(cell.strategy, act.attempt, error);
   act.retryDelayMs = delayMs;
   job.data.addHistory(cell, act, now, decision === 'retry' ? 'retried' : outcome, error);
   job.services.metrics.activationEnded(job, cell, act, now, outcome, decision === 'retry');
   if (job.wantsEvents) job.publish({ type: 'routine.failed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, error, decision });
-  if (decision !== 'retry') cell.current = undefined;
+  if (decision !== 'retry' || policyFailure) cell.current = undefined;
   // Fail the job before the routine leaves `active`: otherwise the supervisor could see a quiescent job and complete it.
   if (decision === 'stop') job.fail(job.routineError(cell, error));
-  else job.sendRoutine(cell, { type: 'activation.failed', decision, error });
+  else if (policyFailure && decision !== 'skip') {
+    // The policy (not `run`) failed: nothing was consumed, so a retry has nothing to re-run; it asks the policy again.
+    cell.policyAttempts = decision === 'retry' ? act.attempt + 1 : 0;
+    if (decision === 'retry' && job.wantsEvents) job.publish({ type: 'routine.retrying', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt + 1, delayMs });
+    job.policyFailed(cell, decision === 'retry' ? delayMs : undefined);
+  } else job.sendRoutine(cell, { type: 'activation.failed', decision, error });
 }
 
 function context(job: JobRunner, cell: Cell, act: Activation): RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown> {
@@ -188,9 +234,10 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
   }
 
   [GUARD_LIVE](call: string): void {
+    // The activation first: a job that ended settled its activations, and the error then names the routine and the call.
+    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
     const job = this[JOB];
     if (job.finished) throw new JobFinishedError(job.id, job.status);
-    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
   }
 
   readonly emit = (event: string, payload: Payload): void => {
@@ -201,12 +248,12 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
     const routine = cell.inst.routine;
     const spec = routine.eventSpecs[event];
     if (spec === undefined) throw (act.poison ??= new UnknownEventError(job.flowId, cell.id, event, routine.eventNames));
-    const { issues, bySchema } = payloadIssues(payload, spec, job.services.validation !== 'off');
+    const { issues, bySchema } = payloadIssues(payload, spec, job.services.validation);
     if (issues.length) {
       const error = new PayloadError(job.flowId, cell.id, `event '${event}'`, issues);
       // A missing field always fails the activation; a schema failure only in 'strict' mode ('warn' delivers).
       if (!bySchema || job.services.validation === 'strict') throw (act.poison ??= error);
-      process.emitWarning(error.message, { code: 'SLOTFLOW_PAYLOAD' });
+      if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId: cell.id });
     }
     act.emitted[event] = (act.emitted[event] ?? 0) + 1;
     if (job.wantsEvents) job.publish({ type: 'event.emitted', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), routineId: cell.id, event, payload });

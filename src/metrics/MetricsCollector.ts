@@ -134,6 +134,15 @@ export class MetricsCollector {
     meter.ended(index, outcome, retried, wait, duration);
   }
 
+  /** An attempt was given up on while its `run` still ran. */
+  activationAbandoned(job: MeteredJob, routine: MeteredRoutine): void {
+    const meter = job.meter;
+    const index = meter?.flow.index.get(routine.id);
+    if (meter === undefined || index === undefined) return;
+    meter.flow.routines.abandoned(index);
+    meter.abandoned(index);
+  }
+
   /** The job reached a final status. Called before its running activations are cut short, so they count as cancelled. */
   jobFinished(job: MeteredJob, status: 'completed' | 'failed' | 'cancelled'): void {
     const meter = job.meter;

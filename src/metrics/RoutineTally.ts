@@ -15,7 +15,8 @@ const TIMEOUTS = 3;
 const CANCELLED = 4;
 const DURATION = 5;
 const WAIT = 9;
-const ROW = 13;
+const ABANDONED = 13;
+const ROW = 14;
 
 const QS = [0.5, 0.95, 0.99] as const;
 
@@ -87,6 +88,13 @@ export class RoutineTally {
     this.#add(base + WAIT, index * 2 + 1, waitMs);
   }
 
+  /** An attempt of routine `index` was given up on while its `run` still ran (see `RoutineMetrics.abandoned`). */
+  abandoned(index: number): void {
+    const rows = this.#rows ?? this.#allocate();
+    const at = index * ROW + ABANDONED;
+    rows[at] = (rows[at] as number) + 1;
+  }
+
   #add(at: number, series: number, value: number): void {
     const all = this.#quantiles;
     const before = all?.[series];
@@ -105,6 +113,7 @@ export class RoutineTally {
       retries: rows[base + RETRIES] as number,
       timeouts: rows[base + TIMEOUTS] as number,
       cancelled: rows[base + CANCELLED] as number,
+      abandoned: rows[base + ABANDONED] as number,
       durationMs: series(base + DURATION, index * 2),
       queueWaitMs: series(base + WAIT, index * 2 + 1),
     };

@@ -29,6 +29,11 @@ export interface RoutineMetrics {
   readonly timeouts: number;
   /** Attempts still running when their job ended (cancelled, failed elsewhere, or timed out as a whole). */
   readonly cancelled: number;
+  /**
+   * Attempts given up on (timed out, or their job ended) while `run` still ran and had never read its `signal`:
+   * each held its scheduler permit until `run` settled.
+   */
+  readonly abandoned: number;
   /** From `run()` to its outcome, every attempt that ended but the cancelled ones. */
   readonly durationMs: DurationStats;
   /** Queue wait: from the policy taking the data (or the retry falling due) to `run()`, every attempt that started. */

@@ -1,6 +1,7 @@
 /**
  * The built-in activation policies (SPEC 1.1): immediate, batch, allReady, interval, window, custom.
  */
+import { dict } from '../util/dict.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
 import { anyQueued, takeAll, type ActivationPolicy, type PolicyContext, type PolicyMessage, type QueuesView } from './ActivationPolicy.js';
@@ -126,7 +127,7 @@ function custom(options: CustomPolicyOptions): ActivationPolicy {
     ready: options.ready,
     take: userTake
       ? (queues, ctx) => {
-          const out: Record<string, number> = {};
+          const out = dict<number>();
           const wanted = userTake(queues, ctx);
           for (const key in wanted) {
             const value = wanted[key];
@@ -153,7 +154,7 @@ function everySlot(queues: QueuesView, slots: readonly string[] | undefined, n: 
 }
 
 function countEach(queues: QueuesView, slots: readonly string[] | undefined, n: number): Record<string, number> {
-  const counts: Record<string, number> = {};
+  const counts = dict<number>();
   for (const slot of slots ?? Object.keys(queues)) counts[slot] = n;
   return counts;
 }

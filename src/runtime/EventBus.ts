@@ -240,8 +240,16 @@ export class EventBus {
     }
     if (warned?.done) return;
     if (warned) warned.done = true;
-    const during = info.event ? ` while receiving '${info.event.type}' of job '${info.event.jobId}'` : '';
-    warn(error, `A job event subscriber threw${during}; the job goes on. Pass createRuntime({ onUnhandledError }) to handle these` + (warned ? ' (further errors of this subscriber are not warned about)' : ''));
+    const event = info.event;
+    const during = event ? ` while receiving '${event.type}' of job '${event.jobId}'` : '';
+    const message = `A job event subscriber threw${during}; the job goes on. Pass createRuntime({ onUnhandledError }) to handle these` + (warned ? ' (further errors of this subscriber are not warned about)' : '');
+    // A warning of the job concerned. Not for an error thrown by a warning itself (a subscriber throwing on every
+    // event would feed itself), nor one thrown later, outside any job's event: nowhere else to say it then.
+    if (event && event.type !== 'job.warning') {
+      this.publish({ type: 'job.warning', jobId: event.jobId, flowId: event.flowId, at: event.at, code: 'subscriber.threw', message: `${message}: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    warn(error, message);
   }
 
   readonly #guard: Guard = <T>(observerOrNext: Callbacks<T>, error?: ((error: unknown) => void) | null, complete?: (() => void) | null): Observer<T> => {

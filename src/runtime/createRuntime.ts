@@ -26,7 +26,11 @@ export interface RuntimeOptions {
   readonly maxJobs?: number;
   /** An XState inspection observer, passed to every actor the runtime creates. @default none */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** Schema validation of payloads: `'strict'` fails the activation, `'warn'` warns and delivers. @default 'warn' */
+  /**
+   * Payload checks on emit and delivery: `'strict'` fails the activation (or the post) on a missing declared field
+   * or a schema failure; `'warn'` fails on a missing field but delivers a schema failure with a `job.warning`
+   * event; `'off'` checks neither (only that a payload is a plain object). @default 'strict'
+   */
   readonly validation?: ValidationMode;
   /** Time source for timers (windows, intervals, backoff, timeouts). @default the system clock */
   readonly clock?: Clock;
@@ -106,7 +110,7 @@ const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from'
 
 /** Options of `runtime.exec`. */
 export interface ExecOptions {
-  /** Delivered as one payload to the flow's entry slot. @default no delivery */
+  /** Delivered as one payload to the flow's entry slot. @default `{}` (a keepAlive job: no delivery, it waits for posts) */
   readonly params?: Payload;
   /** A unique job id. @default a UUID v7 (time-ordered) */
   readonly jobId?: string;
@@ -171,7 +175,7 @@ export class Runtime implements AsyncDisposable {
     assertNonNegativeInteger('historyLimit', historyLimit);
     const reuseActors = options.reuseActors ?? 1024;
     assertNonNegativeInteger('reuseActors', reuseActors);
-    const validation = options.validation ?? 'warn';
+    const validation = options.validation ?? 'strict';
     if (!['strict', 'warn', 'off'].includes(validation)) throw new InvalidOptionError('validation', "'strict', 'warn' or 'off'", validation);
     const clock = options.clock ?? systemClock;
     if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')

@@ -25,6 +25,7 @@ const EVENT_TYPES: Readonly<Record<JobEventType, true>> = {
   'cycle.converged': true,
   'cycle.exhausted': true,
   'events.dropped': true,
+  'job.warning': true,
 };
 
 /**

@@ -21,6 +21,7 @@ const routine = (fields: Partial<RoutineMetrics>): RoutineMetrics => ({
   retries: 0,
   timeouts: 0,
   cancelled: 0,
+  abandoned: 0,
   durationMs: stats([]),
   queueWaitMs: stats([]),
   ...fields,

@@ -275,10 +275,14 @@ describe('event delivery', () => {
     // Each subscriber takes one event, then subscribes a successor: one successor per event, not a loop on the first.
     const seen: { readonly runtime: JobEvent[]; readonly job: JobEvent[] } = { runtime: [], job: [] };
     const watch = (source: 'runtime' | 'job', job: Job): void => {
-      (source === 'runtime' ? rt.events$ : job.events$).pipe(first()).subscribe((e) => {
-        seen[source].push(e);
-        // A bound, so that the bug shows as a failed expectation instead of a hung test.
-        if (seen[source].length < 50) watch(source, job);
+      // (The last successor of the job's stream sees it complete empty: `first()` errors, which it ignores.)
+      (source === 'runtime' ? rt.events$ : job.events$).pipe(first()).subscribe({
+        next: (e) => {
+          seen[source].push(e);
+          // A bound, so that the bug shows as a failed expectation instead of a hung test.
+          if (seen[source].length < 50) watch(source, job);
+        },
+        error: () => undefined,
       });
     };
     const job = rt.exec(burst(3), { params: {} });
@@ -309,12 +313,12 @@ describe('event delivery', () => {
 
   it('shows a subscriber who arrives after the job finished, within the same tick, the rest of its events', async () => {
     const rt = runtime();
-    const job = rt.exec(createFlow('instant').add('noop', defineRoutine({ name: 'noop', slots: ['in'], run() {} })));
-    // No params: nothing to run, the job completes within exec; its events wait for delivery.
-    expect(job.status).toBe('completed');
+    // An already aborted signal: the job ends within exec; its events wait for delivery.
+    const job = rt.exec(createFlow('instant').add('noop', defineRoutine({ name: 'noop', slots: ['in'], run() {} })), { signal: AbortSignal.abort('gone') });
+    expect(job.status).toBe('cancelled');
     const { events, done } = record(job);
     await done;
-    expect(types(events)).toEqual(['job.queued', 'job.started', 'job.completed']);
+    expect(types(events)).toEqual(['job.queued', 'job.cancelled']);
   });
 });
 
@@ -424,12 +428,11 @@ describe('a subscriber that throws', () => {
     }
   });
 
-  it('by default is a process warning (code SLOTFLOW_SUBSCRIBER), once per subscription, instead of a crash', async () => {
-    const warnings: { message: string; code: unknown }[] = [];
-    vi.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error, options?: unknown) => {
-      warnings.push({ message: String(warning), code: (options as { code?: unknown } | undefined)?.code });
-    });
+  it("by default is a job.warning event (code 'subscriber.threw'), once per subscription, never a process warning", async () => {
+    const processWarnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const rt = runtime();
+    const seen: JobEvent[] = [];
+    rt.events$.subscribe((e) => seen.push(e));
     const job = rt.exec(burst(2), { params: {} });
     for (const name of ['first', 'second'])
       job.events$.subscribe(() => {
@@ -438,9 +441,27 @@ describe('a subscriber that throws', () => {
     expect((await job.wait()).status).toBe('completed');
     await flush();
 
-    expect(warnings.map((w) => w.code)).toEqual(['SLOTFLOW_SUBSCRIBER', 'SLOTFLOW_SUBSCRIBER']);
+    const warnings = seen.filter((e) => e.type === 'job.warning');
+    expect(warnings.map((w) => [w.jobId, w.code])).toEqual([
+      [job.id, 'subscriber.threw'],
+      [job.id, 'subscriber.threw'],
+    ]);
     expect(warnings[0]?.message).toMatch(/A job event subscriber threw while receiving 'job.queued' of job '.+'.*: first bug$/);
     expect(warnings[1]?.message).toMatch(/second bug$/);
+    expect(processWarnings).not.toHaveBeenCalled();
+  });
+
+  it('a subscriber that throws on every event, job.warning included, does not feed itself', async () => {
+    const rt = runtime();
+    const seen: JobEvent[] = [];
+    rt.events$.subscribe((e) => seen.push(e));
+    const job = rt.exec(burst(1), { params: {} });
+    rt.events$.pipe(map((e) => e)).subscribe(() => {
+      throw new Error('always');
+    });
+    expect((await job.wait()).status).toBe('completed');
+    await flush();
+    expect(seen.filter((e) => e.type === 'job.warning')).toHaveLength(1);
   });
 
   it('an onUnhandledError that throws becomes a warning; delivery goes on', async () => {

@@ -119,20 +119,31 @@ describe('Runtime#exec', () => {
     expect(b.calls).toEqual([{ left: [], right: [{ n: 2 }] }]);
   });
 
-  it('completes at once, with no activation, when given no params', async () => {
+  it('triggers the entry slot with {} when given no params (no keepAlive)', async () => {
     const { routine, calls } = recorder('entry', ['trigger']);
     const rt = runtime();
 
-    const job = rt.exec(createFlow('no_params').add('entry', routine));
-    await flush();
+    const state = await rt.exec(createFlow('no_params').add('entry', routine)).wait();
 
-    expect(job.status).toBe('completed');
-    const state = await job.wait();
     expect(state.status).toBe('completed');
     expect(state.params).toBeUndefined();
-    expect(state.history).toEqual([]);
-    expect(state.routines.entry?.activations).toBe(0);
+    expect(state.routines.entry?.activations).toBe(1);
+    expect(calls).toEqual([{ trigger: [{}] }]);
+  });
+
+  it('runs nothing in a keepAlive job given no params, until something is posted', async () => {
+    const { routine, calls } = recorder('entry', ['trigger']);
+    const rt = runtime();
+
+    const job = rt.exec(createFlow('no_params_alive').add('entry', routine), { keepAlive: true });
+    await flush();
+    expect(job.status).toBe('idle');
     expect(calls).toEqual([]);
+    job.post('entry', 'trigger', { n: 1 });
+    job.complete();
+    const state = await job.wait();
+    expect(state.status).toBe('completed');
+    expect(calls).toEqual([{ trigger: [{ n: 1 }] }]);
   });
 
   it('throws FlowNotFoundError synchronously for an unknown flow id, naming it and the registered ids', () => {
