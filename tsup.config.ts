@@ -8,10 +8,11 @@ const library: Options = {
     testing: 'src/testing/index.ts',
     manifest: 'src/manifest/index.ts',
     otel: 'src/otel/index.ts',
+    distributed: 'src/distributed/index.ts',
   },
   // The subpath entries import the main entry by the package's own name, so every entry shares one copy of the
   // runtime and its error classes (in CommonJS too, where tsup does not split chunks).
-  external: ['slotflow', '@opentelemetry/api'],
+  external: ['slotflow', '@opentelemetry/api', 'bullmq', 'ioredis'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
