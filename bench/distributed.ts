@@ -32,8 +32,8 @@ interface Spawned {
 async function spawnWorker(mode: 'slotflow' | 'raw', url: string, queue: string, stepMs: number): Promise<Spawned> {
   const child = fork(script, [mode, url, queue, String(stepMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`bench worker exited (${String(code)})`)));
+    child.once('message', () => { resolve(); });
+    child.once('exit', (code) => { reject(new Error(`bench worker exited (${String(code)})`)); });
   });
   return {
     child,
@@ -53,8 +53,8 @@ async function stop(workers: readonly Spawned[]): Promise<void> {
     workers.map(
       ({ child }) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
+          if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+          child.once('exit', () => { resolve(); });
           child.kill('SIGTERM');
           setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
         }),
@@ -125,7 +125,9 @@ async function recoveryRound(url: string, redis: Redis, queueName: string): Prom
 }
 
 export interface DistributedReport {
-  readonly status: 'ok' | 'skipped';
+  readonly status: 'ok' | 'skipped' | 'error';
+  /** For run.ts's failure check: slotflow's row. */
+  readonly contenders: readonly { readonly key: 'slotflow'; readonly status: 'ok' | 'skipped' | 'error'; readonly reason?: string }[];
   readonly reason?: string;
   readonly jobs?: number;
   readonly slotflowJobsPerSecond?: number;
@@ -144,7 +146,7 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {
-    return { report: { status: 'skipped', reason: 'redis-server is not installed' }, table: '\ndistributed: skipped (redis-server is not installed)\n' };
+    return { report: { status: 'skipped', reason: 'redis-server is not installed', contenders: [] }, table: '\ndistributed: skipped (redis-server is not installed)\n' };
   }
   const server = await startRedis();
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
@@ -171,6 +173,7 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
     }
     const report: DistributedReport = {
       status: 'ok',
+      contenders: [{ key: 'slotflow', status: 'ok' }],
       jobs,
       slotflowJobsPerSecond: sf,
       rawJobsPerSecond: raw,
@@ -197,6 +200,9 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       '',
     ].join('\n');
     return { report, table };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { report: { status: 'error', reason, contenders: [{ key: 'slotflow', status: 'error', reason }] }, table: `\ndistributed: failed (${reason})\n` };
   } finally {
     await redis.quit();
     await server.stop();

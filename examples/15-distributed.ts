@@ -67,13 +67,13 @@ if (role === 'worker') {
   process.send?.('ready');
   // A deploy: SIGTERM checkpoints running jobs and hands them to the other workers.
   process.on('SIGTERM', () => {
-    void worker.close().then(() => process.disconnect());
+    void worker.close().then(() => { process.disconnect(); });
   });
 } else {
   let redis: { url: string; stop: () => Promise<void> } | undefined;
   const workers: ChildProcess[] = [];
   try {
-    redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => undefined } : await startRedis();
+    redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: () => Promise.resolve() } : await startRedis();
     for (let i = 0; i < 2; i++) workers.push(fork(fileURLToPath(import.meta.url), ['worker', redis.url], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
     console.log('2 workers consuming queue orders');
@@ -99,7 +99,17 @@ if (role === 'worker') {
     console.log(`jobs in Redis: ${JSON.stringify((await runtime.listJobs()).map((j) => j.status))}`);
     await runtime.close();
   } finally {
-    await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode === null ? (w.once('exit', resolve), w.kill('SIGTERM')) : resolve(null)))));
+    // SIGTERM: each worker closes (nothing is running now) and exits.
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise((resolve) => {
+            if (w.exitCode !== null) { resolve(null); return; }
+            w.once('exit', resolve);
+            w.kill('SIGTERM');
+          }),
+      ),
+    );
     await redis?.stop();
   }
 }
@@ -109,7 +119,7 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
   const port = await new Promise<number>((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      server.close(() => { resolve(typeof address === 'object' && address ? address.port : 0); });
     });
   });
   const dir = mkdtempSync(join(tmpdir(), 'slotflow-redis-'));

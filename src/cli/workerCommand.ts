@@ -54,7 +54,7 @@ export async function workerCommand(manifests: readonly string[], options: Worke
 
   let stop: () => void = () => undefined;
   const stopped = new Promise<string>((resolve) => {
-    stop = () => resolve('');
+    stop = () => { resolve(''); };
     const onSignal = (signal: NodeJS.Signals) => {
       resolve(signal);
     };
@@ -70,7 +70,7 @@ export async function workerCommand(manifests: readonly string[], options: Worke
   }
   const names = flows.map((f) => `'${f.id}'`).join(', ');
   stdout.write(`slotflow worker: consuming queue '${options.queue}' (flows ${names}) at ${options.redis.replace(/\/\/[^@/]*@/, '//')}; Ctrl-C or SIGTERM to stop.\n`);
-  const timer = tty ? setInterval(() => line.draw(), 250) : undefined;
+  const timer = tty ? setInterval(() => { line.draw(); }, 250) : undefined;
   const signal = await stopped;
   if (timer) clearInterval(timer);
   line.clear();

@@ -101,7 +101,7 @@ export class DistributedJob {
 
   /** Cancels the job (running activations are aborted). */
   cancel(reason?: string): Promise<void> {
-    return this.#send(reason === undefined ? { op: 'cancel' } : { op: 'cancel', reason: String(reason) }, false);
+    return this.#send(reason === undefined ? { op: 'cancel' } : { op: 'cancel', reason }, false);
   }
 
   pause(): Promise<void> {
@@ -141,7 +141,8 @@ function readEvents(context: JobContext, id: string, onEvent: (event: RemoteJobE
     let from = '0';
     try {
       for (;;) {
-        const reply = (await reader.xread('COUNT', 500, 'BLOCK', 1_000, 'STREAMS', context.keys.events(id), from)) as [string, [string, string[]][]][] | null;
+        const reply = (await reader.xread('COUNT', 500, 'BLOCK', 1_000, 'STREAMS', context.keys.events(id), from));
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by cancel() while xread waits
         if (cancelled) return;
         for (const [, entries] of reply ?? []) {
           for (const [entryId, fields] of entries) {
@@ -153,6 +154,7 @@ function readEvents(context: JobContext, id: string, onEvent: (event: RemoteJobE
         }
       }
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by cancel() while xread waits
       if (!cancelled) throw error;
     } finally {
       context.connections.release(reader);

@@ -21,6 +21,7 @@ export class Connections {
   readonly target: string;
 
   constructor(source: RedisConnection, timeoutMs: number) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
     if (!(typeof source === 'string' || source instanceof Redis || (typeof source === 'object' && source !== null && !Array.isArray(source))))
       throw new InvalidOptionError('connection', "a redis:// URL, ioredis options or an IORedis instance", source);
     this.#source = source;

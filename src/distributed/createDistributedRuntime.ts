@@ -73,7 +73,7 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
   const flows = new Map<string, FlowDefinition>();
   if (options.flows !== undefined) {
     if (!Array.isArray(options.flows)) throw new InvalidOptionError('createDistributedRuntime({ flows })', 'an array of flows', options.flows);
-    for (const flow of options.flows) {
+    for (const flow of options.flows as readonly (FlowBuilder<RoutineMap> | FlowDefinition)[]) {
       const compiled = 'compile' in flow ? flow.compile() : flow;
       flows.set(compiled.id, compiled);
     }
@@ -102,9 +102,11 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
       assertOpen('exec a job');
       const flowId = typeof flow === 'string' ? flow : (flow as { id?: unknown }).id;
       if (typeof flowId !== 'string' || flowId === '') throw new InvalidOptionError('exec(flow)', 'a flow id or a flow', flow);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
       if (typeof execOptions !== 'object' || execOptions === null) throw new InvalidOptionError('exec(options)', 'an options object', execOptions);
       for (const key of Object.keys(execOptions)) if (!EXEC_KNOWN.includes(key)) throw new InvalidOptionError(`exec(options).${key}`, `a known option (one of ${EXEC_KNOWN.map((k) => `'${k}'`).join(', ')})`, (execOptions as Record<string, unknown>)[key]);
       const { params, keepAlive, timeoutMs } = execOptions;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
       if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new InvalidOptionError('exec({ params })', 'a plain object', params);
       if (keepAlive !== undefined && typeof keepAlive !== 'boolean') throw new InvalidOptionError('exec({ keepAlive })', 'a boolean', keepAlive);
       if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw new InvalidOptionError('exec({ timeoutMs })', 'a positive number of milliseconds', timeoutMs);

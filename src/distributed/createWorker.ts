@@ -107,7 +107,7 @@ const KNOWN = ['connection', 'queue', 'flows', 'concurrency', 'runtime', 'lockDu
 export function createWorker(options: WorkerOptions): DistributedWorker {
   const o = assertOptions('createWorker(options)', options, KNOWN, { concurrency: 10, lockDurationMs: 5_000, stalledIntervalMs: 5_000, maxStalledCount: 5, connectTimeoutMs: 5_000, maxEvents: DEFAULT_MAX_EVENTS });
   if (!Array.isArray(options.flows) || options.flows.length === 0) throw new InvalidOptionError('createWorker({ flows })', 'a non-empty array of flows', options.flows);
-  const onError = options.onError ?? ((error: Error) => process.emitWarning(error.message, { code: 'SLOTFLOW_WORKER' }));
+  const onError = options.onError ?? ((error: Error) => { process.emitWarning(error.message, { code: 'SLOTFLOW_WORKER' }); });
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
   const redis: FencedRedis = withScripts(connections.open());
@@ -133,7 +133,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       else onError(error);
     },
   });
-  for (const flow of options.flows) runtime.register(flow);
+  for (const flow of options.flows as readonly (FlowBuilder<RoutineMap> | FlowDefinition)[]) runtime.register(flow);
 
   const flush = (holding: Holding): void => {
     if (holding.buffer.length === 0 || holding.lost) return;
@@ -155,7 +155,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       holding.final = text;
       return;
     }
-    if (holding.buffer.push(text) === 1) queueMicrotask(() => flush(holding));
+    if (holding.buffer.push(text) === 1) queueMicrotask(() => { flush(holding); });
   };
 
   const apply = (holding: Holding, job: Job, text: string): void => {
@@ -189,6 +189,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
           // With the message applied, in the same tick: the next checkpoint counts it as applied.
           holding.cursor++;
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a drain() call while lrange waits
       } while (holding.again);
     } catch (error) {
       onError(error as Error);

@@ -17,7 +17,7 @@ const script = fileURLToPath(new URL('./fixtures/connect.ts', import.meta.url));
 function runFixture(url: string, timeoutMs: number): Promise<{ code: number; out: Record<string, { ok: boolean; name?: string; value?: unknown; ms: number }> }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--conditions=development', '--import', 'tsx', script, url, String(timeoutMs)], { timeout: 30_000, killSignal: 'SIGKILL' }, (error, stdout) => {
-      if (error && error.killed) {
+      if (error?.killed) {
         reject(new Error('the process did not exit by itself'));
         return;
       }

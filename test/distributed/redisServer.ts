@@ -52,6 +52,7 @@ export async function startRedis(attempts = 5): Promise<RedisServer> {
     child.on('exit', () => {
       exited = true;
     });
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exit listener
     for (let i = 0; i < 100 && !exited; i++) {
       if (ownPid(port) === child.pid) {
         return {
@@ -62,6 +63,7 @@ export async function startRedis(attempts = 5): Promise<RedisServer> {
               const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
               child.kill('SIGTERM');
               await Promise.race([gone, sleep(5_000)]);
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exit listener
               if (!exited) child.kill('SIGKILL');
             }
             rmSync(dir, { recursive: true, force: true });
