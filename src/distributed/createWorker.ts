@@ -155,7 +155,11 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       holding.final = text;
       return;
     }
-    if (holding.buffer.push(text) === 1) queueMicrotask(() => { flush(holding); });
+    // One append per turn of the event loop: the events of several activations share one round trip.
+    if (holding.buffer.push(text) === 1)
+      setImmediate(() => {
+        flush(holding);
+      });
   };
 
   const apply = (holding: Holding, job: Job, text: string): void => {
