@@ -343,3 +343,4 @@ export class ConnectionError extends SlotflowError {
     super(`Could not reach ${target} within ${timeoutMs} ms${cause === undefined ? '' : `: ${causeMessage(cause)}`}. Check that the server runs and the address is right.`, cause === undefined ? undefined : { cause });
   }
 }
+export const isConnectionError = guard(ConnectionError);

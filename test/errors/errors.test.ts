@@ -3,6 +3,7 @@ import * as slotflow from 'slotflow';
 import {
   SnapshotError,
   CheckpointError,
+  ConnectionError,
   ManifestError,
   ActivationEndedError,
   ActivationTimeoutError,
@@ -60,6 +61,7 @@ const samples: Record<string, () => SlotflowError> = {
   ActivationEndedError: () => new ActivationEndedError('r', "emit('out')"),
   SnapshotError: () => new SnapshotError('version', 'format version 9 is newer than this release reads (1)', 'j'),
   CheckpointError: () => new CheckpointError('save', 'j', new Error('disk full')),
+  ConnectionError: () => new ConnectionError('Redis at 127.0.0.1:6379', 5000, new Error('connect ECONNREFUSED')),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 
