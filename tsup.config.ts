@@ -11,10 +11,11 @@ const library: Options = {
     server: 'src/server/index.ts',
     // The worker thread entry (not a subpath export): the runtime finds it next to itself in dist/.
     threadWorker: 'src/threads/threadWorker.ts',
+    distributed: 'src/distributed/index.ts',
   },
   // The subpath entries import the main entry by the package's own name, so every entry shares one copy of the
   // runtime and its error classes (in CommonJS too, where tsup does not split chunks).
-  external: ['slotflow', '@opentelemetry/api'],
+  external: ['slotflow', '@opentelemetry/api', 'bullmq', 'ioredis'],
   format: ['esm', 'cjs'],
   dts: true,
   // No source maps in the package: the output is not minified (stack traces already name real functions and lines

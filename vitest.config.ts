@@ -8,6 +8,7 @@ export default defineConfig({
     alias: {
       'slotflow/rx': fileURLToPath(new URL('./src/rx/index.ts', import.meta.url)),
       'slotflow/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+      'slotflow/distributed': fileURLToPath(new URL('./src/distributed/index.ts', import.meta.url)),
       'slotflow/otel': fileURLToPath(new URL('./src/otel/index.ts', import.meta.url)),
       'slotflow/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
       'slotflow/manifest': fileURLToPath(new URL('./src/manifest/index.ts', import.meta.url)),

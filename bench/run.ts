@@ -3,7 +3,7 @@
  *
  * Options:
  *   --quick                  every workload tiny, 2 rounds (CI)
- *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint, threads
+ *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint, threads, distributed
  *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept);
  *                            also slotflow-nometrics, slotflow-observed, slotflow-monitor-base, slotflow-monitor,
  *                            slotflow-monitor-all
@@ -27,6 +27,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
 import { THREADS, runThreadsWorkload, type ThreadsSummary } from './threads.js';
+import { DISTRIBUTED, runDistributedWorkload } from './distributed.js';
 import type { ScaleResult, SoakResult } from './child.js';
 import { CONTENDER_KEYS, DEFAULT_CONTENDERS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
 import type { Calibration } from './lib/measure.js';
@@ -46,8 +47,8 @@ const option = (name: string): string | undefined => {
 const list = (name: string): string[] | undefined => option(name)?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const quick = flag('--quick');
-const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT, THREADS]) as (WorkloadName | typeof CHECKPOINT | typeof THREADS)[];
-for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT && w !== THREADS) usage(`unknown workload '${w}'`);
+const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT, THREADS, DISTRIBUTED]) as (WorkloadName | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED)[];
+for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT && w !== THREADS && w !== DISTRIBUTED) usage(`unknown workload '${w}'`);
 const wanted = (list('--contenders') ?? [...DEFAULT_CONTENDERS]) as ContenderKey[];
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
@@ -225,7 +226,7 @@ interface WorkloadReport {
   unit: string;
   contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; extra?: Record<string, number> })[];
 }
-const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT | typeof THREADS, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
+const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
   meta,
   unavailable,
   workloads: {},
@@ -361,6 +362,13 @@ if (only.includes(THREADS)) {
   threads = measured.summary;
   tables.push(measured.table);
   log(measured.table);
+}
+if (only.includes(DISTRIBUTED)) {
+  // worker processes on a throw-away redis-server: bench/distributed.ts
+  const distributed = await runDistributedWorkload({ quick, log });
+  report.workloads.distributed = distributed.report;
+  tables.push(distributed.table);
+  log(distributed.table);
 }
 
 // --------------------------------------------------------------------------------------------- targets

@@ -17,7 +17,7 @@ const pkg = /** @type {{ exports: Record<string, unknown>, typesVersions: Record
   JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 );
 /** Entries of the package (dist/<name>.*); a subpath added to `exports` must be added here too. */
-const ENTRIES = ['index', 'machines', 'rx', 'testing', 'manifest', 'otel', 'server'];
+const ENTRIES = ['index', 'machines', 'rx', 'testing', 'manifest', 'otel', 'server', 'distributed'];
 /** Only the manifest loader and the CLI use these: `import 'slotflow'` must not load them. */
 const NOT_IN_CORE = ['yaml', 'zod', 'commander', 'cli-progress', 'hono', '@hono/node-server', 'piscina', 'bullmq', 'ioredis'];
 /** Nothing under these is published, nor any file with these endings. */

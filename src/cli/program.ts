@@ -97,6 +97,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       code = await (await commands()).serveCommand(manifest, options);
     });
 
+  program
+    .command('worker')
+    .description('Run the flows of these manifests as a distributed worker on a Redis queue (BullMQ), until SIGTERM or Ctrl-C.')
+    .argument('<manifest...>', 'the flow manifests (YAML or JSON) whose jobs this worker runs')
+    .requiredOption('--routines <module>', 'module whose exported routine definitions the manifests name by type')
+    .requiredOption('--redis <url>', 'the Redis server, redis://[user:password@]host:port[/db]')
+    .option('--queue <name>', 'the queue to consume (producers use the same name)', 'slotflow')
+    .option('--concurrency <n>', 'jobs this worker holds at once', positiveInteger, 10)
+    .addHelpText('after', '\nSIGTERM or Ctrl-C: running jobs are checkpointed and handed back to the queue, then the worker exits 0.\n\nExample:\n  slotflow worker flow.yaml --routines routines.ts --redis redis://127.0.0.1:6379 --queue orders')
+    .action(async (manifests: string[], options: import('./workerCommand.js').WorkerCommandOptions) => {
+      code = await (await import('./workerCommand.js')).workerCommand(manifests, options);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -342,3 +342,17 @@ export const isActivationEndedError = guard(ActivationEndedError);
 export const isSnapshotError = guard(SnapshotError);
 export const isCheckpointError = guard(CheckpointError);
 export const isManifestError = guard(ManifestError);
+
+/** Redis (or another server slotflow talks to) could not be reached within the time allowed. */
+export class ConnectionError extends SlotflowError {
+  readonly code = 'CONNECTION';
+  constructor(
+    /** Where slotflow tried to connect (`redis://127.0.0.1:6379`, never a password). */
+    readonly target: string,
+    readonly timeoutMs: number,
+    cause?: unknown,
+  ) {
+    super(`Could not reach ${target} within ${timeoutMs} ms${cause === undefined ? '' : `: ${causeMessage(cause)}`}. Check that the server runs and the address is right.`, cause === undefined ? undefined : { cause });
+  }
+}
+export const isConnectionError = guard(ConnectionError);

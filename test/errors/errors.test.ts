@@ -3,6 +3,7 @@ import * as slotflow from 'slotflow';
 import {
   SnapshotError,
   CheckpointError,
+  ConnectionError,
   ManifestError,
   ActivationEndedError,
   ActivationTimeoutError,
@@ -64,6 +65,7 @@ const samples: Record<string, () => SlotflowError> = {
   CheckpointError: () => new CheckpointError('save', 'j', new Error('disk full')),
   WorkerCrashedError: () => new WorkerCrashedError('f', 'r', 'score', 'exited with code 3', { cause: new Error('worker exited') }),
   ResourceLimitError: () => new ResourceLimitError('f', 'r', 'score', { maxOldGenerationSizeMb: 32 }),
+  ConnectionError: () => new ConnectionError('Redis at 127.0.0.1:6379', 5000, new Error('connect ECONNREFUSED')),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 

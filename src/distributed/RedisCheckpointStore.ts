@@ -1,0 +1,74 @@
+/**
+ * RedisCheckpointStore: the checkpoint store of a worker's local runtime. Every save is fenced with the BullMQ lock
+ * token of the job it belongs to (see scripts.ts), and writes, in one step, the snapshot, the job's `JobState` as
+ * remote readers see it, its status, and how many control messages the snapshot has applied (so a worker taking
+ * the job over applies each message exactly once).
+ */
+import { CheckpointError, isFinalStatus, parseSnapshot, type CheckpointStore, type JobSnapshot } from 'slotflow';
+import type { Keys } from './keys.js';
+import type { FencedRedis } from './scripts.js';
+
+/** What the store needs of a job a worker holds. */
+export interface Holding {
+  readonly token: string;
+  /** Control messages applied so far. */
+  readonly cursor: number;
+  /** The job's state now, as wire JSON (read in the same tick as the snapshot the runtime saves). */
+  state(): string;
+}
+
+/** A save was refused: another worker holds the job now. */
+export class LockLostError extends Error {
+  constructor(readonly jobId: string) {
+    super(`this worker no longer holds job '${jobId}' (its lock expired and another worker took it over)`);
+    this.name = 'LockLostError';
+  }
+}
+
+export class RedisCheckpointStore implements CheckpointStore {
+  readonly #holdings = new Map<string, Holding>();
+  constructor(
+    readonly redis: FencedRedis,
+    readonly keys: Keys,
+  ) {}
+
+  hold(jobId: string, holding: Holding): void {
+    this.#holdings.set(jobId, holding);
+  }
+
+  release(jobId: string): void {
+    this.#holdings.delete(jobId);
+  }
+
+  async save(snapshot: JobSnapshot): Promise<void> {
+    const { jobId } = snapshot;
+    const holding = this.#holdings.get(jobId);
+    if (!holding) throw new CheckpointError('save', jobId, new LockLostError(jobId));
+    // Both read now, before any await: they match the snapshot the runtime just took.
+    const state = holding.state();
+    const cursor = holding.cursor;
+    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), holding.token, JSON.stringify(snapshot), state, snapshot.status, cursor);
+    if (written !== 1) throw new CheckpointError('save', jobId, new LockLostError(jobId));
+  }
+
+  async load(jobId: string): Promise<JobSnapshot | undefined> {
+    const text = await this.redis.hget(this.keys.job(jobId), 'snapshot');
+    return text === null ? undefined : parseSnapshot(JSON.parse(text));
+  }
+
+  async listUnfinished(): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.jobs, 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.job(id), 'status');
+    const statuses = (await pipeline.exec()) ?? [];
+    return ids.filter((_, i) => {
+      const status = statuses[i]?.[1];
+      return typeof status === 'string' && !isFinalStatus(status as never);
+    });
+  }
+
+  /** A finished job: its last state and final event are written by the worker in one fenced step instead. */
+  async delete(): Promise<void> {
+    // Nothing to do here; see above.
+  }
+}

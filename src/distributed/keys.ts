@@ -1,0 +1,33 @@
+/**
+ * Keys: where one queue's slotflow data lives in Redis, next to BullMQ's own keys.
+ *
+ * - `slotflow:<queue>:jobs`           sorted set of job ids by creation time (listJobs)
+ * - `slotflow:<queue>:job:<id>`       hash: flowId, status, createdAt, snapshot (while unfinished), state, cursor
+ * - `slotflow:<queue>:ctl:<id>`       list of control messages, in the order sent (never trimmed while the job runs)
+ * - `slotflow:<queue>:ev:<id>`        the job's events, a capped stream
+ * - `slotflow:<queue>:ctl`            pub/sub channel: "job <id> has new control messages"
+ * BullMQ's lock of a job is `<prefix>:<queue>:<id>:lock`; its value is the token of the worker holding the job.
+ */
+export class Keys {
+  readonly jobs: string;
+  readonly channel: string;
+  constructor(
+    readonly queue: string,
+    readonly bullPrefix: string,
+  ) {
+    this.jobs = `slotflow:${queue}:jobs`;
+    this.channel = `slotflow:${queue}:ctl`;
+  }
+  job(id: string): string {
+    return `slotflow:${this.queue}:job:${id}`;
+  }
+  control(id: string): string {
+    return `slotflow:${this.queue}:ctl:${id}`;
+  }
+  events(id: string): string {
+    return `slotflow:${this.queue}:ev:${id}`;
+  }
+  lock(id: string): string {
+    return `${this.bullPrefix}:${this.queue}:${id}:lock`;
+  }
+}
