@@ -6,6 +6,7 @@
 export { defineRoutine, isRoutineDefinition, slot, event, DEFAULT_MAX_QUEUE } from './routine/index.js';
 export type {
   AnyRoutine,
+  CleanupContext,
   ErrorStrategy,
   EventsOf,
   Payload,
@@ -28,6 +29,8 @@ export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyMan
 
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
+export type { ResourceDefinition, ResourceMetrics, ResourcesOption, ResourceTypes } from './runtime/index.js';
+export type { ProgressUpdate } from './job/progress.js';
 export { isFinalStatus, Job, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 

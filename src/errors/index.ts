@@ -1,2 +1,3 @@
 export * from './SlotflowError.js';
 export * from './errors.js';
+export * from './resourceErrors.js';

@@ -20,6 +20,10 @@ export type JobEvent =
   | (Base & { readonly type: 'routine.retrying'; readonly routineId: string; readonly attempt: number; readonly delayMs: number })
   | (Base & { readonly type: 'event.emitted'; readonly routineId: string; readonly event: string; readonly payload: Payload })
   | (Base & { readonly type: 'cycle.converged' | 'cycle.exhausted'; readonly edge: string; readonly iterations: number })
+  /** `ctx.progress()`: at most one per routine per job per 100 ms; an activation's last one is always delivered, before its `routine.completed`. */
+  | (Base & { readonly type: 'routine.progress'; readonly routineId: string; readonly done?: number; readonly total?: number; readonly message?: string })
+  /** Something went wrong that changes no status (a cleanup that threw, ...): `code` says what. */
+  | (Base & { readonly type: 'job.warning'; readonly code: string; readonly message: string; readonly routineId?: string })
   /** `dropped` events of this job were not kept (the runtime's `maxBufferedEvents` was reached); `at` is the first one's time. */
   | (Base & { readonly type: 'events.dropped'; readonly dropped: number });
 

@@ -20,6 +20,7 @@ import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
+import { flushProgress } from './progress.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -576,6 +577,7 @@ export class JobRunner {
       cell.timer = cell.retryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
+        if (running.progressed) flushProgress(this, cell);
         // Its permit goes back now, as on an activation timeout: the job is over, whenever its code notices.
         running.settled = true;
         this.services.scheduler.release();

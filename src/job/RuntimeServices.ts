@@ -7,6 +7,7 @@ import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { ActorPool } from './ActorPool.js';
+import type { Resources } from '../runtime/Resources.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';
 
@@ -20,6 +21,8 @@ export interface RuntimeServices {
   readonly validation: ValidationMode;
   /** Counts and times activations and jobs (`runtime.metrics()`, `job.metrics`). */
   readonly metrics: MetricsCollector;
+  /** `createRuntime({ resources })`, for `ctx.resource(name)`. */
+  readonly resources: Resources;
   /** True while someone listens to `runtime.events$`. */
   runtimeObserved(): boolean;
   publish(event: JobEvent): void;

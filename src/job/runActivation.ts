@@ -10,6 +10,7 @@ import { decideFailure } from './decideFailure.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
 import { payloadIssues } from './validatePayload.js';
+import { flushProgress, reportProgress, type ProgressUpdate } from './progress.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -30,6 +31,10 @@ export interface Activation {
   retryDelayMs: number;
   /** Why it was aborted, if it was before anyone asked for the signal. */
   aborted?: { readonly reason: unknown };
+  /** `ctx.progress()` was called: a held update goes out before the activation's end event. */
+  progressed?: boolean;
+  /** `run`'s promise, kept for routines with a `cleanup` (which runs once it has settled). */
+  result?: Promise<void>;
 }
 
 const JOB = Symbol('job');
@@ -84,6 +89,7 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     return;
   }
   if (result !== undefined && typeof (result as Promise<void> | undefined)?.then === 'function') {
+    if (cell.inst.routine.cleanup) act.result = result;
     result.then(
       () => {
         settle(job, cell, act, undefined, 'ok');
@@ -103,6 +109,7 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   if (act.timeout !== undefined) clock.clearTimeout(act.timeout);
   if (job.finished) return;
   const now = clock.now();
+  if (act.progressed) flushProgress(job, cell);
   if (outcome === 'ok' && act.poison) {
     outcome = 'error';
     thrown = act.poison;
@@ -225,4 +232,18 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
     this[GUARD_LIVE]('log()');
     this[JOB].data.appendLog(entry);
   };
+
+  // `progress` and `resource` are getters returning a new function: no cost for the activations that never use them.
+  get progress(): (update: ProgressUpdate) => void {
+    return (update) => {
+      this[GUARD_LIVE]('progress()');
+      reportProgress(this[JOB], this[CELL], update);
+    };
+  }
+
+  get resource(): RunContext<unknown, unknown, unknown, unknown>['resource'] {
+    const job = this[JOB];
+    const asker = { flowId: job.flowId, routineId: this[CELL].id };
+    return ((name: string) => job.services.resources.get(name, asker)) as RunContext<unknown, unknown, unknown, unknown>['resource'];
+  }
 }

@@ -75,6 +75,9 @@ export function defineRoutine<
   if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
   if (options.maxQueue !== undefined) assertPositiveInteger(`routine '${name}' maxQueue`, options.maxQueue);
   if (options.onError !== undefined) assertErrorStrategy(`routine '${name}' onError`, options.onError);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its context object, never `this`
+  const { cleanup } = options;
+  if (cleanup !== undefined && typeof cleanup !== 'function') throw new InvalidOptionError(`routine '${name}' cleanup`, 'a function ({ job, routineId, status, state }) => void', cleanup);
   if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
     throw new InvalidOptionError(`routine '${name}' policy`, 'a policy from policies.*', options.policy);
 
@@ -93,6 +96,7 @@ export function defineRoutine<
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
     // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` is called with its context object, never `this`
     run: options.run,
+    cleanup,
   });
 }
 

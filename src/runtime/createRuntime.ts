@@ -14,6 +14,7 @@ import type { Payload } from '../routine/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
+import { Resources, type ResourceMetrics, type ResourcesOption } from './Resources.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -63,6 +64,11 @@ export interface RuntimeOptions {
   readonly migrateSnapshot?: (snapshot: unknown) => unknown;
   /** A checkpoint failed to save or delete (the job goes on). @default a process warning */
   readonly onCheckpointError?: (error: CheckpointError) => void;
+  /**
+   * Things routines share across jobs (pools, clients), by name: `{ create, dispose? }` or just a factory. Each is
+   * created on its first `ctx.resource(name)` and disposed by `shutdown()`, newest first. @default none
+   */
+  readonly resources?: ResourcesOption;
 }
 
 /** Options of `runtime.exec`. */
@@ -148,6 +154,7 @@ export class Runtime implements AsyncDisposable {
       historyLimit,
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),
+      resources: new Resources(options.resources),
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -171,10 +178,10 @@ export class Runtime implements AsyncDisposable {
    * const { flows } = runtime.metrics();
    * console.log(flows.etl?.routines.fetch?.durationMs.p95);
    */
-  metrics(options: MetricsOptions = {}): RuntimeMetrics {
+  metrics(options: MetricsOptions = {}): RuntimeMetrics & { readonly resources: Readonly<Record<string, ResourceMetrics>> } {
     const reset = options.reset ?? false;
     if (typeof reset !== 'boolean') throw new InvalidOptionError('metrics({ reset })', 'a boolean', reset);
-    return this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset);
+    return { ...this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset), resources: this.#services.resources.metrics(reset) };
   }
 
   /** Registers a flow under its id (compiling it: an invalid flow throws `FlowValidationError`). */
@@ -448,6 +455,8 @@ export class Runtime implements AsyncDisposable {
     } else if (!options.wait) this.cancelAll('runtime shut down');
     await this.waitForAll();
     await this.#checkpointer?.drain();
+    // Last: every job and its cleanups are done with them.
+    await this.#services.resources.dispose();
   }
 
   /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */
