@@ -21,6 +21,7 @@ import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
 import { flushProgress } from './progress.js';
+import { pendingCleanups, runCleanups } from './cleanup.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -92,6 +93,8 @@ export class JobRunner {
   #timers = 0;
   #deadline: TimerHandle;
   readonly #onFinished: (() => void)[] = [];
+  /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
+  #cleaning = false;
 
   /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
   static readonly #SupervisorHostOf = class implements SupervisorHost {
@@ -197,6 +200,11 @@ export class JobRunner {
 
   get finished(): boolean {
     return isFinalStatus(this.status);
+  }
+
+  /** Finished and its cleanups done: its final event went out (`wait()` resolves). */
+  get closed(): boolean {
+    return this.finished && !this.#cleaning;
   }
 
   /**
@@ -324,7 +332,7 @@ export class JobRunner {
   }
 
   onFinished(callback: () => void): void {
-    if (this.finished) callback();
+    if (this.closed) callback();
     else this.#onFinished.push(callback);
   }
 
@@ -571,6 +579,7 @@ export class JobRunner {
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
     this.services.scheduler.clear(this.queue);
     const now = clock.now();
+    const cleanups = pendingCleanups(this);
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) clock.clearTimeout(cell.retryTimer);
@@ -606,14 +615,23 @@ export class JobRunner {
       if (lease && pool) pool.releaseSupervisor(lease);
       else supervisor.stop();
     });
-    const base = { jobId: this.id, flowId: this.flowId, at: now };
-    if (this.wantsEvents) {
-      if (status === 'completed') this.publish({ type: 'job.completed', ...base });
-      else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
-      else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
+    const end = () => {
+      this.#cleaning = false;
+      const base = { jobId: this.id, flowId: this.flowId, at: now };
+      if (this.wantsEvents) {
+        if (status === 'completed') this.publish({ type: 'job.completed', ...base });
+        else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
+        else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
+      }
+      this.services.finished(this.id);
+      for (const callback of this.#onFinished.splice(0)) callback();
+    };
+    if (!cleanups) {
+      end();
+      return;
     }
-    this.services.finished(this.id);
-    for (const callback of this.#onFinished.splice(0)) callback();
+    this.#cleaning = true;
+    void runCleanups(this, status, cleanups, end);
   }
 
   /**

@@ -33,8 +33,6 @@ export interface Activation {
   aborted?: { readonly reason: unknown };
   /** `ctx.progress()` was called: a held update goes out before the activation's end event. */
   progressed?: boolean;
-  /** `run`'s promise, kept for routines with a `cleanup` (which runs once it has settled). */
-  result?: Promise<void>;
 }
 
 const JOB = Symbol('job');
@@ -89,7 +87,6 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
     return;
   }
   if (result !== undefined && typeof (result as Promise<void> | undefined)?.then === 'function') {
-    if (cell.inst.routine.cleanup) act.result = result;
     result.then(
       () => {
         settle(job, cell, act, undefined, 'ok');

@@ -17,7 +17,8 @@ export interface ResourceDefinition<T = unknown> {
 }
 
 /** `createRuntime({ resources })`: name -> a definition or just a factory function. */
-export type ResourcesOption = Readonly<Record<string, ResourceDefinition<never> | (() => unknown)>>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own value type (create's result is dispose's argument)
+export type ResourcesOption = Readonly<Record<string, ResourceDefinition<any> | (() => unknown)>>;
 
 /**
  * Resource names -> their types, for `ctx.resource(name)`. Empty: `resource()` resolves to `unknown` unless you

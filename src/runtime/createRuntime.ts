@@ -327,7 +327,7 @@ export class Runtime implements AsyncDisposable {
         (delta) => {
           runner.jobObserved += delta;
         },
-        () => runner.finished,
+        () => runner.closed,
       ),
     );
     this.#jobs.set(jobId, job);
@@ -409,7 +409,8 @@ export class Runtime implements AsyncDisposable {
     const all = async () => {
       const states = new Map<string, JobState>();
       for (;;) {
-        const open = [...this.#runners.values()].filter((r) => !r.finished);
+        // A finished job whose cleanups still run is not done yet (`wait()` resolves after them).
+        const open = [...this.#runners.values()].filter((r) => !r.closed);
         if (open.length === 0) break;
         for (const state of await Promise.all(open.map((r) => (this.#jobs.get(r.id) as Job).wait()))) states.set(state.jobId, state);
       }

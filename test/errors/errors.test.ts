@@ -4,6 +4,8 @@ import {
   SnapshotError,
   CheckpointError,
   ManifestError,
+  ResourceError,
+  UnknownResourceError,
   ActivationEndedError,
   ActivationTimeoutError,
   createFlow,
@@ -60,6 +62,8 @@ const samples: Record<string, () => SlotflowError> = {
   ActivationEndedError: () => new ActivationEndedError('r', "emit('out')"),
   SnapshotError: () => new SnapshotError('version', 'format version 9 is newer than this release reads (1)', 'j'),
   CheckpointError: () => new CheckpointError('save', 'j', new Error('disk full')),
+  UnknownResourceError: () => new UnknownResourceError('dbb', ['db'], { flowId: 'f', routineId: 'r' }),
+  ResourceError: () => new ResourceError('db', 'create', new Error('ECONNREFUSED'), { flowId: 'f', routineId: 'r' }),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 

@@ -70,7 +70,7 @@ describe('createRuntime({ resources }) and ctx.resource(name)', () => {
         second: { create: async () => Promise.resolve('second'), dispose: async (v: string) => void order.push(`dispose ${v}`) },
         bare: () => 'bare',
         unused: { create: () => order.push('created unused'), dispose: () => void order.push('dispose unused') },
-      } as ResourcesOption,
+      },
     });
     const user = defineRoutine({
       name: 'user',
