@@ -31,6 +31,7 @@ export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyMan
 export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
 export type { ResourceDefinition, ResourceMetrics, ResourcesOption, ResourceTypes } from './runtime/index.js';
 export type { ProgressUpdate } from './job/progress.js';
+export type { OverrideSnapshot, Overrides, RoutineOverride } from './job/overrides.js';
 export { isFinalStatus, Job, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 

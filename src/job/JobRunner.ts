@@ -22,6 +22,7 @@ import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
 import { flushProgress } from './progress.js';
 import { pendingCleanups, runCleanups } from './cleanup.js';
+import { baseInstance, overriddenInstance, type Overrides } from './overrides.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -58,6 +59,8 @@ export interface JobOptions {
   readonly timeoutMs: number | undefined;
   /** A snapshot this job continues (`runtime.restore`). */
   readonly from?: JobSnapshot;
+  /** Per-routine overrides for this job (`exec({ overrides })`), checked. */
+  readonly overrides?: Overrides;
 }
 
 export class JobRunner {
@@ -180,7 +183,8 @@ export class JobRunner {
     this.admitted = options.from?.admitted ?? false;
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
-    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(inst));
+    const { overrides } = options;
+    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(overrides ? overriddenInstance(inst, overrides[inst.id]) : inst));
     const host = new JobRunner.#SupervisorHostOf(this);
     const pool = services.actorPool;
     if (pool) {
@@ -473,7 +477,7 @@ export class JobRunner {
     const id = `routine:${this.id}:${cell.id}`;
     const pool = this.services.actorPool;
     if (pool) {
-      cell.lease = pool.acquire(cell.inst, cell.host, id);
+      cell.lease = pool.acquire(baseInstance(cell.inst), cell.host, id);
       cell.actor = cell.lease.actor;
       return;
     }
@@ -603,7 +607,7 @@ export class JobRunner {
     this.data.freeze();
     const pool = this.services.actorPool;
     for (const cell of this.cells.values()) {
-      if (cell.lease && pool) pool.release(cell.inst, cell.lease);
+      if (cell.lease && pool) pool.release(baseInstance(cell.inst), cell.lease);
       else cell.actor?.stop();
       cell.actor = undefined;
       cell.lease = undefined;

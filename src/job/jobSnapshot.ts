@@ -11,6 +11,7 @@ import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapsh
 import type { HistoryRecord } from './JobState.js';
 import type { JobRunner } from './JobRunner.js';
 import { lastActivationAt } from './ActorPool.js';
+import { overridesSnapshot } from './overrides.js';
 
 export function takeSnapshot(job: JobRunner): JobSnapshot {
   const now = job.services.clock.now();
@@ -74,6 +75,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
     cycles: Object.fromEntries(Object.entries(data.cycles).map(([name, record]) => [name, { iterations: record.iterations, converged: record.converged }])),
     ...(job.error ? { error: serializeError(job.error) } : {}),
     routines,
+    ...(job.options.overrides ? { overrides: overridesSnapshot(job.options.overrides) } : {}),
   };
 }
 

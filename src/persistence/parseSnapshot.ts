@@ -64,6 +64,7 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
   expect(raw.timeoutMs === undefined || typeof raw.timeoutMs === 'number', `'timeoutMs' must be a number, got ${describeValue(raw.timeoutMs)}`);
   expect(raw.deadlineAt === undefined || typeof raw.deadlineAt === 'number', `'deadlineAt' must be a number, got ${describeValue(raw.deadlineAt)}`);
   for (const field of ['outputs', 'shared', 'cycles', 'routines'] as const) expect(isRecord(raw[field]), `'${field}' must be an object, got ${describeValue(raw[field])}`);
+  expect(raw.overrides === undefined || (isRecord(raw.overrides) && Object.values(raw.overrides).every(isRecord)), `'overrides' must be a record of routine id -> override, got ${describeValue(raw.overrides)}`);
   for (const field of ['log', 'history'] as const) expect(Array.isArray(raw[field]), `'${field}' must be an array, got ${describeValue(raw[field])}`);
   if (isRecord(raw.outputs))
     for (const [key, payloads] of Object.entries(raw.outputs)) expect(Array.isArray(payloads), `'outputs.${key}' must be an array, got ${describeValue(payloads)}`);

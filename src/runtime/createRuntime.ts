@@ -15,6 +15,7 @@ import { Scheduler } from '../scheduler/index.js';
 import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveInteger } from '../util/assertOption.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 import { Resources, type ResourceMetrics, type ResourcesOption } from './Resources.js';
+import { assertOverrides, restoreOverrides, type Overrides } from '../job/overrides.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -88,6 +89,13 @@ export interface ExecOptions {
    * `jobId`, `timeoutMs` and `keepAlive` come from the snapshot and must not be given). Same as `runtime.restore`.
    */
   readonly from?: JobSnapshot;
+  /**
+   * Per-routine changes for this job only: `config` merged over the instance's, `policy`, `onError` and `timeoutMs`
+   * replacing the instance's. Unknown routine ids or keys throw `InvalidOptionError`. With `from`, laid over the
+   * snapshot's own overrides (a custom policy or a `retry.when` must be given again: snapshots cannot carry them).
+   * @default none
+   */
+  readonly overrides?: Overrides;
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
@@ -253,7 +261,8 @@ export class Runtime implements AsyncDisposable {
       for (const slot of [...Object.keys(saved.queues), ...Object.keys(saved.inflight?.consumed ?? {})])
         if (!slots.has(slot)) throw new SnapshotError('flow', `routine '${routineId}' of flow '${flow.id}' has no slot '${slot}' (its saved data would be lost)`, from.jobId);
     }
-    return this.#start(flow, { ...(options.signal ? { signal: options.signal } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
+    const overrides = restoreOverrides(flow, from.jobId, from.overrides, assertOverrides(flow, options.overrides));
+    return this.#start(flow, { ...(overrides ? { overrides } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
   }
 
   /**
@@ -316,8 +325,9 @@ export class Runtime implements AsyncDisposable {
     const jobId = options.jobId ?? uuidv7();
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
+    const overrides = assertOverrides(flow, options.overrides);
 
-    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}) }, this.#services);
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}), ...(overrides ? { overrides } : {}) }, this.#services);
     const checkpointer = this.#checkpointer;
     const job = new Job(
       runner,
