@@ -9,10 +9,12 @@ import type { JobMetrics } from '../metrics/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
+import type { Payload } from '../routine/index.js';
 
-export class Job {
+/** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */
+export class Job<TOutputs = Record<string, Payload>> {
   readonly #runner: JobRunner;
-  readonly #done: Promise<JobState>;
+  readonly #done: Promise<JobState<TOutputs>>;
   /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
   readonly events$: Observable<JobEvent>;
 
@@ -25,7 +27,7 @@ export class Job {
     this.events$ = events$;
     this.#done = new Promise((resolve) => {
       runner.onFinished(() => {
-        resolve(runner.data.snapshot);
+        resolve(runner.data.snapshot as JobState<TOutputs>);
       });
     });
   }
@@ -43,8 +45,8 @@ export class Job {
   }
 
   /** The job's current state: an immutable snapshot (a new object after every change). */
-  get state(): JobState {
-    return this.#runner.data.snapshot;
+  get state(): JobState<TOutputs> {
+    return this.#runner.data.snapshot as JobState<TOutputs>;
   }
 
   /**
@@ -64,7 +66,7 @@ export class Job {
    * Resolves with the final `JobState` whatever the final status; rejects with `WaitTimeoutError` only when
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
-  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState> {
+  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState<TOutputs>> {
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#done;
     assertDuration('wait({ timeoutMs })', timeoutMs);

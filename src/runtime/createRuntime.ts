@@ -7,6 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
+import type { OutputsOf } from '../flow/typedEdges.js';
 import { isFinalStatus, Job, JobRunner, ActorPool, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
@@ -72,10 +73,10 @@ export interface RuntimeOptions {
   readonly resources?: ResourcesOption;
 }
 
-/** Options of `runtime.exec`. */
-export interface ExecOptions {
+/** Options of `runtime.exec`; `TParams` is the entry slot's payload type where the flow's types say it. */
+export interface ExecOptions<TParams = Payload> {
   /** Delivered as one payload to the flow's entry slot. @default no delivery */
-  readonly params?: Payload;
+  readonly params?: TParams;
   /** A unique job id. @default a UUID v7 (time-ordered) */
   readonly jobId?: string;
   /** Aborting it cancels the job. */
@@ -99,6 +100,13 @@ export interface ExecOptions {
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
+
+/** The entry slot's payload type of a typed flow builder (else any payload). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matching any routine map
+export type ParamsOf<TFlow> = [TFlow] extends [never] ? Payload : [TFlow] extends [FlowBuilder<any, infer TParams>] ? TParams : Payload;
+/** The job handle `exec` returns: its `state.outputs` typed per event for a typed flow builder. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matching any params type
+export type JobOf<TFlow> = [TFlow] extends [never] ? Job : [TFlow] extends [FlowBuilder<infer TRoutines, any>] ? Job<OutputsOf<TRoutines>> : Job;
 
 export class Runtime implements AsyncDisposable {
   readonly #flows = new Map<string, FlowDefinition>();
@@ -220,10 +228,10 @@ export class Runtime implements AsyncDisposable {
    * const job = runtime.exec('fetch_flow', { params: { url } });
    * const state = await job.wait();
    */
-  exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
+  exec<TFlow extends string | AnyFlow>(flowOrId: TFlow, options: ExecOptions<ParamsOf<TFlow>> = {}): JobOf<TFlow> {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
-    if (options.from !== undefined) return this.#restore(options.from, flowOrId, options);
-    return this.#start(this.#resolve(flowOrId), options, undefined);
+    if (options.from !== undefined) return this.#restore(options.from, flowOrId, options as ExecOptions) as JobOf<TFlow>;
+    return this.#start(this.#resolve(flowOrId), options as ExecOptions, undefined) as JobOf<TFlow>;
   }
 
   /**
