@@ -48,5 +48,5 @@ for (const maxIterations of [100, 20]) {
   console.log(`Status: ${state.status}`);
   console.log(`Optimizer activations: ${state.routines.optimizer?.activations ?? 0}`);
   console.log(`Cycle iterations: ${cycle?.iterations ?? 0}, converged: ${String(cycle?.converged)}`);
-  console.log(result ? `Converged value: ${Number(result.value).toFixed(4)} after ${String(result.steps)} steps` : 'No converged value');
+  console.log(result ? `Converged value: ${result.value.toFixed(4)} after ${String(result.steps)} steps` : 'No converged value');
 }

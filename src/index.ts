@@ -6,6 +6,7 @@
 export { defineRoutine, isRoutineDefinition, slot, event, DEFAULT_MAX_QUEUE } from './routine/index.js';
 export type {
   AnyRoutine,
+  CleanupContext,
   ErrorStrategy,
   EventsOf,
   Payload,
@@ -27,7 +28,12 @@ export { toMermaid, toManifest, setExpressionSource, expressionSourceOf } from '
 export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './flow/index.js';
 
 // Runtime and jobs
-export { createRuntime, Runtime, type ExecOptions, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
+export { createRuntime, Runtime, type ExecOptions, type JobOf, type ParamsOf, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
+export type { ResourceDefinition, ResourceMetrics, ResourcesOption, ResourceTypes } from './runtime/index.js';
+export type { ProgressUpdate } from './job/progress.js';
+export type { OverrideSnapshot, Overrides, RoutineOverride } from './job/overrides.js';
+export type { OnlySlotPayload, OutputsOf } from './flow/typedEdges.js';
+export type { TypedOutputs } from './job/JobState.js';
 export { isFinalStatus, Job, type Breakpoint, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobWarningCode, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 

@@ -12,10 +12,12 @@ import type { Breakpoint } from './Breakpoint.js';
 import type { JobEvent } from './JobEvent.js';
 import type { JobRunner } from './JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
+import type { Payload } from '../routine/index.js';
 
-export class Job {
+/** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */
+export class Job<TOutputs = Record<string, Payload>> {
   readonly #runner: JobRunner;
-  readonly #done: Promise<JobState>;
+  readonly #done: Promise<JobState<TOutputs>>;
   /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
   readonly events$: Observable<JobEvent>;
 
@@ -28,7 +30,7 @@ export class Job {
     this.events$ = events$;
     this.#done = new Promise((resolve) => {
       runner.onFinished(() => {
-        resolve(runner.data.snapshot);
+        resolve(runner.data.snapshot as JobState<TOutputs>);
       });
     });
   }
@@ -46,8 +48,8 @@ export class Job {
   }
 
   /** The job's current state: an immutable snapshot (a new object after every change). */
-  get state(): JobState {
-    return this.#runner.data.snapshot;
+  get state(): JobState<TOutputs> {
+    return this.#runner.data.snapshot as JobState<TOutputs>;
   }
 
   /**
@@ -67,7 +69,7 @@ export class Job {
    * Resolves with the final `JobState` whatever the final status; rejects with `WaitTimeoutError` only when
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
-  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState> {
+  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState<TOutputs>> {
     assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#done;

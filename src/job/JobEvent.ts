@@ -29,10 +29,12 @@ export type JobEvent =
    * `onUnhandledError`.
    */
   | (Base & { readonly type: 'job.warning'; readonly code: JobWarningCode | (string & {}); readonly message: string; readonly routineId?: string })
+  /** `ctx.progress()`: at most one per routine per job per 100 ms; an activation's last one is always delivered, before its `routine.completed`. */
+  | (Base & { readonly type: 'routine.progress'; readonly routineId: string; readonly done?: number; readonly total?: number; readonly message?: string })
   /** `dropped` events of this job were not kept (the runtime's `maxBufferedEvents` was reached); `at` is the first one's time. */
   | (Base & { readonly type: 'events.dropped'; readonly dropped: number });
 
 export type JobEventType = JobEvent['type'];
 
 /** The codes of `job.warning` events slotflow itself sends. */
-export type JobWarningCode = 'payload.invalid' | 'data.pending' | 'subscriber.threw';
+export type JobWarningCode = 'payload.invalid' | 'data.pending' | 'subscriber.threw' | 'cleanup.failed';

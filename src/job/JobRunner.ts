@@ -22,6 +22,9 @@ import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
 import { breakpointRoutines } from './Breakpoint.js';
 import { dict } from '../util/dict.js';
+import { flushProgress } from './progress.js';
+import { pendingCleanups, runCleanups } from './cleanup.js';
+import { baseInstance, overriddenInstance, type Overrides } from './overrides.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -67,6 +70,8 @@ export interface JobOptions {
   readonly timeoutMs: number | undefined;
   /** A snapshot this job continues (`runtime.restore`). */
   readonly from?: JobSnapshot;
+  /** Per-routine overrides for this job (`exec({ overrides })`), checked. */
+  readonly overrides?: Overrides;
 }
 
 export class JobRunner {
@@ -110,6 +115,8 @@ export class JobRunner {
   #gated = false;
   /** The routine whose breakpoint holds the job, until that activation starts. */
   pausedAt: string | undefined;
+  /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
+  #cleaning = false;
 
   /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
   static readonly #SupervisorHostOf = class implements SupervisorHost {
@@ -207,7 +214,8 @@ export class JobRunner {
     this.admitted = options.from?.admitted ?? false;
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
-    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(inst));
+    const { overrides } = options;
+    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(overrides ? overriddenInstance(inst, overrides[inst.id]) : inst));
     const host = new JobRunner.#SupervisorHostOf(this);
     const pool = services.actorPool;
     if (pool) {
@@ -227,6 +235,11 @@ export class JobRunner {
 
   get finished(): boolean {
     return isFinalStatus(this.status);
+  }
+
+  /** Finished and its cleanups done: its final event went out (`wait()` resolves). */
+  get closed(): boolean {
+    return this.finished && !this.#cleaning;
   }
 
   /**
@@ -406,7 +419,7 @@ export class JobRunner {
   }
 
   onFinished(callback: () => void): void {
-    if (this.finished) callback();
+    if (this.closed) callback();
     else this.#onFinished.push(callback);
   }
 
@@ -550,7 +563,7 @@ export class JobRunner {
     const id = `routine:${this.id}:${cell.id}`;
     const pool = this.services.actorPool;
     if (pool) {
-      cell.lease = pool.acquire(cell.inst, cell.host, id);
+      cell.lease = pool.acquire(baseInstance(cell.inst), cell.host, id);
       cell.actor = cell.lease.actor;
       return;
     }
@@ -679,6 +692,7 @@ export class JobRunner {
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
     this.services.scheduler.clear(this.queue);
     const now = clock.now();
+    const cleanups = pendingCleanups(this);
     for (const cell of this.cells.values()) {
       if (cell.timer !== undefined) clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) clock.clearTimeout(cell.retryTimer);
@@ -686,6 +700,7 @@ export class JobRunner {
       cell.timer = cell.retryTimer = cell.policyRetryTimer = undefined;
       const running = cell.current;
       if (running && !running.settled) {
+        if (running.progressed) flushProgress(this, cell);
         // The job is over now; its permit goes back when its code settles (at once if it is not running any more).
         running.settled = true;
         releaseOrAbandon(this, cell, running);
@@ -703,7 +718,7 @@ export class JobRunner {
     this.data.freeze();
     const pool = this.services.actorPool;
     for (const cell of this.cells.values()) {
-      if (cell.lease && pool) pool.release(cell.inst, cell.lease);
+      if (cell.lease && pool) pool.release(baseInstance(cell.inst), cell.lease);
       else cell.actor?.stop();
       cell.actor = undefined;
       cell.lease = undefined;
@@ -715,15 +730,24 @@ export class JobRunner {
       if (lease && pool) pool.releaseSupervisor(lease);
       else supervisor.stop();
     });
-    const base = { jobId: this.id, flowId: this.flowId, at: now };
-    if (this.wantsEvents) {
-      if (status === 'completed') this.#warnPending(now);
-      if (status === 'completed') this.publish({ type: 'job.completed', ...base });
-      else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
-      else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
+    const end = () => {
+      this.#cleaning = false;
+      const base = { jobId: this.id, flowId: this.flowId, at: now };
+      if (this.wantsEvents) {
+        if (status === 'completed') this.#warnPending(now);
+        if (status === 'completed') this.publish({ type: 'job.completed', ...base });
+        else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
+        else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
+      }
+      this.services.finished(this.id);
+      for (const callback of this.#onFinished.splice(0)) callback();
+    };
+    if (!cleanups) {
+      end();
+      return;
     }
-    this.services.finished(this.id);
-    for (const callback of this.#onFinished.splice(0)) callback();
+    this.#cleaning = true;
+    void runCleanups(this, status, cleanups, end);
   }
 
   /** One `job.warning` for data no activation took in a completed job (it stays in the final state's `pending`). */

@@ -58,13 +58,20 @@ export interface CycleRecord {
   readonly converged: boolean;
 }
 
-export interface JobState {
+/**
+ * The outputs of a job of a flow whose event types are known: `'<routine>.<event>'` -> that event's payloads. A key
+ * is absent until something landed there.
+ */
+export type TypedOutputs<TOutputs> = { readonly [K in keyof TOutputs]?: readonly TOutputs[K][] };
+
+/** `TOutputs` (`'<routine>.<event>'` -> payload type) is known for jobs of a flow built with `createFlow` in the same program. */
+export interface JobState<TOutputs = Record<string, Payload>> {
   readonly jobId: string;
   readonly flowId: string;
   readonly status: JobStatus;
   readonly params: Payload | undefined;
   /** `'<routineId>.<event>'` -> payloads emitted on events with no connection (or delivered nowhere). */
-  readonly outputs: Readonly<Record<string, readonly Payload[]>>;
+  readonly outputs: string extends keyof TOutputs ? Readonly<Record<string, readonly Payload[]>> : TypedOutputs<TOutputs>;
   readonly routines: Readonly<Record<string, RoutineState>>;
   readonly shared: Readonly<Record<string, unknown>>;
   readonly log: readonly unknown[];

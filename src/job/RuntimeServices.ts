@@ -8,6 +8,7 @@ import type { Scheduler } from '../scheduler/index.js';
 import type { ThreadPools } from '../threads/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { ActorPool } from './ActorPool.js';
+import type { Resources } from '../runtime/Resources.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';
 
@@ -23,6 +24,8 @@ export interface RuntimeServices {
   readonly metrics: MetricsCollector;
   /** Worker threads for routines with isolation 'thread' (the pools start on first use). */
   readonly threads: ThreadPools;
+  /** `createRuntime({ resources })`, for `ctx.resource(name)`. */
+  readonly resources: Resources;
   /** True while someone listens to `runtime.events$`. */
   runtimeObserved(): boolean;
   publish(event: JobEvent): void;

@@ -12,6 +12,7 @@ import type { HistoryRecord } from './JobState.js';
 import type { JobRunner } from './JobRunner.js';
 import { lastActivationAt } from './ActorPool.js';
 import { dict } from '../util/dict.js';
+import { overridesSnapshot } from './overrides.js';
 
 export function takeSnapshot(job: JobRunner): JobSnapshot {
   const now = job.services.clock.now();
@@ -75,6 +76,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
     cycles: Object.fromEntries(Object.entries(data.cycles).map(([name, record]) => [name, { iterations: record.iterations, converged: record.converged }])),
     ...(job.error ? { error: serializeError(job.error) } : {}),
     routines,
+    ...(job.options.overrides ? { overrides: overridesSnapshot(job.options.overrides) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
 import { payloadIssues } from './validatePayload.js';
 import { dict } from '../util/dict.js';
+import { flushProgress, reportProgress, type ProgressUpdate } from './progress.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -38,6 +39,8 @@ export interface Activation {
   abandoned: boolean;
   /** Why it was aborted, if it was before anyone asked for the signal. */
   aborted?: { readonly reason: unknown };
+  /** `ctx.progress()` was called: a held update goes out before the activation's end event. */
+  progressed?: boolean;
 }
 
 const JOB = Symbol('job');
@@ -155,6 +158,7 @@ function settle(job: JobRunner, cell: Cell, act: Activation, thrown: unknown, ou
   if (act.timeout !== undefined) clock.clearTimeout(act.timeout);
   if (job.finished) return;
   const now = clock.now();
+  if (act.progressed) flushProgress(job, cell);
   if (outcome === 'ok' && act.poison) {
     outcome = 'error';
     thrown = act.poison;
@@ -283,4 +287,18 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
     this[GUARD_LIVE]('log()');
     this[JOB].data.appendLog(entry);
   };
+
+  // `progress` and `resource` are getters returning a new function: no cost for the activations that never use them.
+  get progress(): (update: ProgressUpdate) => void {
+    return (update) => {
+      this[GUARD_LIVE]('progress()');
+      reportProgress(this[JOB], this[CELL], update);
+    };
+  }
+
+  get resource(): RunContext<unknown, unknown, unknown, unknown>['resource'] {
+    const job = this[JOB];
+    const asker = { flowId: job.flowId, routineId: this[CELL].id };
+    return ((name: string) => job.services.resources.get(name, asker)) as RunContext<unknown, unknown, unknown, unknown>['resource'];
+  }
 }

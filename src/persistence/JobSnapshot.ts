@@ -6,6 +6,7 @@
  * job restored later fires an overdue timer at once instead of waiting its full delay again.
  */
 import type { HistoryRecord, JobStatus } from '../job/JobState.js';
+import type { OverrideSnapshot } from '../job/overrides.js';
 
 /** The `format` tag every snapshot carries. */
 export const SNAPSHOT_FORMAT = 'slotflow/job-snapshot';
@@ -76,4 +77,6 @@ export interface JobSnapshot {
   readonly cycles: Readonly<Record<string, { readonly iterations: number; readonly converged: boolean }>>;
   readonly error?: SerializedError;
   readonly routines: Readonly<Record<string, RoutineSnapshot>>;
+  /** The job's per-routine overrides (`exec({ overrides })`), as far as they are data. */
+  readonly overrides?: Readonly<Record<string, OverrideSnapshot>>;
 }

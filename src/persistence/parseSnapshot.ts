@@ -47,6 +47,8 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
     version++;
   }
   const problems = checkSnapshot(raw, jobId);
+  if (raw.overrides !== undefined && !(isRecord(raw.overrides) && Object.values(raw.overrides).every(isRecord)))
+    problems.push(`'overrides' must be a record of routine id -> override, got ${describeValue(raw.overrides)}`);
   if (problems.length) throw new SnapshotError('malformed', problems.join('; '), jobId);
   return raw as unknown as JobSnapshot;
 }

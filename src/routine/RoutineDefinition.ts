@@ -8,6 +8,8 @@ import type { Isolation, ThreadResourceLimits } from '../threads/isolation.js';
 import type { ErrorStrategy } from './ErrorStrategy.js';
 import type { TypeMarker } from './markers.js';
 import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
+import type { ProgressUpdate } from '../job/progress.js';
+import type { ResourceTypes } from '../runtime/Resources.js';
 
 /** A payload: a plain object, the fields of the emitting event. */
 export type Payload = Readonly<Record<string, unknown>>;
@@ -67,6 +69,29 @@ export interface RunContext<TSlots, TEvents, TConfig, TState> {
   readonly routineId: string;
   /** 0 for the first attempt, k for the k-th retry. */
   readonly attempt: number;
+  /**
+   * Reports how far this activation got: a `routine.progress` event (at most one per routine per job per 100 ms;
+   * the activation's last one always goes out, before its `routine.completed`).
+   */
+  readonly progress: (update: ProgressUpdate) => void;
+  /**
+   * A resource of the runtime (`createRuntime({ resources })`), created on first use and shared by every job.
+   * Rejects with `UnknownResourceError` for a name the runtime does not have, `ResourceError` when creating it failed.
+   */
+  readonly resource: <K extends string>(name: K) => Promise<K extends keyof ResourceTypes ? ResourceTypes[K] : unknown>;
+}
+
+/** What a routine's `cleanup` receives, once per job it ran in, when the job has ended. */
+export interface CleanupContext<TState> {
+  readonly job: { readonly id: string; readonly flowId: string };
+  /** This routine's id in the flow. */
+  readonly routineId: string;
+  /** The job's final status. */
+  readonly status: 'completed' | 'failed' | 'cancelled';
+  /** This routine's final state within the job. */
+  readonly state: TState;
+  /** A resource of the runtime, as in `run` (still there: resources are disposed after every cleanup). */
+  readonly resource: RunContext<unknown, unknown, unknown, unknown>['resource'];
 }
 
 /** What `defineRoutine` takes. */
@@ -98,6 +123,12 @@ export interface RoutineOptions<S extends SlotsInput, E extends EventsInput, TCo
   /** Limits of the worker thread (isolation `'thread'`): one pool per distinct limits. @default Node.js's defaults */
   readonly resourceLimits?: ThreadResourceLimits;
   run(ctx: RunContext<SlotsOf<S>, EventsOf<E>, TConfig, TState>): void | Promise<void>;
+  /**
+   * Called once per job for this routine if it ran in the job (at least one activation started), when the job has
+   * ended, whatever its status, after its last activation settled. Awaited before `job.wait()` resolves; what it
+   * throws is a `job.warning` event (code `'cleanup.failed'`), never a changed status.
+   */
+  cleanup?(ctx: CleanupContext<TState>): void | Promise<void>;
 }
 
 /** A routine definition as `defineRoutine` returns it. Generic parameters are the slot, event, config and state types. */
@@ -121,6 +152,8 @@ export interface RoutineDefinition<TSlots = Record<string, Payload>, TEvents = R
   readonly module: string | undefined;
   readonly resourceLimits: ThreadResourceLimits | undefined;
   readonly run: (ctx: RunContext<TSlots, TEvents, TConfig, TState>) => void | Promise<void>;
+  /** Runs once per job this routine ran in, when the job has ended (see `RoutineOptions.cleanup`). */
+  readonly cleanup: ((ctx: CleanupContext<TState>) => void | Promise<void>) | undefined;
   /** Type-only: the payload types, for the flow builder. */
   readonly '~types'?: { readonly slots: TSlots; readonly events: TEvents; readonly config: TConfig; readonly state: TState };
 }

@@ -15,7 +15,7 @@ import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
 /** The default bound of every slot queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
 
-const ROUTINE_KEYS = ['name', 'slots', 'events', 'config', 'initialState', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'run', 'isolation', 'module', 'resourceLimits'] as const;
+const ROUTINE_KEYS = ['name', 'slots', 'events', 'config', 'initialState', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'run', 'isolation', 'module', 'resourceLimits', 'cleanup'] as const;
 
 /**
  * Defines a routine.
@@ -99,6 +99,9 @@ export function defineRoutine<
   if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
   if (options.maxQueue !== undefined) assertPositiveInteger(`routine '${name}' maxQueue`, options.maxQueue);
   if (options.onError !== undefined) assertErrorStrategy(`routine '${name}' onError`, options.onError);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its context object, never `this`
+  const { cleanup } = options;
+  if (cleanup !== undefined && typeof cleanup !== 'function') throw new InvalidOptionError(`routine '${name}' cleanup`, 'a function ({ job, routineId, status, state }) => void', cleanup);
   if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
     throw new InvalidOptionError(`routine '${name}' policy`, 'a policy from policies.*', options.policy);
 
@@ -120,6 +123,7 @@ export function defineRoutine<
     resourceLimits: freezeLimits(options.resourceLimits),
     // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` is called with its context object, never `this`
     run: options.run,
+    cleanup,
   });
 }
 

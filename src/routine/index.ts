@@ -6,6 +6,7 @@ export type { ErrorStrategy, RetryOptions, FailureDecision } from './ErrorStrate
 export { assertErrorStrategy } from './assertErrorStrategy.js';
 export type {
   AnyRoutine,
+  CleanupContext,
   ConfigOfRoutine,
   EventsInput,
   EventsOf,

@@ -7,6 +7,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CheckpointError, describeValue, FlowNotFoundError, FlowValidationError, InvalidOptionError, RuntimeClosedError, SnapshotError, WaitTimeoutError } from '../errors/index.js';
 import { assertSlot, compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
+import type { OutputsOf } from '../flow/typedEdges.js';
 import { breakpointRoutines, isFinalStatus, Job, JobRunner, ActorPool, type Breakpoint, type JobEvent, type JobOptions, type JobState, type JobStatus, type RuntimeServices, type ValidationMode } from '../job/index.js';
 import { MetricsCollector, type MetricsOptions, type RuntimeMetrics } from '../metrics/index.js';
 import { Checkpointer, parseSnapshot, type CheckpointStore, type JobSnapshot } from '../persistence/index.js';
@@ -17,6 +18,8 @@ import { assertDuration, assertLimit, assertNonNegativeInteger, assertPositiveIn
 import { JOB_STATUSES } from '../job/JobState.js';
 import { ThreadPools, type ThreadsOptions } from '../threads/index.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
+import { Resources, type ResourceMetrics, type ResourcesOption } from './Resources.js';
+import { assertOverrides, restoreOverrides, type Overrides } from '../job/overrides.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -85,6 +88,11 @@ export interface RuntimeOptions {
    * The pool starts on the first threaded activation. @default { max: os.availableParallelism(), idleTimeoutMs: 30000, abortGraceMs: 100 }
    */
   readonly threads?: ThreadsOptions;
+  /**
+   * Things routines share across jobs (pools, clients), by name: `{ create, dispose? }` or just a factory. Each is
+   * created on its first `ctx.resource(name)` and disposed by `shutdown()`, newest first. @default none
+   */
+  readonly resources?: ResourcesOption;
 }
 
 const RUNTIME_KEYS = [
@@ -105,13 +113,14 @@ const RUNTIME_KEYS = [
   'onCheckpointError',
   'storeTimeoutMs',
   'threads',
+  'resources',
 ] as const satisfies readonly (keyof RuntimeOptions)[];
-const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from', 'breakpoints'] as const satisfies readonly (keyof ExecOptions)[];
+const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from', 'breakpoints', 'overrides'] as const satisfies readonly (keyof ExecOptions)[];
 
 /** Options of `runtime.exec`. */
-export interface ExecOptions {
+export interface ExecOptions<TParams = Payload> {
   /** Delivered as one payload to the flow's entry slot. @default `{}` (a keepAlive job: no delivery, it waits for posts) */
-  readonly params?: Payload;
+  readonly params?: TParams;
   /** A unique job id. @default a UUID v7 (time-ordered) */
   readonly jobId?: string;
   /** Aborting it cancels the job. */
@@ -130,12 +139,25 @@ export interface ExecOptions {
    * @default none
    */
   readonly breakpoints?: readonly Breakpoint[];
+  /**
+   * Per-routine changes for this job only: `config` merged over the instance's, `policy`, `onError` and `timeoutMs`
+   * replacing the instance's. Unknown routine ids or keys throw `InvalidOptionError`. With `from`, laid over the
+   * snapshot's own overrides (a custom policy or a `retry.when` must be given again: snapshots cannot carry them).
+   * @default none
+   */
+  readonly overrides?: Overrides;
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
 
 /** The default bound of one store call (`storeTimeoutMs`). */
 export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
+/** The entry slot's payload type of a typed flow builder (else any payload). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matching any routine map
+export type ParamsOf<TFlow> = [TFlow] extends [never] ? Payload : [TFlow] extends [FlowBuilder<any, infer TParams>] ? TParams : Payload;
+/** The job handle `exec` returns: its `state.outputs` typed per event for a typed flow builder. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matching any params type
+export type JobOf<TFlow> = [TFlow] extends [never] ? Job : [TFlow] extends [FlowBuilder<infer TRoutines, any>] ? Job<OutputsOf<TRoutines>> : Job;
 
 export class Runtime implements AsyncDisposable {
   readonly #flows = new Map<string, FlowDefinition>();
@@ -231,6 +253,7 @@ export class Runtime implements AsyncDisposable {
       validation,
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),
       threads: new ThreadPools(options.threads),
+      resources: new Resources(options.resources),
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -254,11 +277,11 @@ export class Runtime implements AsyncDisposable {
    * const { flows } = runtime.metrics();
    * console.log(flows.etl?.routines.fetch?.durationMs.p95);
    */
-  metrics(options: MetricsOptions = {}): RuntimeMetrics {
+  metrics(options: MetricsOptions = {}): RuntimeMetrics & { readonly resources: Readonly<Record<string, ResourceMetrics>> } {
     assertKnownKeys('metrics(options)', options, ['reset']);
     const reset = options.reset ?? false;
     if (typeof reset !== 'boolean') throw new InvalidOptionError('metrics({ reset })', 'a boolean', reset);
-    return this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset);
+    return { ...this.#services.metrics.runtime(this.#runners.values(), this.#services.scheduler.running, reset), resources: this.#services.resources.metrics(reset) };
   }
 
   /** Registers a flow under its id (compiling it: an invalid flow throws `FlowValidationError`). */
@@ -331,11 +354,11 @@ export class Runtime implements AsyncDisposable {
    * const job = runtime.exec('fetch_flow', { params: { url } });
    * const state = await job.wait();
    */
-  exec(flowOrId: string | AnyFlow, options: ExecOptions = {}): Job {
+  exec<TFlow extends string | AnyFlow>(flowOrId: TFlow, options: ExecOptions<ParamsOf<TFlow>> = {}): JobOf<TFlow> {
     if (this.#closed) throw new RuntimeClosedError('exec a job');
     assertKnownKeys('exec(options)', options, EXEC_KEYS);
-    if (options.from !== undefined) return this.#restore(options.from, flowOrId, options);
-    return this.#start(this.#resolve(flowOrId), options, undefined);
+    if (options.from !== undefined) return this.#restore(options.from, flowOrId, options as ExecOptions) as JobOf<TFlow>;
+    return this.#start(this.#resolve(flowOrId), options as ExecOptions, undefined) as JobOf<TFlow>;
   }
 
   /**
@@ -379,7 +402,8 @@ export class Runtime implements AsyncDisposable {
       for (const slot of [...Object.keys(saved.queues), ...Object.keys(saved.inflight?.consumed ?? {})])
         if (!slots.has(slot)) throw new SnapshotError('flow', `routine '${routineId}' of flow '${flow.id}' has no slot '${slot}' (its saved data would be lost)`, from.jobId);
     }
-    return this.#start(flow, { ...(options.signal ? { signal: options.signal } : {}), ...(options.breakpoints ? { breakpoints: options.breakpoints } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
+    const overrides = restoreOverrides(flow, from.jobId, from.overrides, assertOverrides(flow, options.overrides));
+    return this.#start(flow, { ...(overrides ? { overrides } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.breakpoints ? { breakpoints: options.breakpoints } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
   }
 
   /**
@@ -435,8 +459,9 @@ export class Runtime implements AsyncDisposable {
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', jobId);
     if (this.#jobs.has(jobId)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', jobId);
     if (options.breakpoints !== undefined) breakpointRoutines(flow, 'exec({ breakpoints })', options.breakpoints);
+    const overrides = assertOverrides(flow, options.overrides);
 
-    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}) }, this.#services);
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}), ...(overrides ? { overrides } : {}) }, this.#services);
     const checkpointer = this.#checkpointer;
     const job = new Job(
       runner,
@@ -446,7 +471,7 @@ export class Runtime implements AsyncDisposable {
         (delta) => {
           runner.jobObserved += delta;
         },
-        () => runner.finished,
+        () => runner.closed,
       ),
     );
     if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
@@ -540,7 +565,8 @@ export class Runtime implements AsyncDisposable {
     const all = async () => {
       const states = new Map<string, JobState>();
       for (;;) {
-        const open = [...this.#runners.values()].filter((r) => !r.finished);
+        // A finished job whose cleanups still run is not done yet (`wait()` resolves after them).
+        const open = [...this.#runners.values()].filter((r) => !r.closed);
         if (open.length === 0) break;
         for (const state of await Promise.all(open.map((r) => (this.#jobs.get(r.id) as Job).wait()))) states.set(state.jobId, state);
       }
@@ -588,6 +614,8 @@ export class Runtime implements AsyncDisposable {
     await this.waitForAll();
     await this.#checkpointer?.drain();
     await this.#services.threads.close();
+    // Last: every job and its cleanups are done with them.
+    await this.#services.resources.dispose();
   }
 
   /** `await using runtime = createRuntime()`: shuts down, letting running jobs finish. */

@@ -25,6 +25,7 @@ const EVENT_TYPES: Readonly<Record<JobEventType, true>> = {
   'cycle.converged': true,
   'cycle.exhausted': true,
   'events.dropped': true,
+  'routine.progress': true,
   'job.warning': true,
 };
 

@@ -13,6 +13,8 @@ import {
   type AnyRoutine,
   type ExecOptions,
   type FlowDefinition,
+  type JobOf,
+  type ParamsOf,
   type JobState,
   type RuntimeOptions,
 } from 'slotflow';
@@ -74,17 +76,17 @@ export class TestRuntime extends Runtime {
     return this;
   }
 
-  override exec(flowOrId: string | FlowArg, options?: ExecOptions): Job {
+  override exec<TFlow extends string | FlowArg>(flowOrId: TFlow, options?: ExecOptions<ParamsOf<TFlow>>): JobOf<TFlow> {
     if (typeof flowOrId === 'string' || !isFlow(flowOrId)) {
       const known = typeof flowOrId === 'string' ? this.#flows.get(flowOrId) : undefined;
       if (known) this.#doubles.check(known, this.#flows.values());
-      return super.exec(flowOrId, options);
+      return super.exec<TFlow>(flowOrId, options);
     }
     const copy = this.#copy(flowOrId);
     this.#doubles.check(copy, this.#flows.values());
-    const job = super.exec(copy, options);
+    const job = super.exec(copy, options as ExecOptions);
     this.#flows.set(copy.id, copy);
-    return job;
+    return job as JobOf<TFlow>;
   }
 
   override post(flowId: string, routineId: string, slot: string, payload: object, options: { readonly jobId?: string } = {}): Job {

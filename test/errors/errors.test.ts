@@ -5,6 +5,8 @@ import {
   CheckpointError,
   ConnectionError,
   ManifestError,
+  ResourceError,
+  UnknownResourceError,
   ActivationEndedError,
   ActivationTimeoutError,
   createFlow,
@@ -66,6 +68,8 @@ const samples: Record<string, () => SlotflowError> = {
   WorkerCrashedError: () => new WorkerCrashedError('f', 'r', 'score', 'exited with code 3', { cause: new Error('worker exited') }),
   ResourceLimitError: () => new ResourceLimitError('f', 'r', 'score', { maxOldGenerationSizeMb: 32 }),
   ConnectionError: () => new ConnectionError('Redis at 127.0.0.1:6379', 5000, new Error('connect ECONNREFUSED')),
+  UnknownResourceError: () => new UnknownResourceError('dbb', ['db'], { flowId: 'f', routineId: 'r' }),
+  ResourceError: () => new ResourceError('db', 'create', new Error('ECONNREFUSED'), { flowId: 'f', routineId: 'r' }),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 
