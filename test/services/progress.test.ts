@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFlow, defineRoutine, isInvalidOptionError, isJobFinishedError, type Job, type JobEvent, type RunContext } from 'slotflow';
+import { createFlow, defineRoutine, isInvalidOptionError, type Job, type JobEvent, type RunContext } from 'slotflow';
 import { createTestRuntime, type TestRuntime } from 'slotflow/testing';
 
 /** Subscribes in the same tick and collects the job's events; `done` resolves when its stream completes. */
@@ -171,7 +171,7 @@ describe('ctx.progress()', () => {
     expect(isInvalidOptionError((job.error as Error & { cause?: unknown }).cause)).toBe(true);
   });
 
-  it('throws ActivationEndedError when called after the activation ended (JobFinishedError once the job ended)', async () => {
+  it('throws ActivationEndedError naming the routine and the call when called after the activation ended, and after the job ended', async () => {
     await using rt = createTestRuntime();
     let late: ((update: { done: number }) => void) | undefined;
     const flow = scripted(rt, ({ progress }) => {
@@ -189,6 +189,6 @@ describe('ctx.progress()', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(isJobFinishedError(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ name: 'ActivationEndedError', message: expect.stringContaining('progress()') as string });
   });
 });
