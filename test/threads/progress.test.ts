@@ -59,9 +59,13 @@ describe('progress() in a threaded routine', () => {
 });
 
 describe('resource() in a threaded routine', () => {
-  const withDb = () => runtime({ resources: { db: () => ({ query: () => 1 }) } });
+  let db: { cleanedBy?: string[] };
+  const withDb = () => {
+    db = {};
+    return runtime({ resources: { db: () => db } });
+  };
 
-  it('rejects with ThreadResourceError naming the routine and the resource; the activation fails with it', async () => {
+  it('rejects with ThreadResourceError naming the routine and the resource; the activation fails with it, its cleanup still gets the resource', async () => {
     const rt = withDb();
     const job = rt.exec(createFlow('uses-db').add('u', resourceUser).entry('u', 'input'), { params: { catch: false } });
     const state = await job.wait();
@@ -72,8 +76,9 @@ describe('resource() in a threaded routine', () => {
     expect(cause).toMatchObject({ name: 'ThreadResourceError', code: 'THREAD_RESOURCE', flowId: 'uses-db', routineId: 'u', resource: 'db' });
     expect((cause as Error).message).toContain("resource('db')");
     expect((cause as Error).message).toContain('resources live on the main thread');
-    // The resource was never created for it.
-    expect(rt.metrics().resources.db).toMatchObject({ accesses: 0, creations: 0 });
+    // Only the routine's cleanup, which runs on the main thread, got the resource.
+    expect(rt.metrics().resources.db).toMatchObject({ accesses: 1, creations: 1 });
+    expect(db.cleanedBy).toEqual(['u']);
   }, T);
 
   it('is a rejection the routine can catch in the thread, and carries the name and code there', async () => {
