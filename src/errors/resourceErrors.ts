@@ -55,3 +55,24 @@ export class ResourceError extends SlotflowError {
 
 export const isUnknownResourceError = (value: unknown): value is UnknownResourceError => value instanceof UnknownResourceError;
 export const isResourceError = (value: unknown): value is ResourceError => value instanceof ResourceError;
+
+/**
+ * `resource(name)` was called by a routine running on a worker thread (`isolation: 'thread'`). A resource is a live
+ * object (a pool, a client) of the main thread, and a live object cannot be copied into another thread.
+ */
+export class ThreadResourceError extends SlotflowError {
+  readonly code = 'THREAD_RESOURCE';
+  constructor(
+    readonly flowId: string,
+    readonly routineId: string,
+    readonly resource: string,
+  ) {
+    super(
+      `Routine '${routineId}' of flow '${flowId}' runs on a worker thread and called resource(${typeof resource === 'string' ? `'${resource}'` : describeValue(resource)}): ` +
+        `resources live on the main thread and cannot be copied into a thread; expected a routine using resources to run inline (isolation: 'inline'), ` +
+        `or an inline routine to use the resource and pass plain data to the threaded one through its slots.`,
+    );
+  }
+}
+
+export const isThreadResourceError = (value: unknown): value is ThreadResourceError => value instanceof ThreadResourceError;

@@ -76,7 +76,8 @@ export interface RunContext<TSlots, TEvents, TConfig, TState> {
   readonly progress: (update: ProgressUpdate) => void;
   /**
    * A resource of the runtime (`createRuntime({ resources })`), created on first use and shared by every job.
-   * Rejects with `UnknownResourceError` for a name the runtime does not have, `ResourceError` when creating it failed.
+   * Rejects with `UnknownResourceError` for a name the runtime does not have, `ResourceError` when creating it failed,
+   * and always with `ThreadResourceError` in a routine running on a worker thread (a live object cannot be copied there).
    */
   readonly resource: <K extends string>(name: K) => Promise<K extends keyof ResourceTypes ? ResourceTypes[K] : unknown>;
 }

@@ -4,7 +4,7 @@
  *
  * One MessageChannel per activation. The main thread posts the activation's context on its end before handing the
  * other end to the pool, so a context that cannot be copied fails at once, naming its part. The thread posts what
- * `run` does (emit, setState, setShared, log) in call order, then `done` or `failed`: the pool's own result can
+ * `run` does (emit, setState, setShared, log, progress) in call order, then `done` or `failed`: the pool's own result can
  * overtake messages on this port, so the activation ends on `done`/`failed`, never on the pool's promise.
  */
 import type { MessagePort } from 'node:worker_threads';
@@ -45,6 +45,8 @@ export type FromThread =
   | { readonly type: 'shared'; readonly patches: Patch[] }
   | { readonly type: 'shared.replace'; readonly value: unknown }
   | { readonly type: 'log'; readonly entry: unknown }
+  /** `progress(update)`, as called: checked and throttled on the main thread, as inline. */
+  | { readonly type: 'progress'; readonly update: unknown }
   /** Something `run` handed over could not be copied back (`what`: `event 'x'`, `setState()`, `log()`). */
   | { readonly type: 'uncloneable'; readonly what: string; readonly message: string }
   /** The module does not export a routine of that name (or cannot be imported). */

@@ -1,15 +1,16 @@
 /**
  * runInThread: the main thread's side of one threaded activation. It copies the context to a worker thread and
- * replays what `run` does there (emit, setState, setShared, log) through the activation's own context, in order,
+ * replays what `run` does there (emit, setState, setShared, log, progress) through the activation's own context, in order,
  * as it happens: routing, validation, history, events and metrics are the inline ones, so a threaded activation
  * looks the same in JobState as an inline one. Its promise settles like an inline `run`'s.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { enablePatches, Immer, type Patch } from 'immer';
-import { ActivationEndedError, FlowValidationError, JobFinishedError, PayloadError, ResourceLimitError, WorkerCrashedError } from '../errors/index.js';
+import { ActivationEndedError, FlowValidationError, JobFinishedError, PayloadError, ResourceLimitError, ThreadResourceError, WorkerCrashedError } from '../errors/index.js';
+import type { ProgressUpdate } from '../job/progress.js';
 import type { Payload, RunContext } from '../routine/index.js';
 import type { ThreadResourceLimits } from './isolation.js';
-import { deserializeError, serializeError, type FromThread, type ThreadContext, type ThreadTask, type ToThread } from './protocol.js';
+import { deserializeError, serializeError, type FromThread, type SerializedError, type ThreadContext, type ThreadTask, type ToThread } from './protocol.js';
 import type { ThreadPools } from './ThreadPools.js';
 
 type Context = RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown>;
@@ -131,6 +132,9 @@ function exchange(pools: ThreadPools, runTask: RunTask, ctx: Context, target: Th
           case 'log':
             ctx.log(message.entry);
             return;
+          case 'progress':
+            ctx.progress(message.update as ProgressUpdate);
+            return;
           case 'uncloneable':
             fail(new PayloadError(target.flowId, target.routineId, message.what, [`cannot be copied from the worker thread to the main thread (${message.message})`]));
             return;
@@ -141,7 +145,7 @@ function exchange(pools: ThreadPools, runTask: RunTask, ctx: Context, target: Th
             settle();
             return;
           case 'failed':
-            settle({ error: deserializeError(message.error) });
+            settle({ error: fromThread(message.error) });
             return;
         }
       } catch (error) {
@@ -173,6 +177,20 @@ function exchange(pools: ThreadPools, runTask: RunTask, ctx: Context, target: Th
       },
     );
   });
+}
+
+/**
+ * The error `run` failed with. Classes do not cross threads; slotflow's own ThreadResourceError (thrown by the
+ * thread's `resource()`) is rebuilt as itself, so `instanceof` and its guard hold on the main thread.
+ */
+function fromThread(data: SerializedError): unknown {
+  const { flowId, routineId, resource } = data.props;
+  if (data.isError && data.name === 'ThreadResourceError' && data.props.code === 'THREAD_RESOURCE' && typeof flowId === 'string' && typeof routineId === 'string' && typeof resource === 'string') {
+    const error = new ThreadResourceError(flowId, routineId, resource);
+    if (data.stack !== undefined) error.stack = data.stack;
+    return error;
+  }
+  return deserializeError(data);
 }
 
 function drain(port: MessagePort, handle: (message: FromThread) => void): void {

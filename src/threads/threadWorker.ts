@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { enablePatches, Immer } from 'immer';
+// The one runtime file a thread imports: the error class `resource()` rejects with (it imports only the base class).
+import { ThreadResourceError } from '../errors/resourceErrors.js';
 import { findRoutine, type Routine } from './findRoutine.js';
 import { deserializeError, serializeError, type FromThread, type ThreadContext, type ThreadTask, type ToThread } from './protocol.js';
 
@@ -107,6 +109,14 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
     log: (entry: unknown) => {
       send('log()', { type: 'log', entry });
     },
+    // Checked (unknown keys, ranges) and throttled on the main thread, by the inline code: a bad update fails the
+    // activation there with InvalidOptionError.
+    progress: (update: unknown) => {
+      send('progress()', { type: 'progress', update });
+    },
+    // A resource is a live object of the main thread: it cannot cross. A rejection (the signature is async), so a
+    // routine may catch it; uncaught, the activation fails with it.
+    resource: (name: string) => Promise.reject(new ThreadResourceError(ctx.job.flowId, ctx.routineId, name)),
   };
   try {
     await routine.run(context);

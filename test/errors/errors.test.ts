@@ -7,6 +7,7 @@ import {
   ManifestError,
   ResourceError,
   UnknownResourceError,
+  ThreadResourceError,
   ActivationEndedError,
   ActivationTimeoutError,
   createFlow,
@@ -70,6 +71,7 @@ const samples: Record<string, () => SlotflowError> = {
   ConnectionError: () => new ConnectionError('Redis at 127.0.0.1:6379', 5000, new Error('connect ECONNREFUSED')),
   UnknownResourceError: () => new UnknownResourceError('dbb', ['db'], { flowId: 'f', routineId: 'r' }),
   ResourceError: () => new ResourceError('db', 'create', new Error('ECONNREFUSED'), { flowId: 'f', routineId: 'r' }),
+  ThreadResourceError: () => new ThreadResourceError('f', 'r', 'db'),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 
