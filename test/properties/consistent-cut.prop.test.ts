@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFlow, createMemoryStore, createRuntime, defineRoutine, policies, type CheckpointStore, type JobSnapshot, type JobState } from 'slotflow';
+import { createFlow, createMemoryStore, createRuntime, defineRoutine, policies, type CheckpointStore, type FlowBuilder, type JobSnapshot, type JobState, type RoutineMap } from 'slotflow';
 
 interface NodeSpec {
   /** Emissions per consumed item. */
@@ -35,7 +35,8 @@ const cutSpec: fc.Arbitrary<CutSpec> = fc.integer({ min: 2, max: 4 }).chain((n) 
 );
 
 function build(spec: CutSpec) {
-  let flow = createFlow('cut');
+  // Built from data: the names are not known to the type system.
+  let flow = createFlow('cut') as unknown as FlowBuilder<RoutineMap>;
   spec.nodes.forEach((node, i) => {
     const routine = defineRoutine({
       name: `n${i}`,
@@ -55,9 +56,9 @@ function build(spec: CutSpec) {
           }
       },
     });
-    flow = flow.add(`n${i}`, routine, { policy: policies.batch(node.batch) });
+    flow = flow.add(`n${i}` as never, routine, { policy: policies.batch(node.batch) });
   });
-  for (const [a, b] of spec.edges) flow = flow.connect(`n${a}.out`, `n${b}.in`);
+  for (const [a, b] of spec.edges) flow = flow.connect(`n${a}.out` as never, `n${b}.in` as never);
   return flow;
 }
 
@@ -100,9 +101,9 @@ describe('property: every checkpoint is a consistent cut', () => {
           if (!['completed', 'failed', 'cancelled'].includes(job.status)) saved.push(JSON.parse(JSON.stringify(job.snapshot())) as JobSnapshot);
         };
         const events = job.events$.subscribe(take);
-        let done = false;
-        const finished = job.wait().finally(() => (done = true));
-        for (let turn = 0; !done && turn < 5_000; turn++) {
+        const run = { done: false };
+        const finished = job.wait().finally(() => (run.done = true));
+        for (let turn = 0; !run.done && turn < 5_000; turn++) {
           take();
           await (turn % 20 === 19 ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve());
         }
