@@ -60,6 +60,11 @@ export interface Cell {
   declined: boolean;
   /** Bumped on every change the state view shows. */
   version: number;
+  /**
+   * Restored into `running` mid-activation: the next activation re-runs the snapshot's in-flight one and skips its
+   * first `delivered` emissions (delivered before the snapshot).
+   */
+  replay: { readonly delivered: number } | undefined;
 }
 
 export interface JobOptions {
@@ -552,6 +557,7 @@ export class JobRunner {
       policyQuiet: false,
       policyRetryTimer: undefined,
       declined: false,
+      replay: undefined,
       version: 0,
     };
     (cell as { host: RoutineHost }).host = new JobRunner.#RoutineHostOf(this, cell);

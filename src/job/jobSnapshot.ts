@@ -2,8 +2,11 @@
  * Job snapshots (SPEC 5): `takeSnapshot` turns a live job into JSON-ready data; `restoreRoutines` puts a fresh
  * job's routine actors back where the snapshot left them.
  *
- * A snapshot is taken between machine transitions (JavaScript runs one at a time), so it is always consistent: a
- * payload is either in a queue, in an in-flight activation's `consumed`, or already routed on.
+ * A snapshot is taken between machine transitions (JavaScript runs one at a time), so a payload is either in a
+ * queue, in an in-flight activation's `consumed`, or already routed on. An activation may be cut mid-way (after
+ * some `emit`s, before its end): the snapshot then saves the routine's state as it was when the activation started
+ * and how many emissions it delivered, and the restored re-run skips those (deterministic replay). So every
+ * snapshot is a consistent cut: restoring it gives the outputs of the uninterrupted job.
  */
 import type { Inflight, RoutineRestoreTarget } from '../../machines/index.js';
 import { SlotflowError } from '../errors/index.js';
@@ -37,13 +40,18 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
     const live = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
     if (!live && (machine === 'running' || machine === 'backoff')) machine = 'idle';
     const anchor = lastActivationAt(cell.lease, context);
+    // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
+    const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === live ? cell.current : undefined;
+    const delivered = act ? Math.max(act.emits, act.replay) : 0;
     routines[cell.id] = {
       machine,
-      state: cell.state,
-      activations: cell.activations,
+      // The re-run starts again from the state `run` started with (its own `setState`s happen again).
+      state: act ? act.stateAtStart : cell.state,
+      // Counted by its re-run, not here (a cut while it waited for a permit had not counted it either).
+      activations: act ? cell.activations - 1 : cell.activations,
       errors: cell.errors,
       queues,
-      ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt } } : {}),
+      ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
       // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
       ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
       ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
@@ -99,6 +107,9 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
     // parseSnapshot made sure `running` and `backoff` come with their in-flight data.
     const target: RoutineRestoreTarget = saved.machine;
     if (target === 'backoff') cell.retryAt = saved.retryAt ?? from.savedAt;
+    // A backoff's retry is a new attempt (it delivers all it emits, as without a restore); a running one is replayed.
+    const delivered = target === 'running' ? (saved.inflight?.delivered ?? 0) : 0;
+    cell.replay = delivered > 0 ? { delivered } : undefined;
     const inflight: Inflight | undefined = saved.inflight
       ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }
       : undefined;

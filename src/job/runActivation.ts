@@ -41,6 +41,12 @@ export interface Activation {
   aborted?: { readonly reason: unknown };
   /** `ctx.progress()` was called: a held update goes out before the activation's end event. */
   progressed?: boolean;
+  /** The routine's state when `run` was called: a snapshot taken while it runs saves this one (see `takeSnapshot`). */
+  readonly stateAtStart: unknown;
+  /** Emissions that passed validation so far (delivered or, in a replay, skipped). */
+  emits: number;
+  /** A restored activation's re-run: its first `replay` emissions were delivered before the snapshot. */
+  readonly replay: number;
 }
 
 const JOB = Symbol('job');
@@ -71,7 +77,10 @@ export function runActivation(job: JobRunner, cell: Cell, inflight: Inflight, at
   const startedAt = clock.now();
   // A failed policy counts its own consecutive attempts (its retries ask the policy again, see `policyFailed`).
   if ('failure' in inflight) attempt = cell.policyAttempts;
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false };
+  // Only the first activation after a restore into `running` is the snapshot's in-flight one; a retry of it is new.
+  const replay = cell.replay;
+  cell.replay = undefined;
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false, stateAtStart: cell.state, emits: 0, replay: replay?.delivered ?? 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;
@@ -260,6 +269,9 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
       if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId: cell.id });
     }
     act.emitted[event] = (act.emitted[event] ?? 0) + 1;
+    // Deterministic replay: this emission was delivered before the snapshot the job was restored from. It counts in
+    // the activation's record (as in the uninterrupted run) but is not routed, output or announced again.
+    if (act.emits++ < act.replay) return;
     if (job.wantsEvents) job.publish({ type: 'event.emitted', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), routineId: cell.id, event, payload });
     job.emitted(cell.id, event, payload);
     const failure = job.routeError;

@@ -32,12 +32,20 @@ export interface RoutineSnapshot {
   readonly errors: number;
   /** Slot -> queued payloads, oldest first. */
   readonly queues: Readonly<Record<string, readonly unknown[]>>;
-  /** What the running (or retrying) activation consumed: it runs again after a restore (at-least-once). */
+  /**
+   * What the running (or retrying) activation consumed: it runs again after a restore. A running activation's
+   * `state` above is the routine's state when that activation started, so the re-run sees what the first run saw.
+   */
   readonly inflight?: {
     readonly consumed: Readonly<Record<string, readonly unknown[]>>;
     readonly counts: Readonly<Record<string, number>>;
     readonly message: Readonly<{ reason: string }>;
     readonly attempt: number;
+    /**
+     * How many emissions the running activation had already delivered when the snapshot was taken: its re-run
+     * after a restore skips that many (they are downstream already) and delivers the rest. Absent means 0.
+     */
+    readonly delivered?: number;
   };
   /** `backoff`: when the next retry is due. */
   readonly retryAt?: number;

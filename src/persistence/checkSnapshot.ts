@@ -93,6 +93,7 @@ function checkRoutine(at: string, routine: unknown, expect: (ok: boolean, field:
       expect(inflight.counts === undefined || isCountMap(inflight.counts), `${at}.inflight.counts`, 'a map of slots to integers from 0 up', inflight.counts);
       expect(inflight.message === undefined || (isRecord(inflight.message) && typeof inflight.message.reason === 'string'), `${at}.inflight.message`, '{ reason: string }', inflight.message);
       expect(isCount(inflight.attempt), `${at}.inflight.attempt`, 'an integer from 0 up', inflight.attempt);
+      expect(inflight.delivered === undefined || isCount(inflight.delivered), `${at}.inflight.delivered`, 'an integer from 0 up', inflight.delivered);
     }
   }
   expect(inflight !== undefined || (machine !== 'running' && machine !== 'backoff'), `${at}.inflight`, `present when the routine is '${String(machine)}'`, inflight);
