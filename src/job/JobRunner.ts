@@ -599,8 +599,9 @@ export class JobRunner {
       const n = Math.min(typeof wanted === 'number' ? wanted : 0, queue.length);
       consumed[slot] = Object.freeze(n === queue.length ? queue.splice(0) : queue.splice(0, n)) as unknown[];
     }
-    // What `run` gets as `slots`: the lists are the activation's own, frozen like the payloads they hold.
-    return { consumed: Object.freeze(consumed), counts, message: cell.inst.policy.message(counts, policyContext) };
+    // The lists `run` gets in `slots` are frozen like the payloads they hold (a retry re-runs the same lists). The
+    // record around them is not: it is this activation's own, and freezing a prototype-less record measured ~0.4 µs.
+    return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
   }
 
   /** Arms (or re-arms, or clears) the routine's policy timer from its policy's `dueAt`. */
