@@ -17,6 +17,7 @@ import { mermaidOf } from './toMermaid.js';
 import type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';
 import { validateFlow } from './validateFlow.js';
 import type { OnlySlotPayload } from './typedEdges.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 
 /** Per-instance overrides for `flow.add(id, routine, options)`. */
 export interface AddOptions<TRoutine extends AnyRoutine = AnyRoutine> {
@@ -147,7 +148,7 @@ class FlowBuilderImpl {
     this.#routines.set(id, {
       id,
       routine,
-      config: Object.freeze({ ...routine.config, ...(options.config ?? {}) }),
+      config: deepFreeze({ ...routine.config, ...(options.config ?? {}) }),
       policy,
       onError: options.onError ?? routine.onError,
       timeoutMs: options.timeoutMs ?? routine.timeoutMs,

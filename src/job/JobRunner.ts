@@ -25,6 +25,7 @@ import { dict } from '../util/dict.js';
 import { flushProgress } from './progress.js';
 import { pendingCleanups, runCleanups } from './cleanup.js';
 import { baseInstance, overriddenInstance, type Overrides } from './overrides.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -520,6 +521,8 @@ export class JobRunner {
     const cell = this.cells.get(routineId) as Cell;
     const actor = cell.actor;
     if (!actor) throw new JobFinishedError(this.id, this.status);
+    // Params and posts enter the job here and are frozen in place (a routed payload was frozen by `emit`: no walk).
+    deepFreeze(payload);
     const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation);
     if (issues.length) {
       const error = new PayloadError(this.flowId, routineId, `slot '${slot}'`, issues);
@@ -600,8 +603,10 @@ export class JobRunner {
       // Only the policy's own counts: a slot named like an Object.prototype member must not read an inherited one.
       const wanted = Object.hasOwn(counts, slot) ? counts[slot] : 0;
       const n = Math.min(typeof wanted === 'number' ? wanted : 0, queue.length);
-      consumed[slot] = n === queue.length ? queue.splice(0) : queue.splice(0, n);
+      consumed[slot] = Object.freeze(n === queue.length ? queue.splice(0) : queue.splice(0, n)) as unknown[];
     }
+    // The lists `run` gets in `slots` are frozen like the payloads they hold (a retry re-runs the same lists). The
+    // record around them is not: it is this activation's own, and freezing a prototype-less record measured ~0.4 µs.
     return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
   }
 

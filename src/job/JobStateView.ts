@@ -8,10 +8,12 @@ import type { Payload } from '../routine/index.js';
 import type { Activation } from './runActivation.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { dict } from '../util/dict.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from './JobState.js';
 
 export class JobStateView {
-  shared: Readonly<Record<string, unknown>> = {};
+  /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
+  shared: Readonly<Record<string, unknown>> = Object.freeze({});
   readonly #log: unknown[] = [];
   #history: HistoryRecord[] = [];
   readonly #outputs = dict<Payload[]>();
@@ -70,7 +72,8 @@ export class JobStateView {
   }
 
   setShared(value: Readonly<Record<string, unknown>>): void {
-    this.shared = value;
+    // A recipe's result is frozen by immer already (no walk); a replacement value is frozen here, in place.
+    this.shared = deepFreeze(value);
     this.touch();
   }
 

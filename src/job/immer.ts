@@ -1,11 +1,11 @@
 /**
- * slotflow's private immer. Auto-freeze is off: freezing would reach objects the user still owns (their params,
- * their payloads), and the global `setAutoFreeze` would change the host application's immer. JobState is
- * readonly by type instead.
+ * slotflow's private immer, with auto-freeze on: what `run` reads as `state` and `shared` is immutable (a mutation
+ * outside `setState`/`setShared` throws a TypeError). A private instance, so the host application's own immer
+ * settings (`setAutoFreeze`) are neither used nor changed.
  */
 import { Immer } from 'immer';
 
-const immer = new Immer({ autoFreeze: false });
+const immer = new Immer({ autoFreeze: true });
 
 export function produce<T>(base: T, recipe: (draft: unknown) => unknown): T {
   return immer.produce<T>(base, recipe as never);

@@ -16,6 +16,7 @@ import type { JobRunner } from './JobRunner.js';
 import { lastActivationAt } from './ActorPool.js';
 import { dict } from '../util/dict.js';
 import { overridesSnapshot } from './overrides.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 
 export function takeSnapshot(job: JobRunner): JobSnapshot {
   const now = job.services.clock.now();
@@ -95,6 +96,9 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
  * and activation times.
  */
 export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
+  // The snapshot is the caller's (and JSON data, checked by parseSnapshot): the job takes a deep-frozen copy, so its
+  // state, shared data and queued payloads are as immutable as a live job's, and the caller's object stays theirs.
+  from = deepFreeze(structuredClone(from));
   job.data.restore(from, from.history.map(historyRecord));
   const paused = from.status === 'paused';
   for (const cell of job.cells.values()) {

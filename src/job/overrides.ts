@@ -17,6 +17,7 @@ import { isBuiltInPolicy, policies, type ActivationPolicy } from '../policies/in
 import { assertErrorStrategy, type ErrorStrategy } from '../routine/index.js';
 import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { assertDuration } from '../util/assertOption.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 
 /** What one routine's override may change, for one job. */
 export interface RoutineOverride {
@@ -69,7 +70,7 @@ export function overriddenInstance(inst: RoutineInstance, override: RoutineOverr
   if (!override) return inst;
   const out: RoutineInstance = {
     ...inst,
-    ...(override.config ? { config: Object.freeze({ ...inst.config, ...override.config }) } : {}),
+    ...(override.config ? { config: deepFreeze({ ...inst.config, ...override.config }) } : {}),
     ...(override.policy ? { policy: override.policy } : {}),
     ...('onError' in override ? { onError: override.onError } : {}),
     ...('timeoutMs' in override ? { timeoutMs: override.timeoutMs } : {}),

@@ -10,6 +10,7 @@ import { runInThread } from '../threads/index.js';
 import { decideFailure } from './decideFailure.js';
 import type { Cell, JobRunner } from './JobRunner.js';
 import { produce } from './immer.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 import { payloadIssues } from './validatePayload.js';
 import { dict } from '../util/dict.js';
 import { flushProgress, reportProgress, type ProgressUpdate } from './progress.js';
@@ -258,6 +259,8 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
     const cell = this[CELL];
     const act = this[ACT];
     this[GUARD_LIVE](`emit('${event}')`);
+    // Frozen once, at its entry into the job: every routine it reaches, the outputs and the history see the same data.
+    deepFreeze(payload);
     const routine = cell.inst.routine;
     const spec = routine.eventSpecs[event];
     if (spec === undefined) throw (act.poison ??= new UnknownEventError(job.flowId, cell.id, event, routine.eventNames));
@@ -284,7 +287,8 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
   readonly setState = (update: Updater<unknown>): void => {
     this[GUARD_LIVE]('setState()');
     const cell = this[CELL];
-    cell.state = typeof update === 'function' ? produce(cell.state, update as (draft: unknown) => unknown) : update;
+    // immer freezes what a recipe produced; a replacement value is frozen here (in place: it is the job's now).
+    cell.state = typeof update === 'function' ? produce(cell.state, update as (draft: unknown) => unknown) : deepFreeze(update);
     cell.version++;
     this[JOB].data.touch();
   };

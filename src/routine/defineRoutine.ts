@@ -11,6 +11,7 @@ import { assertErrorStrategy } from './assertErrorStrategy.js';
 import { isTypeMarker, type TypeMarker } from './markers.js';
 import type { EventsInput, EventsOf, RoutineDefinition, RoutineOptions, SlotsInput, SlotsOf } from './RoutineDefinition.js';
 import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 
 /** The default bound of every slot queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
@@ -112,8 +113,10 @@ export function defineRoutine<
     eventNames: Object.freeze(Object.keys(eventSpecs)),
     slotSpecs: Object.freeze(slotSpecs),
     eventSpecs: Object.freeze(eventSpecs),
-    config: Object.freeze({ ...(options.config ?? {}) }) as TConfig,
-    initialState: (options.initialState ?? {}) as TState,
+    // Deep-frozen in place (plain objects and arrays; class instances such as clients stay usable): every job of
+    // every flow starts from the same initial state and reads the same config, whatever a routine tries.
+    config: deepFreeze({ ...(options.config ?? {}) }) as TConfig,
+    initialState: deepFreeze(options.initialState ?? {}) as TState,
     policy: options.policy ?? policies.immediate(),
     onError: options.onError,
     timeoutMs: options.timeoutMs,

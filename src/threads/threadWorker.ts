@@ -12,11 +12,12 @@ import { enablePatches, Immer } from 'immer';
 // The one runtime file a thread imports: the error class `resource()` rejects with (it imports only the base class).
 import { ThreadResourceError } from '../errors/resourceErrors.js';
 import { findRoutine, type Routine } from './findRoutine.js';
+import { deepFreeze } from '../util/deepFreeze.js';
 import { deserializeError, serializeError, type FromThread, type ThreadContext, type ThreadTask, type ToThread } from './protocol.js';
 
 enablePatches();
-// Off, as on the main thread: freezing would reach the values `run` still owns.
-const immer = new Immer({ autoFreeze: false });
+// On, as on the main thread: `run` in a thread gets the same immutable state and shared data as inline.
+const immer = new Immer({ autoFreeze: true });
 
 const routines = new Map<string, Promise<Routine | undefined>>();
 const TYPESCRIPT = /\.(?:[cm]?ts|tsx)$/i;
@@ -53,8 +54,11 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
   port.on('message', (message: ToThread) => {
     controller.abort(deserializeError(message.reason));
   });
-  let state = ctx.state;
-  let shared = ctx.shared;
+  // The context is this thread's own copy: frozen so that a mutation throws here as it does inline.
+  deepFreeze(ctx.slots);
+  deepFreeze(ctx.config);
+  let state = deepFreeze(ctx.state);
+  let shared = deepFreeze(ctx.shared);
   let ended = false;
   /** Posts one step of `run`; a value that cannot be copied fails the activation (on the main thread too) and throws here. */
   const send = (what: string, message: FromThread) => {
@@ -84,7 +88,7 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
       return controller.signal;
     },
     emit: (event: string, payload: unknown) => {
-      send(`event '${event}'`, { type: 'emit', event, payload });
+      send(`event '${event}'`, { type: 'emit', event, payload: deepFreeze(payload) });
     },
     setState: (update: unknown) => {
       if (typeof update === 'function') {
@@ -93,7 +97,7 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
         state = next;
       } else {
         send('setState()', { type: 'state.replace', value: update });
-        state = update;
+        state = deepFreeze(update);
       }
     },
     setShared: (update: unknown) => {
@@ -103,7 +107,7 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
         shared = next;
       } else {
         send('setShared()', { type: 'shared.replace', value: update });
-        shared = update;
+        shared = deepFreeze(update);
       }
     },
     log: (entry: unknown) => {
