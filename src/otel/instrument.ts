@@ -4,7 +4,7 @@
  * Spans are made after the fact, from events delivered a microtask late, so every start and end time is the
  * event's `at` (the runtime clock's time), never the time of delivery.
  */
-import { trace, SpanStatusCode, type HrTime, type Tracer } from '@opentelemetry/api';
+import { trace, SpanStatusCode, type Attributes, type HrTime, type Tracer } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import { InvalidOptionError, systemClock, type Clock, type JobEvent, type Runtime } from 'slotflow';
 import { assertKnownKeys } from '../util/assertSubpathKeys.js';
@@ -163,6 +163,27 @@ export function instrument(runtime: Runtime, options: InstrumentOptions = {}): I
       case 'events.dropped':
         traceOf(event, time).addEvent(event.type, { 'slotflow.events.dropped': event.dropped }, time);
         return;
+      case 'job.warning': {
+        const attributes: Attributes = { 'slotflow.warning.code': event.code, 'slotflow.warning.message': event.message };
+        if (event.routineId !== undefined) attributes['slotflow.routine.id'] = event.routineId;
+        traceOf(event, time).addEvent(event.type, attributes, time, event.routineId);
+        return;
+      }
+      case 'job.breakpoint':
+        traceOf(event, time).addEvent(event.type, { 'slotflow.routine.id': event.routineId }, time);
+        return;
+      case 'routine.progress': {
+        // On the activation's span: a progress report belongs to the activation that made it.
+        const attributes: Attributes = { 'slotflow.routine.id': event.routineId };
+        if (event.done !== undefined) attributes['slotflow.progress.done'] = event.done;
+        if (event.total !== undefined) attributes['slotflow.progress.total'] = event.total;
+        if (event.message !== undefined) attributes['slotflow.progress.message'] = event.message;
+        traceOf(event, time).addEvent(event.type, attributes, time, event.routineId);
+        return;
+      }
+      default:
+        // A new kind of event must be given its place in the trace here: this fails to compile until it is.
+        event satisfies never;
     }
   };
 

@@ -199,6 +199,32 @@ describe('instrument', () => {
     }
   });
 
+  it('progress goes on the reporting activation span; a warning on the job span, with its code and message', async () => {
+    const { clock, rt, spans } = setup();
+    const work = defineRoutine({
+      name: 'work',
+      slots: ['in'],
+      async run({ progress }) {
+        progress({ done: 1, total: 2, message: 'half' });
+        await clock.sleep(10);
+      },
+      cleanup() {
+        throw new Error('disk gone');
+      },
+    });
+    const job = rt.exec(createFlow('warned').add('w', work));
+    await clock.advance(20);
+    expect((await job.wait()).status).toBe('completed');
+    const [activation] = named(spans(), 'slotflow.activation w');
+    expect(activation!.events.map((e) => [e.name, at(e.time), e.attributes])).toEqual([
+      ['routine.progress', 0, { 'slotflow.routine.id': 'w', 'slotflow.progress.done': 1, 'slotflow.progress.total': 2, 'slotflow.progress.message': 'half' }],
+    ]);
+    const [jobSpan] = named(spans(), 'slotflow.job warned');
+    const warning = jobSpan!.events.find((e) => e.name === 'job.warning');
+    expect(warning?.attributes).toMatchObject({ 'slotflow.warning.code': 'cleanup.failed', 'slotflow.routine.id': 'w' });
+    expect(String(warning?.attributes?.['slotflow.warning.message'])).toContain('disk gone');
+  });
+
   it('flows: only the jobs of those flows get spans', async () => {
     const { clock, rt, spans, tracing } = setup({ flows: ['chain'] });
     rt.exec(chain(clock, 'other'), { params: { n: 1 } });
