@@ -98,19 +98,29 @@ export function createProgress(options: ProgressOptions): Progress {
     runningCount -= running.get(jobId)?.size ?? 0;
     running.delete(jobId);
   };
+  /** Counts a job that ended for this run; true when more jobs ended than were announced (resumed ones). */
+  const endJob = (state: JobState, outcome: JobOutcome): boolean => {
+    dropJob(state.jobId);
+    counts[outcome]++;
+    if (done() <= total) return false;
+    total = done();
+    return true;
+  };
+  /** The progress of either kind: what counts is shared, how a job, a note and the end show differs. */
+  const progress = (shown: Pick<Progress, 'job' | 'note' | 'stop'>): Progress => ({
+    ...shown,
+    counts,
+    get activations() {
+      return activations;
+    },
+    event: onEvent,
+  });
 
   if (!options.live) {
     const width = String(total).length;
-    return {
-      counts,
-      get activations() {
-        return activations;
-      },
-      event: onEvent,
+    return progress({
       job(state, outcome = outcomeOf(state)) {
-        dropJob(state.jobId);
-        counts[outcome]++;
-        if (done() > total) total = done();
+        endJob(state, outcome);
         const ms = state.finishedAt === undefined ? '' : ` in ${Math.round(state.finishedAt - state.startedAt)} ms`;
         const why = outcome === 'suspended' ? ` (kept in the store, status ${state.status})` : state.error ? `: ${printable(firstLine(messageOf(state.error)))}` : '';
         options.lines.write(`[${String(done()).padStart(width)}/${total}] job ${printableId(state.jobId)} ${outcome}${ms}${why}\n`);
@@ -121,7 +131,7 @@ export function createProgress(options: ProgressOptions): Progress {
       stop() {
         // Nothing live to stop.
       },
-    };
+    });
   }
 
   const bar = new cliProgress.SingleBar(
@@ -158,16 +168,9 @@ export function createProgress(options: ProgressOptions): Progress {
   }, 250);
   ticker.unref();
   let stopped = false;
-  return {
-    counts,
-    get activations() {
-      return activations;
-    },
-    event: onEvent,
+  return progress({
     job(state, outcome = outcomeOf(state)) {
-      dropJob(state.jobId);
-      counts[outcome]++;
-      if (done() > total) bar.setTotal((total = done()));
+      if (endJob(state, outcome)) bar.setTotal(total);
       bar.update(value(), payload());
     },
     note(text) {
@@ -187,7 +190,7 @@ export function createProgress(options: ProgressOptions): Progress {
       bar.update(value(), payload());
       bar.stop();
     },
-  };
+  });
 }
 
 function firstLine(text: string): string {
