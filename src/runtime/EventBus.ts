@@ -151,7 +151,7 @@ export class EventBus {
 
   readonly #flush = (): void => {
     this.#scheduled = false;
-    for (const jobId of [...this.#drops.keys()]) this.#pushDropped(jobId);
+    if (this.#drops.size > 0) for (const jobId of [...this.#drops.keys()]) this.#pushDropped(jobId);
     const batch = this.#pending;
     this.#pending = [];
     this.#batch = batch;
