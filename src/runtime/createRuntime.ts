@@ -250,7 +250,7 @@ export class Runtime implements AsyncDisposable {
     await this.shutdown({ wait: true });
   }
 
-  /** A job reached a final status: its `maxJobs` place goes to the next, and it joins the retained jobs. */
+  /** A job finished, its cleanups done: its `maxJobs` place goes to the next, and it joins the retained jobs. */
   #onJobFinished(jobId: string): void {
     const runner = this.#table.finish(jobId);
     if (runner) this.#admission.leave(runner);

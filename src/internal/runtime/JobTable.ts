@@ -35,7 +35,7 @@ export class JobTable {
     return this.#jobs.values();
   }
 
-  /** The unfinished jobs' runners (and finished ones whose final step is still running), in creation order. */
+  /** The unfinished jobs' runners (a job whose cleanups still run is one), in creation order. */
   live(): IterableIterator<JobRunner> {
     return this.#live.values();
   }
@@ -51,7 +51,7 @@ export class JobTable {
     this.#live.delete(jobId);
   }
 
-  /** A job reached a final status: returns its runner (once), and lets the oldest finished jobs past `retain` go. */
+  /** A job finished, its cleanups done: returns its runner (once), and lets the oldest finished jobs past `retain` go. */
   finish(jobId: string): JobRunner | undefined {
     const runner = this.#live.get(jobId);
     if (!runner) return undefined;

@@ -13,7 +13,7 @@ import { Scheduler } from '../../scheduler/Scheduler.js';
 import { ThreadPools } from '../../threads/index.js';
 import type { RuntimeSettings } from './runtimeSettings.js';
 
-/** The services of the jobs of one runtime; `finished(jobId)` is told when a job reaches a final status. */
+/** The services of the jobs of one runtime; `finished(jobId)` is told when a job is over, its cleanups done. */
 export function createServices(settings: RuntimeSettings, bus: EventBus, finished: (jobId: string) => void): RuntimeServices {
   const { clock, inspect, reuseActors } = settings;
   return {
