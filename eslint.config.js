@@ -45,6 +45,25 @@ export default defineConfig(
     },
   },
   {
+    // Small parts: no file over 400 lines, no function over 60 (comments and blank lines count: a reader reads them).
+    // Enforced where the code already holds to it; the rest of src/ and machines/ joins as it is split.
+    files: [
+      'src/index.ts',
+      'src/runtime/**/*.ts',
+      'src/internal/runtime/**/*.ts',
+      'src/metrics/**/*.ts',
+      'src/persistence/**/*.ts',
+      'src/scheduler/**/*.ts',
+      'src/clock/**/*.ts',
+      'src/util/**/*.ts',
+      'src/types/**/*.ts',
+    ],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 60 }],
+    },
+  },
+  {
     // Plain JavaScript: this file and scripts/ are type-checked (JSDoc types) in the default project; any other
     // JavaScript file is outside every tsconfig, so it gets the untyped rules only instead of a parser error.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -24,27 +24,86 @@ export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyC
 
 // Flows
 export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type EventRef, type FlowBuilder, type FlowDefinition, type RoutineMap, type SlotRef } from './flow/index.js';
-export { toMermaid, toManifest, setExpressionSource, expressionSourceOf } from './flow/index.js';
+export { toMermaid, toManifest, expressionSourceOf } from './flow/index.js';
 export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './flow/index.js';
 
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type JobOf, type ParamsOf, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
 export type { ResourceDefinition, ResourceMetrics, ResourcesOption, ResourceTypes } from './runtime/index.js';
-export type { ProgressUpdate } from './job/progress.js';
-export type { OverrideSnapshot, Overrides, RoutineOverride } from './job/overrides.js';
+export type { ProgressUpdate } from './types/ProgressUpdate.js';
+export type { Overrides, RoutineOverride } from './job/overrides.js';
 export type { OnlySlotPayload, OutputsOf } from './flow/typedEdges.js';
 export type { TypedOutputs } from './job/JobState.js';
-export { isFinalStatus, Job, type Breakpoint, type FinalStatus, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobWarningCode, type JobState, type JobStatus, type RoutineState, type ValidationMode } from './job/index.js';
+export { Job, type Breakpoint, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobWarningCode, type JobState, type RoutineState, type ValidationMode } from './job/index.js';
+export { isFinalStatus, type FinalStatus, type JobStatus } from './types/JobStatus.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 
 // Threads
 export type { Isolation, ThreadResourceLimits, ThreadsOptions } from './threads/index.js';
 
 // Persistence
-export { createFileStore, createMemoryStore, parseSnapshot, type FileStore, type FileStoreOptions, SNAPSHOT_FORMAT, type MemoryStore, SNAPSHOT_VERSION, type CheckpointStore, type HistorySnapshot, type JobSnapshot, type RoutineMachineState, type RoutineSnapshot, type SerializedError } from './persistence/index.js';
+export { createFileStore, createMemoryStore, parseSnapshot, type FileStore, type FileStoreOptions, SNAPSHOT_FORMAT, type MemoryStore, SNAPSHOT_VERSION, type CheckpointStore, type HistorySnapshot, type JobSnapshot, type OverrideSnapshot, type RoutineMachineState, type RoutineSnapshot, type SerializedError } from './persistence/index.js';
 
 // Metrics
 export type { ActivationTotals, DurationStats, FlowMetrics, JobCounts, JobMetrics, MetricsOptions, RoutineMetrics, RuntimeMetrics } from './metrics/index.js';
 
-// Errors
-export * from './errors/index.js';
+// Errors: the classes and their guards (the message helpers they use stay internal)
+export {
+  ActivationEndedError,
+  ActivationTimeoutError,
+  CheckpointError,
+  ConnectionError,
+  CycleExhaustedError,
+  FlowNotFoundError,
+  FlowValidationError,
+  InvalidOptionError,
+  JobCancelledError,
+  JobFinishedError,
+  JobTimeoutError,
+  ManifestError,
+  NonErrorThrownError,
+  PayloadError,
+  ResourceError,
+  ResourceLimitError,
+  RoutineDefinitionError,
+  RoutineError,
+  RuntimeClosedError,
+  SlotQueueFullError,
+  SlotflowError,
+  SnapshotError,
+  ThreadResourceError,
+  UnknownEventError,
+  UnknownResourceError,
+  UnknownSlotError,
+  WaitTimeoutError,
+  WorkerCrashedError,
+  isActivationEndedError,
+  isActivationTimeoutError,
+  isCheckpointError,
+  isConnectionError,
+  isCycleExhaustedError,
+  isFlowNotFoundError,
+  isFlowValidationError,
+  isInvalidOptionError,
+  isJobCancelledError,
+  isJobFinishedError,
+  isJobTimeoutError,
+  isManifestError,
+  isNonErrorThrownError,
+  isPayloadError,
+  isResourceError,
+  isResourceLimitError,
+  isRoutineDefinitionError,
+  isRoutineError,
+  isRuntimeClosedError,
+  isSlotQueueFullError,
+  isSlotflowError,
+  isSnapshotError,
+  isThreadResourceError,
+  isUnknownEventError,
+  isUnknownResourceError,
+  isUnknownSlotError,
+  isWaitTimeoutError,
+  isWorkerCrashedError,
+} from './errors/index.js';
+export type { FlowProblem, ManifestProblem, ResourceAsker, SnapshotProblem } from './errors/index.js';

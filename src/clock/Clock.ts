@@ -1,5 +1,8 @@
 /**
- * Clock: every timer slotflow arms goes through one, so tests can drive time (see `slotflow/testing`).
+ * Clock: the runtime's and its jobs' timers (policy windows and intervals, retry backoff, activation and job
+ * timeouts, `waitForAll({ timeoutMs })`) go through one, so tests can drive time (see `slotflow/testing`). Waits
+ * on real I/O stay on the host's timers: a store call's bound (`storeTimeoutMs`), a worker thread's abort grace,
+ * Redis connections, the server's heartbeats.
  */
 
 /** An opaque handle returned by `Clock.setTimeout`. */

@@ -11,7 +11,7 @@
 import { ManifestError, type ManifestProblem } from '../errors/index.js';
 import { isBuiltInPolicy, type ActivationPolicy } from '../policies/index.js';
 import type { ErrorStrategy } from '../routine/index.js';
-import type { FlowBuilder } from './createFlow.js';
+import type { FlowBuilder } from './FlowBuilder.js';
 import { expressionSourceOf } from './expressionSource.js';
 import type { FlowDefinition } from './FlowDefinition.js';
 import type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './FlowManifest.js';

@@ -4,7 +4,7 @@
  * stadium-shaped `entry` node pointing at the entry routine with the entry slot.
  */
 import { isBuiltInPolicy, type ActivationPolicy } from '../policies/index.js';
-import type { FlowBuilder } from './createFlow.js';
+import type { FlowBuilder } from './FlowBuilder.js';
 import { expressionSourceOf } from './expressionSource.js';
 import type { Connection, FlowDefinition } from './FlowDefinition.js';
 import type { FlowGraph } from './toManifest.js';

@@ -14,7 +14,8 @@
  * coercion: `n == 10` is false for the string `'10'`); `<`, `<=`, `>`, `>=` hold only between two numbers or two
  * strings; `and`, `or`, `not` use JavaScript truthiness and give booleans.
  */
-import { ManifestError, setExpressionSource } from 'slotflow';
+import { ManifestError } from 'slotflow';
+import { setExpressionSource } from '../flow/expressionSource.js';
 
 /** A compiled expression: a predicate over a payload (any value; fields are read from objects), which remembers its source. */
 export interface Expression {

@@ -5,8 +5,8 @@
  * Times are the runtime clock's milliseconds (`Date.now()` with the system clock). Due times are absolute, so a
  * job restored later fires an overdue timer at once instead of waiting its full delay again.
  */
-import type { HistoryRecord, JobStatus } from '../job/JobState.js';
-import type { OverrideSnapshot } from '../job/overrides.js';
+import type { ErrorStrategy } from '../routine/ErrorStrategy.js';
+import type { JobStatus } from '../types/JobStatus.js';
 
 /** The `format` tag every snapshot carries. */
 export const SNAPSHOT_FORMAT = 'slotflow/job-snapshot';
@@ -54,8 +54,37 @@ export interface RoutineSnapshot {
   readonly firstArrivalAt?: number;
 }
 
-/** A history record as data: its error, if any, serialised. */
-export type HistorySnapshot = Omit<HistoryRecord, 'error'> & { readonly error?: SerializedError };
+/**
+ * A history record (`JobState.history`) as data: its error, if any, serialised. Written out here rather than derived
+ * from the record's type, so the stored format changes only with this file (and its version).
+ */
+export interface HistorySnapshot {
+  readonly routineId: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly durationMs: number;
+  /** Slot -> payloads consumed. */
+  readonly consumed: Readonly<Record<string, number>>;
+  /** Event -> payloads emitted. */
+  readonly emitted: Readonly<Record<string, number>>;
+  readonly outcome: 'ok' | 'error' | 'retried' | 'timeout' | 'cancelled';
+  readonly error?: SerializedError;
+  /** Its job went on without the activation, whose `run` was still running. */
+  readonly abandoned?: true;
+}
+
+/**
+ * A job's override of one routine (`exec({ overrides })`) as data; `missing` names what could not be written down
+ * (a custom policy, a `retry.when` function): those must be given again when the job is restored.
+ */
+export interface OverrideSnapshot {
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly policy?: { readonly name: string; readonly params: Readonly<Record<string, unknown>> };
+  readonly onError?: ErrorStrategy;
+  readonly timeoutMs?: number;
+  readonly missing?: readonly ('policy' | 'onError')[];
+}
 
 export interface JobSnapshot {
   readonly format: typeof SNAPSHOT_FORMAT;

@@ -5,7 +5,7 @@
  * the running job.
  */
 import { describeValue } from '../errors/index.js';
-import { JOB_STATUSES } from '../job/JobState.js';
+import { JOB_STATUSES } from '../types/JobStatus.js';
 
 type Raw = Record<string, unknown>;
 

@@ -23,7 +23,7 @@ import type { CheckpointStore } from './CheckpointStore.js';
 import type { JobSnapshot } from './JobSnapshot.js';
 import { isHashedName, jobFileName, jobIdOfFileName } from './jobFileName.js';
 import { fromStoredText, peekStoredText, toStoredText } from './storedSnapshot.js';
-import { isFinalStatus } from '../job/JobState.js';
+import { isFinalStatus } from '../types/JobStatus.js';
 import { WriteLanes } from './WriteLanes.js';
 
 export interface FileStoreOptions {

@@ -9,7 +9,7 @@ import { assertKnownKeys } from '../util/assertKnownKeys.js';
 import { CheckpointError } from '../errors/index.js';
 import type { CheckpointStore } from './CheckpointStore.js';
 import { fromStoredText, toStoredText } from './storedSnapshot.js';
-import { isFinalStatus } from '../job/JobState.js';
+import { isFinalStatus } from '../types/JobStatus.js';
 
 /** The memory store: a `CheckpointStore` with a view for tests. */
 export interface MemoryStore extends CheckpointStore {

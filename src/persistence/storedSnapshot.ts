@@ -5,7 +5,7 @@
  * the rest.
  */
 import { CheckpointError, describeValue, SnapshotError } from '../errors/index.js';
-import { isFinalStatus, JOB_STATUSES } from '../job/JobState.js';
+import { isFinalStatus, JOB_STATUSES } from '../types/JobStatus.js';
 import { isRecord } from './parseSnapshot.js';
 import { SNAPSHOT_FORMAT, type JobSnapshot } from './JobSnapshot.js';
 

@@ -8,7 +8,7 @@ import type { Isolation, ThreadResourceLimits } from '../threads/isolation.js';
 import type { ErrorStrategy } from './ErrorStrategy.js';
 import type { TypeMarker } from './markers.js';
 import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
-import type { ProgressUpdate } from '../job/progress.js';
+import type { ProgressUpdate } from '../types/ProgressUpdate.js';
 import type { ResourceTypes } from '../runtime/Resources.js';
 
 /** A payload: a plain object, the fields of the emitting event. */

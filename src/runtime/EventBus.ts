@@ -19,7 +19,7 @@
  */
 import { config, Observable, Subscriber, type Observer, type Operator, type Subscription, type TeardownLogic } from 'rxjs';
 import { InvalidOptionError } from '../errors/index.js';
-import type { JobEvent } from '../job/index.js';
+import type { JobEvent } from '../job/JobEvent.js';
 import { assertLimit } from '../util/assertOption.js';
 
 /** What `onUnhandledError` is told about an error it receives. */
@@ -151,7 +151,7 @@ export class EventBus {
 
   readonly #flush = (): void => {
     this.#scheduled = false;
-    for (const jobId of [...this.#drops.keys()]) this.#pushDropped(jobId);
+    if (this.#drops.size > 0) for (const jobId of [...this.#drops.keys()]) this.#pushDropped(jobId);
     const batch = this.#pending;
     this.#pending = [];
     this.#batch = batch;

@@ -7,7 +7,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { enablePatches, Immer, type Patch } from 'immer';
 import { ActivationEndedError, FlowValidationError, JobFinishedError, PayloadError, ResourceLimitError, ThreadResourceError, WorkerCrashedError } from '../errors/index.js';
-import type { ProgressUpdate } from '../job/progress.js';
+import type { ProgressUpdate } from '../types/ProgressUpdate.js';
 import type { Payload, RunContext } from '../routine/index.js';
 import type { ThreadResourceLimits } from './isolation.js';
 import { deserializeError, serializeError, type FromThread, type SerializedError, type ThreadContext, type ThreadTask, type ToThread } from './protocol.js';
