@@ -2,7 +2,7 @@
  * startJob: checks a job's options, builds its runner and handle, registers it and lets it run (or wait for a
  * `maxJobs` place). `exec`, `post` and `restore` all end here.
  */
-import { uuidv7 } from '../../util/uuidv7.js';
+import { v7 as uuidv7 } from 'uuid';
 import type { FlowDefinition } from '../../flow/FlowDefinition.js';
 import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
 import { breakpointRoutines } from '../../job/Breakpoint.js';
