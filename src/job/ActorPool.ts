@@ -2,10 +2,9 @@
  * ActorPool: idle routine actors kept from finished jobs, for the next job of the same flow, and finished
  * supervisors, for the next job of any flow.
  *
- * Creating, starting and stopping an XState actor costs ~16 µs of CPU, a third of a short job's work; handing an
- * idle actor to the next job costs one `reset` event (~3 µs). An actor is kept only when its job left it `idle`
- * with empty queues; it is reset while parked (its host answers "not ready" and does nothing), then bound to the
- * next job's routine through its forwarding host.
+ * Creating, starting and stopping an XState actor costs several times an event; handing an idle actor to the next
+ * job costs a few field writes. A routine actor is kept only when its job left it `idle` with empty queues; its data
+ * (which lives beside it, in its `ActorCell`) is reset and it is parked unbound, so nothing can start between jobs.
  *
  * A finished supervisor sits in its final status (completed, failed or cancelled), whose only transition is `reset`:
  * the next job sends it and the supervisor goes back to `queued` for that job.
@@ -14,45 +13,19 @@
  * and the inspector must show each job's own actors.
  */
 import { createActor, type Actor } from 'xstate';
-import { routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
+import { supervisorMachine, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
 import type { RoutineInstance } from '../flow/index.js';
-
-/** A host that answers for whichever job the actor serves now. */
-class ForwardingHost implements RoutineHost {
-  target: RoutineHost = PARKED;
-  ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
-    return this.target.ready(context, arrivalAt, thenIdle);
-  }
-  consume(context: RoutineMachineContext, arrivalAt?: number): Inflight {
-    return this.target.consume(context, arrivalAt);
-  }
-  startActivation(context: RoutineMachineContext): void {
-    this.target.startActivation(context);
-  }
-  armRetry(context: RoutineMachineContext): void {
-    this.target.armRetry(context);
-  }
-  busy(delta: 1 | -1): void {
-    this.target.busy(delta);
-  }
-  now(): number {
-    return this.target.now();
-  }
-}
-
-/** The host of a parked actor: never ready, so nothing can start between jobs. */
-const PARKED: RoutineHost = {
-  ready: () => false,
-  consume: () => ({ consumed: {}, counts: {}, message: { reason: 'parked' } }),
-  startActivation: () => undefined,
-  armRetry: () => undefined,
-  busy: () => undefined,
-  now: () => 0,
-};
+import { ActorCell } from '../internal/job/ActorCell.js';
 
 /** Forwards to the job a pooled supervisor serves now. */
 class ForwardingSupervisorHost implements SupervisorHost {
   target: SupervisorHost = PARKED_SUPERVISOR;
+  get keepAlive(): boolean {
+    return this.target.keepAlive;
+  }
+  get completing(): boolean {
+    return this.target.completing;
+  }
   quiescent(): boolean {
     return this.target.quiescent();
   }
@@ -65,8 +38,14 @@ class ForwardingSupervisorHost implements SupervisorHost {
   pauseRoutines(paused: boolean): void {
     this.target.pauseRoutines(paused);
   }
-  finished(status: 'completed' | 'failed' | 'cancelled', error: unknown): void {
-    this.target.finished(status, error);
+  markCompleting(): void {
+    this.target.markCompleting();
+  }
+  recordError(error: unknown): void {
+    this.target.recordError(error);
+  }
+  finished(status: 'completed' | 'failed' | 'cancelled'): void {
+    this.target.finished(status);
   }
   status(status: SupervisorStatus): void {
     this.target.status(status);
@@ -75,10 +54,14 @@ class ForwardingSupervisorHost implements SupervisorHost {
 
 /** A parked supervisor sits in a final status, which answers only `reset`: nothing reaches this host. */
 const PARKED_SUPERVISOR: SupervisorHost = {
+  keepAlive: false,
+  completing: false,
   quiescent: () => false,
   route: () => undefined,
   deliver: () => undefined,
   pauseRoutines: () => undefined,
+  markCompleting: () => undefined,
+  recordError: () => undefined,
   finished: () => undefined,
   status: () => undefined,
 };
@@ -90,63 +73,36 @@ export interface SupervisorLease {
   used: boolean;
 }
 
-/** When the routine last activated in its current job (a reused actor's context may hold an earlier job's time). */
-export function lastActivationAt(lease: Lease | undefined, context: RoutineMachineContext): number | undefined {
-  return lease?.staleAnchor ? undefined : context.lastActivationAt;
-}
-
-export interface Lease {
-  readonly actor: Actor<typeof routineMachine>;
-  readonly host: ForwardingHost;
-  /** The context's `lastActivationAt` is an earlier job's (read it as unset until this job's first activation). */
-  staleAnchor: boolean;
-}
-
 export class ActorPool {
-  readonly #free = new WeakMap<RoutineInstance, Lease[]>();
+  readonly #free = new WeakMap<RoutineInstance, ActorCell[]>();
   readonly #supervisors: SupervisorLease[] = [];
 
   /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
   constructor(readonly perRoutine: number) {}
 
-  /** An idle actor for `inst` bound to `host`: a pooled one, or a new one with the given id. */
-  acquire(inst: RoutineInstance, host: RoutineHost, id: string): Lease {
-    const lease = this.#free.get(inst)?.pop() ?? this.#create(inst, id);
-    lease.host.target = host;
-    return lease;
+  /** An idle, unbound routine actor for `inst`: a pooled one, or a new one with the given id. */
+  acquire(inst: RoutineInstance, id: string): ActorCell {
+    return this.#free.get(inst)?.pop() ?? new ActorCell(inst.routine.slotNames, id, undefined);
   }
 
-  /**
-   * Takes an actor back from a finished job: kept if idle with empty queues, else stopped. A kept actor whose
-   * context is already fresh but for `lastActivationAt` (a job that ended normally) is not even reset: its
-   * lease marks that anchor stale, and the next job reads it as unset until its first activation.
-   */
-  release(inst: RoutineInstance, lease: Lease): void {
-    lease.host.target = PARKED;
-    const snapshot = lease.actor.getSnapshot();
+  /** Takes an actor back from a finished job: kept if idle with empty queues (its data reset), else stopped. */
+  release(inst: RoutineInstance, cell: ActorCell): void {
+    cell.unbind();
     let free = this.#free.get(inst);
-    const { context } = snapshot;
-    let empty = true;
-    for (const slot in context.queues) if ((context.queues[slot]?.length ?? 0) > 0) empty = false;
-    if (snapshot.value !== 'idle' || !empty || (free?.length ?? 0) >= this.perRoutine) {
-      lease.actor.stop();
+    if (cell.actor.getSnapshot().value !== 'idle' || cell.queued || (free?.length ?? 0) >= this.perRoutine) {
+      cell.actor.stop();
       return;
     }
-    const fresh = context.inflight === undefined && context.attempt === 0 && !context.paused && !context.retryDue && context.firstArrivalAt === undefined;
-    if (fresh) lease.staleAnchor = context.lastActivationAt !== undefined;
-    else {
-      lease.actor.send({ type: 'reset' });
-      lease.staleAnchor = false;
-    }
+    cell.reset();
     if (!free) this.#free.set(inst, (free = []));
-    free.push(lease);
+    free.push(cell);
   }
 
   /**
    * A supervisor for a new job, bound to `host`: a finished one (`used`: the job must `reset` it) or a new one with
    * the given id (the job starts it).
    */
-  acquireSupervisor(host: SupervisorHost, id: string, keepAlive: boolean): SupervisorLease {
+  acquireSupervisor(host: SupervisorHost, id: string): SupervisorLease {
     const reused = this.#supervisors.pop();
     if (reused) {
       reused.host.target = host;
@@ -154,30 +110,20 @@ export class ActorPool {
     }
     const forwarding = new ForwardingSupervisorHost();
     forwarding.target = host;
-    const actor = createActor(supervisorMachine, { id, input: { host: forwarding, keepAlive } });
-    const lease: SupervisorLease = { actor, host: forwarding, used: false };
-    return lease;
+    const actor = createActor(supervisorMachine, { id, input: { host: forwarding } });
+    return { actor, host: forwarding, used: false };
   }
 
   /** Takes a supervisor back once its job finished (after the transition that finished it). */
   releaseSupervisor(lease: SupervisorLease): void {
     lease.host.target = PARKED_SUPERVISOR;
-    const { status, value, context } = lease.actor.getSnapshot();
+    const { status, value } = lease.actor.getSnapshot();
     const final = value === 'completed' || value === 'failed' || value === 'cancelled';
-    // A failed or cancelled job's supervisor holds its error (and whatever that references) until a `reset`:
-    // dropped rather than kept, so a pool of them cannot pin a thousand errors.
-    if (status !== 'active' || !final || context.error !== undefined || this.#supervisors.length >= this.perRoutine) {
+    if (status !== 'active' || !final || this.#supervisors.length >= this.perRoutine) {
       lease.actor.stop();
       return;
     }
     lease.used = true;
     this.#supervisors.push(lease);
-  }
-
-  #create(inst: RoutineInstance, id: string): Lease {
-    const host = new ForwardingHost();
-    const actor = createActor(routineMachine, { id, input: { routineId: inst.id, slots: inst.routine.slotNames, host } });
-    actor.start();
-    return { actor, host, staleAnchor: false };
   }
 }

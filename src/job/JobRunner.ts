@@ -4,14 +4,13 @@
  */
 import { createActor, type Actor } from 'xstate';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
-import { edgeOutcome, routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
+import { edgeOutcome, supervisorMachine, type Inflight, type RoutineMachineEvent, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
 import type { TimerHandle } from '../clock/index.js';
 import { CycleExhaustedError, JobCancelledError, JobFinishedError, JobTimeoutError, PayloadError, RoutineError, SlotQueueFullError } from '../errors/index.js';
-import { assertSlot, type Connection, type FlowDefinition, type RoutineInstance } from '../flow/index.js';
-import type { PolicyContext } from '../policies/index.js';
-import type { ErrorStrategy, Payload } from '../routine/index.js';
+import { assertSlot, type Connection, type FlowDefinition } from '../flow/index.js';
+import type { Payload } from '../routine/index.js';
 import { TaskQueue } from '../scheduler/index.js';
-import { abortActivation, releaseOrAbandon, runActivation, type Activation } from './runActivation.js';
+import { abortActivation, releaseOrAbandon, runActivation } from './runActivation.js';
 import type { JobEvent } from './JobEvent.js';
 import { JobStateView } from './JobStateView.js';
 import { isFinalStatus, type JobStatus } from './JobState.js';
@@ -19,54 +18,17 @@ import type { RuntimeServices } from './RuntimeServices.js';
 import type { JobMeter } from '../metrics/index.js';
 import { payloadIssues } from './validatePayload.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
-import { lastActivationAt, type Lease, type SupervisorLease } from './ActorPool.js';
+import type { SupervisorLease } from './ActorPool.js';
+import { ActorCell, type CellOwner } from '../internal/job/ActorCell.js';
+import { routineCell, type RoutineCell } from '../internal/job/RoutineCell.js';
 import { breakpointRoutines } from './Breakpoint.js';
-import { dict } from '../util/dict.js';
 import { flushProgress } from './progress.js';
 import { pendingCleanups, runCleanups } from './cleanup.js';
 import { baseInstance, overriddenInstance, type Overrides } from './overrides.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 
 /** One routine instance within a job. */
-export interface Cell {
-  readonly id: string;
-  readonly inst: RoutineInstance;
-  readonly strategy: ErrorStrategy;
-  readonly host: RoutineHost;
-  actor: Actor<typeof routineMachine> | undefined;
-  /** The actor came from the runtime's pool (and goes back to it when the job ends). */
-  lease: Lease | undefined;
-  state: unknown;
-  activations: number;
-  errors: number;
-  current: Activation | undefined;
-  /** The policy timer (interval, window) and when it is due. */
-  timer: TimerHandle;
-  timerDue: number | undefined;
-  retryTimer: TimerHandle;
-  /** When the retry in backoff is due (clock time), for snapshots. */
-  retryAt: number | undefined;
-  /** Set when the policy's guard threw; taken by the consume step. */
-  policyFailure: { readonly error: unknown } | undefined;
-  /** Consecutive failures of the policy itself (the attempt number its error strategy sees). */
-  policyAttempts: number;
-  /**
-   * The policy just failed and the strategy went on (`continue`, or `retry` in backoff): the routine's eventless
-   * check right after must not ask it again about the same queues (it would throw again, at once, forever).
-   */
-  policyQuiet: boolean;
-  /** A policy failure's retry: asks the policy again when due. */
-  policyRetryTimer: TimerHandle;
-  /** The policy just said no, and the routine's eventless check asks next (see the routine host's `ready`). */
-  declined: boolean;
-  /** Bumped on every change the state view shows. */
-  version: number;
-  /**
-   * Restored into `running` mid-activation: the next activation re-runs the snapshot's in-flight one and skips its
-   * first `delivered` emissions (delivered before the snapshot).
-   */
-  replay: { readonly delivered: number } | undefined;
-}
+export type Cell = RoutineCell;
 
 export interface JobOptions {
   readonly params: Payload | undefined;
@@ -123,10 +85,27 @@ export class JobRunner {
   pausedAt: string | undefined;
   /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
   #cleaning = false;
+  /** `complete()` was called (keepAlive): complete when next quiescent. */
+  #completing = false;
+  /** The error a `fail` or `cancel` ends the job with (the supervisor's `recordError`). */
+  #endError: Error | undefined;
+  readonly #owner: CellOwner;
 
   /** The supervisor's host: the runner's private steps, one object per job rather than a closure per step. */
   static readonly #SupervisorHostOf = class implements SupervisorHost {
     constructor(readonly runner: JobRunner) {}
+    get keepAlive(): boolean {
+      return this.runner.options.keepAlive;
+    }
+    get completing(): boolean {
+      return this.runner.#completing;
+    }
+    markCompleting(): void {
+      this.runner.#completing = true;
+    }
+    recordError(error: unknown): void {
+      this.runner.#endError = error as Error;
+    }
     quiescent(): boolean {
       return this.runner.#busy === 0 && this.runner.#timers === 0;
     }
@@ -139,51 +118,29 @@ export class JobRunner {
     pauseRoutines(paused: boolean): void {
       this.runner.#pauseRoutines(paused);
     }
-    finished(status: 'completed' | 'failed' | 'cancelled', error: unknown): void {
-      this.runner.#finish(status, error as Error | undefined);
+    finished(status: 'completed' | 'failed' | 'cancelled'): void {
+      this.runner.#finish(status, this.runner.#endError);
     }
     status(status: SupervisorStatus): void {
       this.runner.#status(status);
     }
   };
 
-  /** A routine actor's host: its policy, clock and scheduler, for one routine of one job (one object per routine). */
-  static readonly #RoutineHostOf = class implements RoutineHost {
-    constructor(
-      readonly runner: JobRunner,
-      readonly cell: Cell,
-    ) {}
-    // A custom policy is user code inside a guard: a throw must not crash the actor. The guard then holds, and
-    // the consume step hands the error to the activation, which fails without running (data stays queued).
-    ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean {
-      const cell = this.cell;
-      if (cell.policyQuiet) {
-        cell.policyQuiet = false;
-        return false;
-      }
-      // The policy just said no to an arrival or at the end of an activation, and the routine went `idle` in the
-      // same macrostep: its eventless check asks about the very same queues, and gets the same answer without
-      // asking the policy twice (a custom policy is called once per arrival, as before the one-microstep path).
-      if (cell.declined) {
-        cell.declined = false;
-        if (!thenIdle) return false;
-      }
-      try {
-        const ready = cell.inst.policy.ready(context.queues, this.runner.#policyContext(cell, context, arrivalAt));
-        cell.declined = thenIdle === true && !ready;
-        return ready;
-      } catch (error) {
-        cell.policyFailure = { error };
-        return true;
-      }
+  /** What the job's routine actors ask of it (one object per job). */
+  static readonly #CellOwnerOf = class implements CellOwner {
+    constructor(readonly runner: JobRunner) {}
+    get id(): string {
+      return this.runner.id;
     }
-    consume(context: RoutineMachineContext, arrivalAt?: number): Inflight {
-      return this.runner.#consume(this.cell, context, arrivalAt);
+    now(): number {
+      return this.runner.services.clock.now();
     }
-    startActivation(context: RoutineMachineContext): void {
-      const { runner, cell } = this;
-      const inflight = context.inflight as Inflight;
-      const attempt = context.attempt;
+    busy(cell: Cell, delta: 1 | -1): void {
+      this.runner.#busy += delta;
+      cell.version++;
+    }
+    startActivation(cell: Cell, inflight: Inflight, attempt: number): void {
+      const runner = this.runner;
       const queuedAt = runner.services.metrics.stamp();
       // Held once at a breakpoint, the same activation does not stop there again (resume or step lets it go).
       let held = false;
@@ -197,15 +154,8 @@ export class JobRunner {
       };
       runner.services.scheduler.enqueue(runner.queue, task);
     }
-    armRetry(context: RoutineMachineContext): void {
-      this.runner.#armRetry(this.cell, context.attempt);
-    }
-    busy(delta: 1 | -1): void {
-      this.runner.#busy += delta;
-      this.cell.version++;
-    }
-    now(): number {
-      return this.runner.services.clock.now();
+    armRetry(cell: Cell, attempt: number): void {
+      this.runner.#armRetry(cell, attempt);
     }
   };
 
@@ -221,16 +171,20 @@ export class JobRunner {
     this.deadlineAt = options.from?.deadlineAt;
     this.data = new JobStateView(this, services.clock.now());
     const { overrides } = options;
-    for (const inst of flow.routines.values()) this.cells.set(inst.id, this.#cell(overrides ? overriddenInstance(inst, overrides[inst.id]) : inst));
+    for (const inst of flow.routines.values()) {
+      const effective = overrides ? overriddenInstance(inst, overrides[inst.id]) : inst;
+      this.cells.set(inst.id, routineCell(effective, effective.onError ?? flow.onError ?? 'stop'));
+    }
+    this.#owner = new JobRunner.#CellOwnerOf(this);
     const host = new JobRunner.#SupervisorHostOf(this);
     const pool = services.actorPool;
     if (pool) {
-      this.#supervisorLease = pool.acquireSupervisor(host, `job:${id}`, options.keepAlive);
+      this.#supervisorLease = pool.acquireSupervisor(host, `job:${id}`);
       this.#supervisor = this.#supervisorLease.actor;
     } else {
       this.#supervisor = createActor(supervisorMachine, {
         id: `job:${id}`,
-        input: { host, keepAlive: options.keepAlive },
+        input: { host },
         ...(services.inspect ? { inspect: services.inspect } : {}),
       });
     }
@@ -260,7 +214,7 @@ export class JobRunner {
     for (const cell of this.cells.values()) this.#spawn(cell);
     const lease = this.#supervisorLease;
     // A reused supervisor goes from its last job's final status back to `queued` (its entry announces this job).
-    if (lease?.used) this.#supervisor.send({ type: 'reset', keepAlive: this.options.keepAlive });
+    if (lease?.used) this.#supervisor.send({ type: 'reset' });
     else this.#supervisor.start();
     if (this.options.from) restoreRoutines(this, this.options.from);
   }
@@ -273,9 +227,9 @@ export class JobRunner {
       if (cell.timer !== undefined) this.services.clock.clearTimeout(cell.timer);
       if (cell.retryTimer !== undefined) this.services.clock.clearTimeout(cell.retryTimer);
       if (cell.policyRetryTimer !== undefined) this.services.clock.clearTimeout(cell.policyRetryTimer);
-      cell.actor?.stop();
-      cell.actor = undefined;
-      cell.lease = undefined;
+      cell.live?.unbind();
+      cell.live?.actor.stop();
+      cell.live = undefined;
     }
   }
 
@@ -317,6 +271,7 @@ export class JobRunner {
     const paused = from?.status === 'paused';
     if (!paused) this.services.scheduler.setPaused(this.queue, false);
     this.#supervisor.send(from ? { type: 'start', paused, completing: from.completing } : { type: 'start' });
+    this.settle();
   }
 
   /** The job as JSON-ready data (SPEC 5). */
@@ -326,7 +281,7 @@ export class JobRunner {
 
   /** `complete()` was called (keepAlive). */
   get completing(): boolean {
-    return !this.finished && this.#supervisor.getSnapshot().context.completing;
+    return !this.finished && this.#completing;
   }
 
   post(routineId: string, slot: string, payload: unknown): void {
@@ -334,6 +289,7 @@ export class JobRunner {
     assertSlot(this.flow, routineId, slot);
     this.routeError = undefined;
     this.#supervisor.send({ type: 'post', routineId, slot, payload });
+    this.settle();
     const error = this.routeError as Error | undefined;
     this.routeError = undefined;
     if (error) throw error;
@@ -349,7 +305,10 @@ export class JobRunner {
   emitted(routineId: string, event: string, payload: Payload): void {
     this.routeError = undefined;
     if (this.#directRouting && (this.status === 'running' || this.status === 'paused')) this.#route(routineId, event, payload);
-    else this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
+    else {
+      this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
+      this.settle();
+    }
   }
 
   // A finished job never sends to its supervisor again: the runtime may have handed it to another job.
@@ -363,6 +322,7 @@ export class JobRunner {
     this.#stepBudget = undefined;
     this.#gated = this.#breakpoints.size > 0;
     this.#supervisor.send({ type: 'resume' });
+    this.settle();
   }
 
   get breakpoints(): readonly { readonly routine: string }[] {
@@ -383,7 +343,9 @@ export class JobRunner {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
     this.#stepBudget = 1;
     this.#gated = true;
-    if (this.status === 'paused') this.#supervisor.send({ type: 'resume' });
+    if (this.status !== 'paused') return;
+    this.#supervisor.send({ type: 'resume' });
+    this.settle();
   }
 
   /**
@@ -412,6 +374,7 @@ export class JobRunner {
   complete(): void {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
     this.#supervisor.send({ type: 'complete' });
+    this.settle();
   }
 
   cancel(reason?: unknown): void {
@@ -430,10 +393,10 @@ export class JobRunner {
   }
 
   /** Sends an event to a routine actor, then re-arms its policy timer and lets the supervisor re-check idleness. */
-  sendRoutine(cell: Cell, event: Parameters<Actor<typeof routineMachine>['send']>[0]): void {
-    const actor = cell.actor;
-    if (!actor || this.finished) return;
-    actor.send(event);
+  sendRoutine(cell: Cell, event: RoutineMachineEvent): void {
+    const live = cell.live;
+    if (!live || this.finished) return;
+    live.actor.send(event);
     if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
     this.settle();
   }
@@ -519,8 +482,8 @@ export class JobRunner {
   /** `routineId.slot` is known to exist: connections were validated when the flow compiled, posts by `assertSlot`. */
   #deliver(routineId: string, slot: string, payload: unknown): void {
     const cell = this.cells.get(routineId) as Cell;
-    const actor = cell.actor;
-    if (!actor) throw new JobFinishedError(this.id, this.status);
+    const live = cell.live;
+    if (!live) throw new JobFinishedError(this.id, this.status);
     // Params and posts enter the job here and are frozen in place (a routed payload was frozen by `emit`: no walk).
     deepFreeze(payload);
     const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], this.services.validation);
@@ -529,9 +492,11 @@ export class JobRunner {
       if (!bySchema || this.services.validation === 'strict') throw error;
       if (this.wantsEvents) this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at: this.services.clock.now(), code: 'payload.invalid', message: error.message, routineId });
     }
-    const queue = actor.getSnapshot().context.queues[slot];
+    const queue = live.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) throw new SlotQueueFullError(this.flowId, routineId, slot, cell.inst.maxQueue);
-    actor.send({ type: `slot.${slot}`, payload });
+    // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival.
+    live.enqueue(slot, payload, this.services.clock.now());
+    live.actor.send({ type: `slot.${slot}`, payload });
     cell.version++;
     this.data.touch();
     if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
@@ -539,83 +504,21 @@ export class JobRunner {
 
   // --- routine actors --------------------------------------------------------------------------------------
 
-  #cell(inst: RoutineInstance): Cell {
-    const cell: Cell = {
-      id: inst.id,
-      inst,
-      strategy: inst.onError ?? this.flow.onError ?? 'stop',
-      host: undefined as unknown as RoutineHost,
-      actor: undefined,
-      lease: undefined,
-      state: inst.routine.initialState,
-      activations: 0,
-      errors: 0,
-      current: undefined,
-      timer: undefined,
-      timerDue: undefined,
-      retryTimer: undefined,
-      retryAt: undefined,
-      policyFailure: undefined,
-      policyAttempts: 0,
-      policyQuiet: false,
-      policyRetryTimer: undefined,
-      declined: false,
-      replay: undefined,
-      version: 0,
-    };
-    (cell as { host: RoutineHost }).host = new JobRunner.#RoutineHostOf(this, cell);
-    return cell;
-  }
-
   /** Each routine actor is a root actor of its own (see README: how it maps to XState). */
   #spawn(cell: Cell): void {
     const id = `routine:${this.id}:${cell.id}`;
     const pool = this.services.actorPool;
-    if (pool) {
-      cell.lease = pool.acquire(baseInstance(cell.inst), cell.host, id);
-      cell.actor = cell.lease.actor;
-      return;
-    }
-    cell.actor = createActor(routineMachine, { id, input: { routineId: cell.id, slots: cell.inst.routine.slotNames, host: cell.host }, ...(this.services.inspect ? { inspect: this.services.inspect } : {}) });
-    cell.actor.start();
-  }
-
-  #policyContext(cell: Cell, context: RoutineMachineContext, arrivalAt?: number): PolicyContext {
-    return { now: this.services.clock.now(), lastActivationAt: lastActivationAt(cell.lease, context), firstArrivalAt: context.firstArrivalAt ?? arrivalAt, routineId: context.routineId, jobId: this.id };
-  }
-
-  #consume(cell: Cell, context: RoutineMachineContext, arrivalAt?: number): Inflight {
-    const policyContext = this.#policyContext(cell, context, arrivalAt);
-    // The consume action sets this job's own `lastActivationAt` next.
-    if (cell.lease) cell.lease.staleAnchor = false;
-    let counts: Readonly<Record<string, number>>;
-    try {
-      if (cell.policyFailure) throw cell.policyFailure.error;
-      counts = cell.inst.policy.take(context.queues, policyContext);
-    } catch (failure) {
-      cell.policyFailure = undefined;
-      return { consumed: {}, counts: {}, message: { reason: cell.inst.policy.name }, failure };
-    }
-    cell.policyAttempts = 0;
-    const consumed = dict<unknown[]>();
-    for (const slot of cell.inst.routine.slotNames) {
-      const queue = context.queues[slot] as unknown[];
-      // Only the policy's own counts: a slot named like an Object.prototype member must not read an inherited one.
-      const wanted = Object.hasOwn(counts, slot) ? counts[slot] : 0;
-      const n = Math.min(typeof wanted === 'number' ? wanted : 0, queue.length);
-      consumed[slot] = Object.freeze(n === queue.length ? queue.splice(0) : queue.splice(0, n)) as unknown[];
-    }
-    // The lists `run` gets in `slots` are frozen like the payloads they hold (a retry re-runs the same lists). The
-    // record around them is not: it is this activation's own, and freezing a prototype-less record measured ~0.4 µs.
-    return { consumed, counts, message: cell.inst.policy.message(counts, policyContext) };
+    const live = pool ? pool.acquire(baseInstance(cell.inst), id) : new ActorCell(cell.inst.routine.slotNames, id, this.services.inspect);
+    cell.pooled = pool !== undefined;
+    live.bind(cell, this.#owner);
+    cell.live = live;
   }
 
   /** Arms (or re-arms, or clears) the routine's policy timer from its policy's `dueAt`. */
   armPolicyTimer(cell: Cell): void {
-    const snapshot = cell.actor?.getSnapshot();
-    const idle = snapshot?.value === 'idle' && !snapshot.context.paused;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `dueAt` is optional on the policy
-    const due = idle && snapshot ? cell.inst.policy.dueAt?.(snapshot.context.queues, this.#policyContext(cell, snapshot.context)) : undefined;
+    const live = cell.live;
+    const idle = live !== undefined && !live.paused && live.actor.getSnapshot().value === 'idle';
+    const due = idle ? cell.inst.policy.dueAt?.(live.queues, live.policyContext(cell, this.#owner)) : undefined;
     if (due === cell.timerDue) return;
     if (cell.timer !== undefined) {
       this.services.clock.clearTimeout(cell.timer);
@@ -660,7 +563,6 @@ export class JobRunner {
    * on the next arrival or tick. Its data stays queued.
    */
   policyFailed(cell: Cell, retryDelayMs: number | undefined): void {
-    cell.policyQuiet = true;
     if (retryDelayMs !== undefined) {
       this.#timers++;
       cell.policyRetryTimer = this.services.clock.setTimeout(() => {
@@ -669,14 +571,12 @@ export class JobRunner {
         this.sendRoutine(cell, { type: 'tick' });
       }, retryDelayMs);
     }
-    this.sendRoutine(cell, { type: 'activation.failed', decision: 'continue', error: undefined });
-    // The eventless check did not take the flag if the routine is paused: the next event asks the policy.
-    cell.policyQuiet = false;
+    this.sendRoutine(cell, { type: 'activation.failed', decision: 'continue', error: undefined, policy: true });
   }
 
   #pauseRoutines(paused: boolean): void {
     this.services.scheduler.setPaused(this.queue, paused);
-    for (const cell of this.cells.values()) cell.actor?.send({ type: paused ? 'pause' : 'resume' });
+    for (const cell of this.cells.values()) cell.live?.actor.send({ type: paused ? 'pause' : 'resume' });
     for (const cell of this.cells.values()) if (cell.inst.policy.dueAt) this.armPolicyTimer(cell);
   }
 
@@ -718,7 +618,10 @@ export class JobRunner {
         if (running.timeout !== undefined) clock.clearTimeout(running.timeout);
         abortActivation(running, error ?? new JobCancelledError(this.id));
         this.data.addHistory(cell, running, now, 'cancelled', undefined);
-      } else this.#unconsume(cell);
+      } else if (cell.live?.inflight) {
+        cell.live.unconsume();
+        cell.version++;
+      }
       cell.current = undefined;
     }
     this.#timers = 0;
@@ -729,10 +632,14 @@ export class JobRunner {
     this.data.freeze();
     const pool = this.services.actorPool;
     for (const cell of this.cells.values()) {
-      if (cell.lease && pool) pool.release(baseInstance(cell.inst), cell.lease);
-      else cell.actor?.stop();
-      cell.actor = undefined;
-      cell.lease = undefined;
+      const live = cell.live;
+      if (!live) continue;
+      if (cell.pooled && pool) pool.release(baseInstance(cell.inst), live);
+      else {
+        live.unbind();
+        live.actor.stop();
+      }
+      cell.live = undefined;
     }
     // After this transition (we are inside the supervisor's entry action): back to the pool, or stopped.
     const supervisor = this.#supervisor;
@@ -768,26 +675,6 @@ export class JobRunner {
       for (const [slot, items] of Object.entries(routine.pending)) left.push(`${routineId}.${slot} (${items.length})`);
     if (left.length === 0) return;
     this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at, code: 'data.pending', message: `Job '${this.id}' of flow '${this.flowId}' completed with data no activation took: ${left.join(', ')}; it stays in the final state's pending` });
-  }
-
-  /**
-   * The job ended while the routine's activation had taken its data but not started (waiting for the scheduler, or
-   * in retry backoff): that data was never processed, so the final state shows it as pending again, in order.
-   * (The actor is about to be stopped: nothing else reads its queues.)
-   */
-  #unconsume(cell: Cell): void {
-    const snapshot = cell.actor?.getSnapshot();
-    const inflight = snapshot?.context.inflight;
-    if (!snapshot || !inflight || typeof snapshot.value !== 'object') return;
-    for (const [slot, consumed] of Object.entries(inflight.consumed)) {
-      const queue = snapshot.context.queues[slot];
-      // In place, without spreading: a queue may hold more items than a call takes arguments.
-      if (!queue || consumed.length === 0) continue;
-      const merged = consumed.concat(queue);
-      queue.length = 0;
-      for (const item of merged) queue.push(item);
-    }
-    cell.version++;
   }
 
   /** The error a `stop` strategy fails the job with. */

@@ -155,10 +155,10 @@ export class JobStateView {
   #routine(cell: Cell): RoutineState {
     const cached = this.#routineCache.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
-    const snapshot = cell.actor?.getSnapshot();
-    const pending = snapshot ? (Object.fromEntries(Object.entries(snapshot.context.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
-    const value = snapshot?.value;
-    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' && !this.job.finished ? 'running' : 'idle';
+    const live = cell.live;
+    const pending = live ? (Object.fromEntries(Object.entries(live.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
+    const value = live?.actor.getSnapshot().value;
+    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
     const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
     this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
     return view;

@@ -13,7 +13,6 @@ import { SlotflowError } from '../errors/index.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../persistence/JobSnapshot.js';
 import type { HistoryRecord } from './JobState.js';
 import type { JobRunner } from './JobRunner.js';
-import { lastActivationAt } from './ActorPool.js';
 import { dict } from '../util/dict.js';
 import { overridesSnapshot } from './overrides.js';
 import { deepFreeze } from '../util/deepFreeze.js';
@@ -24,25 +23,24 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
   const final = job.finished ? job.data.snapshot.routines : undefined;
   const routines = dict<RoutineSnapshot>();
   for (const cell of job.cells.values()) {
-    const actor = cell.actor?.getSnapshot();
+    const live = cell.live;
     const queues = dict<unknown[]>();
-    if (!actor) {
+    if (!live) {
       // A finished job holds no actors: its final state view keeps what was pending.
       const view = final?.[cell.id];
       for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
       routines[cell.id] = { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
       continue;
     }
-    const { context, value } = actor;
-    for (const [slot, queue] of Object.entries(context.queues)) if (queue.length) queues[slot] = [...queue];
-    let machine: RoutineSnapshot['machine'] = typeof value === 'string' ? value : value.active;
-    const inflight = context.inflight;
+    for (const [slot, queue] of Object.entries(live.queues)) if (queue.length) queues[slot] = [...queue];
+    let machine = live.actor.getSnapshot().value;
+    const inflight = live.inflight;
     // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
-    const live = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
-    if (!live && (machine === 'running' || machine === 'backoff')) machine = 'idle';
-    const anchor = lastActivationAt(cell.lease, context);
+    const saved = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
+    if (!saved && (machine === 'running' || machine === 'backoff')) machine = 'idle';
+    const anchor = live.lastActivationAt;
     // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
-    const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === live ? cell.current : undefined;
+    const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === saved ? cell.current : undefined;
     const delivered = act ? Math.max(act.emits, act.replay) : 0;
     routines[cell.id] = {
       machine,
@@ -52,11 +50,11 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
       activations: act ? cell.activations - 1 : cell.activations,
       errors: cell.errors,
       queues,
-      ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
+      ...(saved ? { inflight: { consumed: copyQueues(saved.consumed), counts: { ...saved.counts }, message: { ...saved.message }, attempt: live.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
       // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
       ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
       ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
-      ...(context.firstArrivalAt !== undefined ? { firstArrivalAt: context.firstArrivalAt } : {}),
+      ...(live.firstArrivalAt !== undefined ? { firstArrivalAt: live.firstArrivalAt } : {}),
     };
   }
   const { params, initial, keepAlive, timeoutMs } = job.options;
@@ -117,9 +115,7 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
     const inflight: Inflight | undefined = saved.inflight
       ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }
       : undefined;
-    // The restore sets the saved `lastActivationAt` (a reused actor's own is an earlier job's).
-    if (cell.lease) cell.lease.staleAnchor = false;
-    cell.actor?.send({
+    cell.live?.actor.send({
       type: 'restore',
       target,
       queues: saved.queues,
@@ -129,6 +125,8 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
       lastActivationAt: saved.lastActivationAt,
       firstArrivalAt: saved.firstArrivalAt,
     });
+    // A routine restored idle asks its policy at its next event: a policy timer's tick, an arrival, `resume`.
+    if (target === 'idle' && !paused) cell.live?.actor.send({ type: 'tick' });
     if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);
   }
   job.data.touch();
