@@ -10,7 +10,7 @@ import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
 import type { Breakpoint } from './Breakpoint.js';
 import type { JobEvent } from './JobEvent.js';
-import type { JobRunner } from './JobRunner.js';
+import type { JobRunner } from '../internal/job/JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
 import type { Payload } from '../routine/index.js';
 

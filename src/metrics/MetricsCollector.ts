@@ -9,7 +9,7 @@
  * `Date.now()` counts whole milliseconds, and most activations take less.
  */
 import type { Clock } from '../clock/index.js';
-import type { JobStatus } from '../job/index.js';
+import type { JobStatus } from '../job/JobState.js';
 import type { ActivationTotals, FlowMetrics, JobCounts, JobMetrics, RoutineMetrics, RuntimeMetrics } from './RuntimeMetrics.js';
 import { Distribution, RoutineTally } from './RoutineTally.js';
 

@@ -3,7 +3,7 @@
  * class, no undefined, no NaN): `JSON.parse(JSON.stringify(m))` deep-equals `m`. Durations are milliseconds,
  * rounded to the microsecond.
  */
-import type { JobStatus } from '../job/index.js';
+import type { JobStatus } from '../job/JobState.js';
 
 /** A distribution of durations (ms). Every field is 0 while `count` is 0. */
 export interface DurationStats {

@@ -12,24 +12,32 @@ import { createActor, type Actor, type InspectionEvent, type Observer } from 'xs
 import { routineMachine, type Inflight, type RoutineHost, type RoutineRestoreEvent } from '../../../machines/index.js';
 import type { PolicyContext } from '../../policies/index.js';
 import { dict } from '../../util/dict.js';
-import type { RoutineCell } from './RoutineCell.js';
+import type { RoutineInstance } from '../../flow/index.js';
+
+/** What an actor cell reads of the routine it serves (the job's `RoutineCell`). */
+export interface ServedRoutine {
+  readonly id: string;
+  readonly inst: RoutineInstance;
+  /** Consecutive failures of the policy itself: a policy that took data again resets it. */
+  policyAttempts: number;
+}
 
 /** What a routine actor asks of the job it serves. */
-export interface CellOwner {
+export interface CellOwner<C extends ServedRoutine = ServedRoutine> {
   readonly id: string;
   /** The clock's time. */
   now(): number;
   /** A routine became busy (+1) or not (-1): the job is quiescent at zero. */
-  busy(cell: RoutineCell, delta: 1 | -1): void;
+  busy(cell: C, delta: 1 | -1): void;
   /** Schedules the activation (never runs it inside the transition). */
-  startActivation(cell: RoutineCell, inflight: Inflight, attempt: number): void;
+  startActivation(cell: C, inflight: Inflight, attempt: number): void;
   /** Arms the retry timer of a routine in backoff. */
-  armRetry(cell: RoutineCell, attempt: number): void;
+  armRetry(cell: C, attempt: number): void;
 }
 
 export type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
-export class ActorCell implements RoutineHost {
+export class ActorCell<C extends ServedRoutine = ServedRoutine> implements RoutineHost {
   readonly actor: Actor<typeof routineMachine>;
   /** Slot -> queued payloads, oldest first, mutated in place (copying on every arrival would make a batch quadratic). */
   readonly queues: Record<string, unknown[]>;
@@ -47,8 +55,8 @@ export class ActorCell implements RoutineHost {
    */
   #guardError: { readonly error: unknown } | undefined = undefined;
   /** The routine and job served now (unset while parked in the pool). */
-  cell: RoutineCell | undefined = undefined;
-  owner: CellOwner | undefined = undefined;
+  cell: C | undefined = undefined;
+  owner: CellOwner<C> | undefined = undefined;
 
   constructor(slots: readonly string[], id: string, inspect: Inspect | undefined) {
     this.queues = dict<unknown[]>();
@@ -57,7 +65,7 @@ export class ActorCell implements RoutineHost {
     this.actor.start();
   }
 
-  bind(cell: RoutineCell, owner: CellOwner): void {
+  bind(cell: C, owner: CellOwner<C>): void {
     this.cell = cell;
     this.owner = owner;
   }
@@ -81,7 +89,7 @@ export class ActorCell implements RoutineHost {
     this.firstArrivalAt ??= now;
   }
 
-  policyContext(cell: RoutineCell, owner: CellOwner): PolicyContext {
+  policyContext(cell: ServedRoutine, owner: CellOwner<C>): PolicyContext {
     return { now: owner.now(), lastActivationAt: this.lastActivationAt, firstArrivalAt: this.firstArrivalAt, routineId: cell.id, jobId: owner.id };
   }
 
@@ -102,7 +110,7 @@ export class ActorCell implements RoutineHost {
   }
 
   activate(): void {
-    this.owner?.busy(this.cell as RoutineCell, 1);
+    this.owner?.busy(this.cell as C, 1);
     this.consume();
   }
 
@@ -118,11 +126,11 @@ export class ActorCell implements RoutineHost {
   }
 
   startActivation(): void {
-    this.owner?.startActivation(this.cell as RoutineCell, this.inflight as Inflight, this.attempt);
+    this.owner?.startActivation(this.cell as C, this.inflight as Inflight, this.attempt);
   }
 
   armRetry(): void {
-    this.owner?.armRetry(this.cell as RoutineCell, this.attempt);
+    this.owner?.armRetry(this.cell as C, this.attempt);
   }
 
   nextAttempt(): void {
@@ -134,7 +142,7 @@ export class ActorCell implements RoutineHost {
     this.inflight = undefined;
     this.attempt = 0;
     this.retryDue = false;
-    this.owner?.busy(this.cell as RoutineCell, -1);
+    this.owner?.busy(this.cell as C, -1);
   }
 
   markRetryDue(): void {
@@ -169,7 +177,7 @@ export class ActorCell implements RoutineHost {
     this.retryDue = false;
     this.lastActivationAt = event.lastActivationAt;
     this.firstArrivalAt = event.firstArrivalAt;
-    if (event.target === 'running' || event.target === 'backoff') this.owner?.busy(this.cell as RoutineCell, 1);
+    if (event.target === 'running' || event.target === 'backoff') this.owner?.busy(this.cell as C, 1);
   }
 
   /**
@@ -191,7 +199,7 @@ export class ActorCell implements RoutineHost {
   }
 
   /** The policy's consume step: removes what it takes from the queues (a policy that threw takes nothing). */
-  #take(cell: RoutineCell, owner: CellOwner): Inflight {
+  #take(cell: C, owner: CellOwner<C>): Inflight {
     const policy = cell.inst.policy;
     const policyContext = this.policyContext(cell, owner);
     const failed = this.#guardError;

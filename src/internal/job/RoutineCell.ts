@@ -5,15 +5,17 @@
 import type { TimerHandle } from '../../clock/index.js';
 import type { RoutineInstance } from '../../flow/index.js';
 import type { ErrorStrategy } from '../../routine/index.js';
-import type { Activation } from '../../job/runActivation.js';
-import type { ActorCell } from './ActorCell.js';
+import type { Activation } from './Activation.js';
+import { ActorCell, type CellOwner, type Inspect } from './ActorCell.js';
+import type { ActorPool } from './ActorPool.js';
+import { baseInstance } from '../../job/overrides.js';
 
 export interface RoutineCell {
   readonly id: string;
   readonly inst: RoutineInstance;
   readonly strategy: ErrorStrategy;
   /** The routine actor and the data its machine reads; unset once the job ended (or before it opened). */
-  live: ActorCell | undefined;
+  live: ActorCell<RoutineCell> | undefined;
   /** The actor came from the runtime's pool (and goes back to it when the job ends). */
   pooled: boolean;
   state: unknown;
@@ -59,4 +61,26 @@ export function routineCell(inst: RoutineInstance, strategy: ErrorStrategy): Rou
     version: 0,
     replay: undefined,
   };
+}
+
+/** Binds a routine actor to `cell` for its job: an idle one from the pool, or a new one (always new under `inspect`). */
+export function bindActor(cell: RoutineCell, jobId: string, owner: CellOwner<RoutineCell>, pool: ActorPool | undefined, inspect: Inspect | undefined): void {
+  const id = `routine:${jobId}:${cell.id}`;
+  const live = pool ? pool.acquire<RoutineCell>(baseInstance(cell.inst), id) : new ActorCell<RoutineCell>(cell.inst.routine.slotNames, id, inspect);
+  cell.pooled = pool !== undefined;
+  live.bind(cell, owner);
+  cell.live = live;
+}
+
+/** The job ended: the routine actor goes back to the pool (kept if idle and empty), or is stopped. */
+export function releaseActor(cell: RoutineCell, pool: ActorPool | undefined): void {
+  const live = cell.live;
+  if (!live) return;
+  cell.live = undefined;
+  if (cell.pooled && pool) {
+    pool.release(baseInstance(cell.inst), live);
+    return;
+  }
+  live.unbind();
+  live.actor.stop();
 }

@@ -13,9 +13,9 @@
  * and the inspector must show each job's own actors.
  */
 import { createActor, type Actor } from 'xstate';
-import { supervisorMachine, type SupervisorHost, type SupervisorStatus } from '../../machines/index.js';
-import type { RoutineInstance } from '../flow/index.js';
-import { ActorCell } from '../internal/job/ActorCell.js';
+import { supervisorMachine, type SupervisorHost, type SupervisorStatus } from '../../../machines/index.js';
+import type { RoutineInstance } from '../../flow/index.js';
+import { ActorCell, type ServedRoutine } from './ActorCell.js';
 
 /** Forwards to the job a pooled supervisor serves now. */
 class ForwardingSupervisorHost implements SupervisorHost {
@@ -81,12 +81,13 @@ export class ActorPool {
   constructor(readonly perRoutine: number) {}
 
   /** An idle, unbound routine actor for `inst`: a pooled one, or a new one with the given id. */
-  acquire(inst: RoutineInstance, id: string): ActorCell {
-    return this.#free.get(inst)?.pop() ?? new ActorCell(inst.routine.slotNames, id, undefined);
+  acquire<C extends ServedRoutine>(inst: RoutineInstance, id: string): ActorCell<C> {
+    // A parked cell is unbound: it serves whichever routine cell binds it next.
+    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, id, undefined);
   }
 
   /** Takes an actor back from a finished job: kept if idle with empty queues (its data reset), else stopped. */
-  release(inst: RoutineInstance, cell: ActorCell): void {
+  release<C extends ServedRoutine>(inst: RoutineInstance, cell: ActorCell<C>): void {
     cell.unbind();
     let free = this.#free.get(inst);
     if (cell.actor.getSnapshot().value !== 'idle' || cell.queued || (free?.length ?? 0) >= this.perRoutine) {
@@ -95,7 +96,7 @@ export class ActorPool {
     }
     cell.reset();
     if (!free) this.#free.set(inst, (free = []));
-    free.push(cell);
+    free.push(cell as unknown as ActorCell);
   }
 
   /**

@@ -8,16 +8,45 @@
  * and how many emissions it delivered, and the restored re-run skips those (deterministic replay). So every
  * snapshot is a consistent cut: restoring it gives the outputs of the uninterrupted job.
  */
-import type { Inflight, RoutineRestoreTarget } from '../../machines/index.js';
-import { SlotflowError } from '../errors/index.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../persistence/JobSnapshot.js';
-import type { HistoryRecord } from './JobState.js';
-import type { JobRunner } from './JobRunner.js';
-import { dict } from '../util/dict.js';
-import { overridesSnapshot } from './overrides.js';
-import { deepFreeze } from '../util/deepFreeze.js';
+import type { Inflight, RoutineRestoreTarget } from '../../../machines/index.js';
+import { SlotflowError } from '../../errors/index.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../../persistence/JobSnapshot.js';
+import type { HistoryRecord } from '../../job/JobState.js';
+import type { JobStatus } from '../../job/JobState.js';
+import type { Overrides } from '../../job/overrides.js';
+import type { Payload } from '../../routine/index.js';
+import type { JobStateView } from './JobStateView.js';
+import type { RoutineCell } from './RoutineCell.js';
 
-export function takeSnapshot(job: JobRunner): JobSnapshot {
+/** What a snapshot reads of its job, and what a restore puts back. */
+export interface SnapshotJob {
+  readonly id: string;
+  readonly flowId: string;
+  readonly status: JobStatus;
+  readonly finished: boolean;
+  readonly error: Error | undefined;
+  readonly admitted: boolean;
+  readonly deadlineAt: number | undefined;
+  /** `complete()` was called (keepAlive). */
+  readonly completing: boolean;
+  readonly options: {
+    readonly params: Payload | undefined;
+    readonly initial?: { readonly routine: string; readonly slot: string; readonly payload: unknown };
+    readonly keepAlive: boolean;
+    readonly timeoutMs: number | undefined;
+    readonly overrides?: Overrides;
+  };
+  readonly cells: ReadonlyMap<string, RoutineCell>;
+  readonly data: JobStateView;
+  readonly services: { readonly clock: { now(): number } };
+  /** A restored timed policy's timer is armed again. */
+  armPolicyTimer(cell: RoutineCell): void;
+}
+import { dict } from '../../util/dict.js';
+import { overridesSnapshot } from '../../job/overrides.js';
+import { deepFreeze } from '../../util/deepFreeze.js';
+
+export function takeSnapshot(job: SnapshotJob): JobSnapshot {
   const now = job.services.clock.now();
   const data = job.data.export();
   const final = job.finished ? job.data.snapshot.routines : undefined;
@@ -93,7 +122,7 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
  * backoffs re-armed with their due time, and policy timers (windows, intervals) re-armed from the restored arrival
  * and activation times.
  */
-export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
+export function restoreRoutines(job: SnapshotJob, from: JobSnapshot): void {
   // The snapshot is the caller's (and JSON data, checked by parseSnapshot): the job takes a deep-frozen copy, so its
   // state, shared data and queued payloads are as immutable as a live job's, and the caller's object stays theirs.
   from = deepFreeze(structuredClone(from));
