@@ -4,5 +4,6 @@ export { isFinalStatus, type CycleRecord, type FinalStatus, type HistoryRecord, 
 export type { RuntimeServices, ValidationMode } from './RuntimeServices.js';
 export { breakpointRoutines, type Breakpoint } from './Breakpoint.js';
 // The engine behind a job (not exported by the package), for the runtime that runs jobs.
-export { JobRunner, type JobOptions } from '../internal/job/JobRunner.js';
+export { JobRunner } from '../internal/job/JobRunner.js';
+export type { JobOptions } from '../internal/job/JobOptions.js';
 export { ActorPool } from '../internal/job/ActorPool.js';

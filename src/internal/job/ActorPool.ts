@@ -96,7 +96,7 @@ export class ActorPool {
     }
     cell.reset();
     if (!free) this.#free.set(inst, (free = []));
-    free.push(cell as unknown as ActorCell);
+    free.push(cell);
   }
 
   /**

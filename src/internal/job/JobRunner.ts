@@ -4,48 +4,34 @@
  * `RoutineTimers`, the `StepGate` (breakpoints, step), the activation runner (`runActivation`), the state view and
  * the snapshot. Routine actors and their data are `ActorCell`s (from the runtime's pool, or new under `inspect`).
  */
-import { createActor, type Actor } from 'xstate';
-import { supervisorMachine, type Inflight, type RoutineMachineEvent, type SupervisorHost, type SupervisorStatus } from '../../../machines/index.js';
+import type { Inflight, RoutineMachineEvent, SupervisorEvent, SupervisorStatus } from '../../../machines/index.js';
 import type { TimerHandle } from '../../clock/index.js';
-import { JobCancelledError, JobFinishedError, JobTimeoutError, RoutineError } from '../../errors/index.js';
+import { JobCancelledError, JobFinishedError, JobTimeoutError } from '../../errors/index.js';
 import { assertSlot, type FlowDefinition } from '../../flow/index.js';
 import type { JobEvent } from '../../job/JobEvent.js';
 import { isFinalStatus, type JobStatus } from '../../job/JobState.js';
-import { overriddenInstance, type Overrides } from '../../job/overrides.js';
+import { overriddenInstance } from '../../job/overrides.js';
 import type { RuntimeServices } from '../../job/RuntimeServices.js';
 import type { JobMeter } from '../../metrics/index.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { Payload } from '../../routine/index.js';
 import { TaskQueue } from '../../scheduler/index.js';
 import type { CellOwner } from './ActorCell.js';
-import type { SupervisorLease } from './ActorPool.js';
+import type { JobOptions } from './JobOptions.js';
+import { SupervisorBridge, type SupervisedJob } from './SupervisorBridge.js';
 import { pendingCleanups, runCleanups } from './cleanup.js';
 import { JobStateView } from './JobStateView.js';
 import { restoreRoutines, takeSnapshot } from './jobSnapshot.js';
 import { bindActor, releaseActor, routineCell, type RoutineCell } from './RoutineCell.js';
 import { RoutineTimers } from './RoutineTimers.js';
 import { Router } from './Router.js';
-import { cutShort, runActivation } from './runActivation.js';
+import { cutShort, scheduleActivation } from './runActivation.js';
 import { StepGate } from './StepGate.js';
-
-/** One routine instance within a job. */
-export type Cell = RoutineCell;
-
-export interface JobOptions {
-  readonly params: Payload | undefined;
-  /** A first delivery other than params (`runtime.post` without a job id). */
-  readonly initial?: { readonly routine: string; readonly slot: string; readonly payload: unknown };
-  readonly keepAlive: boolean;
-  readonly timeoutMs: number | undefined;
-  /** A snapshot this job continues (`runtime.restore`). */
-  readonly from?: JobSnapshot;
-  /** Per-routine overrides for this job (`exec({ overrides })`), checked. */
-  readonly overrides?: Overrides;
-}
+import { announceEnd, announceStatus } from './jobEvents.js';
 
 export class JobRunner {
   readonly flowId: string;
-  readonly cells = new Map<string, Cell>();
+  readonly cells = new Map<string, RoutineCell>();
   readonly queue = new TaskQueue();
   readonly data: JobStateView;
   status: JobStatus = 'queued';
@@ -64,13 +50,12 @@ export class JobRunner {
   readonly handleInfo: { readonly id: string; readonly flowId: string };
   /** This job's metrics (`job.metrics`), set by the collector when the job is created; unset with metrics off. */
   meter: JobMeter | undefined;
-  readonly #supervisor: Actor<typeof supervisorMachine>;
-  /** The supervisor came from the runtime's pool (a finished one is reset for this job). */
-  readonly #supervisorLease: SupervisorLease | undefined;
+  readonly #supervisor: SupervisorBridge;
   readonly #directRouting: boolean;
   readonly #router: Router;
   readonly #timers: RoutineTimers;
-  readonly #gate: StepGate;
+  /** Breakpoints and `step()` (`Job` reads its `breakpoints` and `pausedAt`). */
+  readonly gate: StepGate;
   readonly #owner: CellOwner<RoutineCell>;
   /** Routines busy (running or in backoff): the job is quiescent at zero with no timer pending. */
   #busy = 0;
@@ -78,48 +63,30 @@ export class JobRunner {
   readonly #onFinished: (() => void)[] = [];
   /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
   #cleaning = false;
-  /** `complete()` was called (keepAlive): complete when next quiescent. */
-  #completing = false;
-  /** The error a `fail` or `cancel` ends the job with (the supervisor's `recordError`). */
-  #endError: Error | undefined;
-  /**
-   * What the supervisor's `route` / `deliver` action returned: `actor.send` cannot hand a result back, so the caller
-   * of `send` reads it here right after.
-   */
-  #routed: Error | undefined;
 
-  /** The supervisor's host: the job's data its guards read, and the steps its actions take (one object per job). */
-  static readonly #SupervisorHostOf = class implements SupervisorHost {
+  /** What the supervisor's actions do to the job (one object per job). */
+  static readonly #SupervisedOf = class implements SupervisedJob {
     constructor(readonly runner: JobRunner) {}
     get keepAlive(): boolean {
       return this.runner.options.keepAlive;
     }
-    get completing(): boolean {
-      return this.runner.#completing;
-    }
     quiescent(): boolean {
       return this.runner.#busy === 0 && this.runner.#timers.pending === 0;
     }
-    route(routineId: string, event: string, payload: unknown): void {
-      this.runner.#routed ??= this.runner.#router.route(routineId, event, payload as Payload);
+    route(routineId: string, event: string, payload: Payload): Error | undefined {
+      return this.runner.#router.route(routineId, event, payload);
     }
-    deliver(routineId: string, slot: string, payload: unknown): void {
-      this.runner.#routed ??= this.runner.#router.deliver(routineId, slot, payload);
+    deliver(routineId: string, slot: string, payload: unknown): Error | undefined {
+      return this.runner.#router.deliver(routineId, slot, payload);
     }
     pauseRoutines(paused: boolean): void {
       this.runner.#pauseRoutines(paused);
     }
-    markCompleting(): void {
-      this.runner.#completing = true;
-    }
-    recordError(error: unknown): void {
-      this.runner.#endError = error as Error;
-    }
-    finished(status: 'completed' | 'failed' | 'cancelled'): void {
-      this.runner.#finish(status, this.runner.#endError);
-    }
-    status(status: SupervisorStatus): void {
+    enteredStatus(status: SupervisorStatus): void {
       this.runner.#status(status);
+    }
+    ended(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined): void {
+      this.runner.#finish(status, error);
     }
   };
 
@@ -132,27 +99,14 @@ export class JobRunner {
     now(): number {
       return this.runner.services.clock.now();
     }
-    busy(cell: Cell, delta: 1 | -1): void {
+    busy(cell: RoutineCell, delta: 1 | -1): void {
       this.runner.#busy += delta;
       cell.version++;
     }
-    startActivation(cell: Cell, inflight: Inflight, attempt: number): void {
-      const runner = this.runner;
-      const gate = runner.#gate;
-      const queuedAt = runner.services.metrics.stamp();
-      // Held once at a breakpoint, the same activation does not stop there again (resume or step lets it go).
-      let held = false;
-      const task = () => {
-        if (gate.gated && gate.holds(cell.id, inflight, task, held)) {
-          held = true;
-          return;
-        }
-        if (held && gate.pausedAt === cell.id) gate.pausedAt = undefined;
-        runActivation(runner, cell, inflight, attempt, queuedAt);
-      };
-      runner.services.scheduler.enqueue(runner.queue, task);
+    startActivation(cell: RoutineCell, inflight: Inflight, attempt: number): void {
+      scheduleActivation(this.runner, this.runner.gate, cell, inflight, attempt);
     }
-    armRetry(cell: Cell, attempt: number): void {
+    armRetry(cell: RoutineCell, attempt: number): void {
       this.runner.#timers.armRetry(cell, attempt);
     }
   };
@@ -176,13 +130,8 @@ export class JobRunner {
     this.#owner = new JobRunner.#CellOwnerOf(this);
     this.#router = new Router(this);
     this.#timers = new RoutineTimers(this, this.#owner);
-    this.#gate = new StepGate(this);
-    const host = new JobRunner.#SupervisorHostOf(this);
-    const pool = services.actorPool;
-    if (pool) {
-      this.#supervisorLease = pool.acquireSupervisor(host, `job:${id}`);
-      this.#supervisor = this.#supervisorLease.actor;
-    } else this.#supervisor = createActor(supervisorMachine, { id: `job:${id}`, input: { host }, ...(services.inspect ? { inspect: services.inspect } : {}) });
+    this.gate = new StepGate(this);
+    this.#supervisor = new SupervisorBridge(new JobRunner.#SupervisedOf(this), `job:${id}`, services.actorPool, services.inspect);
     // Emissions skip the supervisor's mailbox while it is running (see `emitted`), except under an inspector,
     // which then sees every `routine.emitted` event.
     this.#directRouting = services.inspect === undefined;
@@ -197,23 +146,15 @@ export class JobRunner {
     return this.finished && !this.#cleaning;
   }
 
-  /** The routine a breakpoint paused this job before, until that activation starts. */
-  get pausedAt(): string | undefined {
-    return this.#gate.pausedAt;
-  }
-
   /**
-   * Starts the supervisor (status `queued`); `admit()` lets it run. Until then the job's activations are held: a
-   * post into a queued job queues (its routine may take the data), but nothing runs. A restored job gets its data
-   * and routines back here, so a job waiting for its `maxJobs` place shows (and checkpoints) what it holds.
+   * Binds the routine actors and starts the supervisor (`queued`); `admit()` lets it run, and until then activations
+   * are held. A restored job gets its data back here, so a job waiting for its `maxJobs` place shows what it holds.
    */
   open(): void {
     this.services.scheduler.setPaused(this.queue, true);
     // Routine actors are bound here, outside any machine transition (an actor must not start inside another's action).
     for (const cell of this.cells.values()) bindActor(cell, this.id, this.#owner, this.services.actorPool, this.services.inspect);
-    // A reused supervisor goes from its last job's final status back to `queued` (its entry announces this job).
-    if (this.#supervisorLease?.used) this.#supervisor.send({ type: 'reset' });
-    else this.#supervisor.start();
+    this.#supervisor.open();
     if (this.options.from) restoreRoutines(this, this.options.from);
   }
 
@@ -253,8 +194,7 @@ export class JobRunner {
     }
     const paused = from?.status === 'paused';
     if (!paused) this.services.scheduler.setPaused(this.queue, false);
-    this.#supervisor.send(from ? { type: 'start', paused, completing: from.completing } : { type: 'start' });
-    this.settle();
+    this.#sendAndSettle(from ? { type: 'start', paused, completing: from.completing } : { type: 'start' });
   }
 
   /**
@@ -278,13 +218,13 @@ export class JobRunner {
 
   /** `complete()` was called (keepAlive). */
   get completing(): boolean {
-    return !this.finished && this.#completing;
+    return !this.finished && this.#supervisor.completing;
   }
 
   post(routineId: string, slot: string, payload: unknown): void {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
     assertSlot(this.flow, routineId, slot);
-    const failure = this.#sendRouting({ type: 'post', routineId, slot, payload });
+    const failure = this.#supervisor.sendRouting({ type: 'post', routineId, slot, payload });
     this.settle();
     if (failure) throw failure;
   }
@@ -298,40 +238,25 @@ export class JobRunner {
    */
   emitted(routineId: string, event: string, payload: Payload): Error | undefined {
     if (this.#directRouting && (this.status === 'running' || this.status === 'paused')) return this.#router.route(routineId, event, payload);
-    const failure = this.#sendRouting({ type: 'routine.emitted', routineId, event, payload });
+    const failure = this.#supervisor.sendRouting({ type: 'routine.emitted', routineId, event, payload });
     this.settle();
     return failure;
   }
 
-  /** Sends a routing event to the supervisor and returns what its action returned. */
-  #sendRouting(event: { readonly type: 'post'; readonly routineId: string; readonly slot: string; readonly payload: unknown } | { readonly type: 'routine.emitted'; readonly routineId: string; readonly event: string; readonly payload: unknown }): Error | undefined {
-    this.#routed = undefined;
-    this.#supervisor.send(event);
-    const failure = this.#routed;
-    this.#routed = undefined;
-    return failure;
-  }
-
   // A finished job never sends to its supervisor again: the runtime may have handed it to another job.
-
   pause(): void {
     if (!this.finished) this.#supervisor.send({ type: 'pause' });
   }
 
   resume(): void {
     if (this.finished) return;
-    this.#gate.resume();
-    this.#supervisor.send({ type: 'resume' });
-    this.settle();
-  }
-
-  get breakpoints(): readonly { readonly routine: string }[] {
-    return this.#gate.breakpoints;
+    this.gate.resume();
+    this.#sendAndSettle({ type: 'resume' });
   }
 
   /** Replaces the job's breakpoints (checked against the flow). */
   setBreakpoints(breakpoints: unknown, where = 'setBreakpoints(breakpoints)'): void {
-    this.#gate.setBreakpoints(breakpoints, where);
+    this.gate.setBreakpoints(breakpoints, where);
   }
 
   /**
@@ -340,10 +265,8 @@ export class JobRunner {
    */
   step(): void {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
-    this.#gate.step();
-    if (this.status !== 'paused') return;
-    this.#supervisor.send({ type: 'resume' });
-    this.settle();
+    this.gate.step();
+    if (this.status === 'paused') this.#sendAndSettle({ type: 'resume' });
   }
 
   /** The gate holds an activation: the job pauses, then the task waits at the head of its queue. */
@@ -355,8 +278,7 @@ export class JobRunner {
 
   complete(): void {
     if (this.finished) throw new JobFinishedError(this.id, this.status);
-    this.#supervisor.send({ type: 'complete' });
-    this.settle();
+    this.#sendAndSettle({ type: 'complete' });
   }
 
   cancel(reason?: unknown): void {
@@ -375,11 +297,17 @@ export class JobRunner {
   }
 
   /** Sends an event to a routine actor, then re-arms its policy timer and lets the supervisor re-check idleness. */
-  sendRoutine(cell: Cell, event: RoutineMachineEvent): void {
+  sendRoutine(cell: RoutineCell, event: RoutineMachineEvent): void {
     const live = cell.live;
     if (!live || this.finished) return;
     live.actor.send(event);
     if (cell.inst.policy.dueAt) this.#timers.armPolicy(cell);
+    this.settle();
+  }
+
+  /** After an event that may leave the job quiescent (start, resume, complete): `settle` lets the supervisor see it. */
+  #sendAndSettle(event: SupervisorEvent): void {
+    this.#supervisor.send(event);
     this.settle();
   }
 
@@ -397,18 +325,13 @@ export class JobRunner {
   }
 
   /** Arms (or re-arms, or clears) the routine's policy timer from its policy's `dueAt`. */
-  armPolicyTimer(cell: Cell): void {
+  armPolicyTimer(cell: RoutineCell): void {
     this.#timers.armPolicy(cell);
   }
 
   /** The policy itself failed (see `RoutineTimers.policyFailed`). */
-  policyFailed(cell: Cell, retryDelayMs: number | undefined): void {
+  policyFailed(cell: RoutineCell, retryDelayMs: number | undefined): void {
     this.#timers.policyFailed(cell, retryDelayMs);
-  }
-
-  /** The error a `stop` strategy fails the job with. */
-  routineError(cell: Cell, cause: unknown): RoutineError {
-    return new RoutineError(this.flowId, cell.id, this.id, cause);
   }
 
   #pauseRoutines(paused: boolean): void {
@@ -423,13 +346,7 @@ export class JobRunner {
     const previous = this.status;
     this.status = status;
     this.data.touch();
-    // The supervisor's first state is `queued`, the status a runner starts with: that entry is an event too.
-    if (!this.wantsEvents || (previous === status && status !== 'queued')) return;
-    const base = { jobId: this.id, flowId: this.flowId, at: this.services.clock.now() };
-    if (status === 'queued') this.publish({ type: 'job.queued', ...base });
-    // A keepAlive job going from `idle` back to `running` is not a new start.
-    else if (status === 'running' && previous !== 'idle') this.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
-    else if (status === 'paused') this.publish({ type: 'job.paused', ...base });
+    if (this.wantsEvents) announceStatus(this, previous, status);
   }
 
   /** The supervisor entered a final status (inside its entry action). */
@@ -452,7 +369,7 @@ export class JobRunner {
       cell.current = undefined;
     }
     this.#timers.pending = 0;
-    this.#gate.pausedAt = undefined;
+    this.gate.pausedAt = undefined;
     this.data.finish(now);
     // The final snapshot keeps what users read (pending data included); a finished job, which the runtime may
     // retain by the thousand, then holds no actor.
@@ -460,7 +377,7 @@ export class JobRunner {
     this.#releaseActors();
     const end = () => {
       this.#cleaning = false;
-      this.#announceEnd(status, error, now);
+      if (this.wantsEvents) announceEnd(this, status, error, now);
       this.services.finished(this.id);
       for (const callback of this.#onFinished.splice(0)) callback();
     };
@@ -476,31 +393,6 @@ export class JobRunner {
   #releaseActors(): void {
     const pool = this.services.actorPool;
     for (const cell of this.cells.values()) releaseActor(cell, pool);
-    // We are inside the supervisor's entry action: it is released once that transition is over.
-    const supervisor = this.#supervisor;
-    const lease = this.#supervisorLease;
-    queueMicrotask(() => {
-      if (lease && pool) pool.releaseSupervisor(lease);
-      else supervisor.stop();
-    });
-  }
-
-  #announceEnd(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined, at: number): void {
-    if (!this.wantsEvents) return;
-    const base = { jobId: this.id, flowId: this.flowId, at };
-    if (status === 'completed') {
-      this.#warnPending(at);
-      this.publish({ type: 'job.completed', ...base });
-    } else if (status === 'failed') this.publish({ type: 'job.failed', ...base, error: error as Error });
-    else this.publish({ type: 'job.cancelled', ...base, error: error as Error });
-  }
-
-  /** One `job.warning` for data no activation took in a completed job (it stays in the final state's `pending`). */
-  #warnPending(at: number): void {
-    const left: string[] = [];
-    for (const [routineId, routine] of Object.entries(this.data.snapshot.routines))
-      for (const [slot, items] of Object.entries(routine.pending)) left.push(`${routineId}.${slot} (${items.length})`);
-    if (left.length === 0) return;
-    this.publish({ type: 'job.warning', jobId: this.id, flowId: this.flowId, at, code: 'data.pending', message: `Job '${this.id}' of flow '${this.flowId}' completed with data no activation took: ${left.join(', ')}; it stays in the final state's pending` });
+    this.#supervisor.release();
   }
 }

@@ -12,7 +12,7 @@ import type { Inflight, RoutineRestoreTarget } from '../../../machines/index.js'
 import { SlotflowError } from '../../errors/index.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../../persistence/JobSnapshot.js';
 import type { HistoryRecord } from '../../job/JobState.js';
-import type { JobStatus } from '../../job/JobState.js';
+import type { JobStatus, RoutineState } from '../../job/JobState.js';
 import type { Overrides } from '../../job/overrides.js';
 import type { Payload } from '../../routine/index.js';
 import type { JobStateView } from './JobStateView.js';
@@ -51,41 +51,7 @@ export function takeSnapshot(job: SnapshotJob): JobSnapshot {
   const data = job.data.export();
   const final = job.finished ? job.data.snapshot.routines : undefined;
   const routines = dict<RoutineSnapshot>();
-  for (const cell of job.cells.values()) {
-    const live = cell.live;
-    const queues = dict<unknown[]>();
-    if (!live) {
-      // A finished job holds no actors: its final state view keeps what was pending.
-      const view = final?.[cell.id];
-      for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
-      routines[cell.id] = { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
-      continue;
-    }
-    for (const [slot, queue] of Object.entries(live.queues)) if (queue.length) queues[slot] = [...queue];
-    let machine = live.actor.getSnapshot().value;
-    const inflight = live.inflight;
-    // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
-    const saved = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
-    if (!saved && (machine === 'running' || machine === 'backoff')) machine = 'idle';
-    const anchor = live.lastActivationAt;
-    // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
-    const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === saved ? cell.current : undefined;
-    const delivered = act ? Math.max(act.emits, act.replay) : 0;
-    routines[cell.id] = {
-      machine,
-      // The re-run starts again from the state `run` started with (its own `setState`s happen again).
-      state: act ? act.stateAtStart : cell.state,
-      // Counted by its re-run, not here (a cut while it waited for a permit had not counted it either).
-      activations: act ? cell.activations - 1 : cell.activations,
-      errors: cell.errors,
-      queues,
-      ...(saved ? { inflight: { consumed: copyQueues(saved.consumed), counts: { ...saved.counts }, message: { ...saved.message }, attempt: live.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
-      // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
-      ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
-      ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
-      ...(live.firstArrivalAt !== undefined ? { firstArrivalAt: live.firstArrivalAt } : {}),
-    };
-  }
+  for (const cell of job.cells.values()) routines[cell.id] = routineSnapshot(job, cell, final, now);
   const { params, initial, keepAlive, timeoutMs } = job.options;
   const outputs = dict<unknown[]>();
   for (const [key, payloads] of Object.entries(data.outputs)) outputs[key] = [...payloads];
@@ -113,6 +79,42 @@ export function takeSnapshot(job: SnapshotJob): JobSnapshot {
     ...(job.error ? { error: serializeError(job.error) } : {}),
     routines,
     ...(job.options.overrides ? { overrides: overridesSnapshot(job.options.overrides) } : {}),
+  };
+}
+
+/** One routine's place in a snapshot: its queues, and the activation in flight (replayed on restore). */
+function routineSnapshot(job: SnapshotJob, cell: RoutineCell, final: Readonly<Record<string, RoutineState>> | undefined, now: number): RoutineSnapshot {
+  const live = cell.live;
+  const queues = dict<unknown[]>();
+  if (!live) {
+    // A finished job holds no actors: its final state view keeps what was pending.
+    const view = final?.[cell.id];
+    for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
+    return { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
+  }
+  for (const [slot, queue] of Object.entries(live.queues)) if (queue.length) queues[slot] = [...queue];
+  let machine = live.actor.getSnapshot().value;
+  const inflight = live.inflight;
+  // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
+  const saved = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
+  if (!saved && (machine === 'running' || machine === 'backoff')) machine = 'idle';
+  const anchor = live.lastActivationAt;
+  // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
+  const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === saved ? cell.current : undefined;
+  const delivered = act ? Math.max(act.emits, act.replay) : 0;
+  return {
+    machine,
+    // The re-run starts again from the state `run` started with (its own `setState`s happen again).
+    state: act ? act.stateAtStart : cell.state,
+    // Counted by its re-run, not here (a cut while it waited for a permit had not counted it either).
+    activations: act ? cell.activations - 1 : cell.activations,
+    errors: cell.errors,
+    queues,
+    ...(saved ? { inflight: { consumed: copyQueues(saved.consumed), counts: { ...saved.counts }, message: { ...saved.message }, attempt: live.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
+    // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
+    ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
+    ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
+    ...(live.firstArrivalAt !== undefined ? { firstArrivalAt: live.firstArrivalAt } : {}),
   };
 }
 

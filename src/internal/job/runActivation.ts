@@ -4,20 +4,39 @@
  */
 import type { Inflight } from '../../../machines/index.js';
 import { ActivationTimeoutError, JobCancelledError, NonErrorThrownError, RoutineError } from '../../errors/index.js';
-import type { Payload, RunContext, Updater } from '../../routine/index.js';
-import type { TimerHandle } from '../../clock/index.js';
+import type { Payload, RunContext } from '../../routine/index.js';
 import { runInThread } from '../../threads/index.js';
 import { decideFailure } from './decideFailure.js';
+import type { TaskQueue } from '../../scheduler/index.js';
 import type { ActivationJob } from './ActivationJob.js';
 import type { RoutineCell } from './RoutineCell.js';
 import { abortActivation, type Activation } from './Activation.js';
 import { ActivationContext } from './ActivationContext.js';
-import { produce } from './immer.js';
-import { deepFreeze } from '../../util/deepFreeze.js';
-import { payloadIssues } from './validatePayload.js';
 import { dict } from '../../util/dict.js';
-import { flushProgress, reportProgress } from './progress.js';
-import type { ProgressUpdate } from '../../job/progress.js';
+import { flushProgress } from './progress.js';
+
+/** What the activation asks before it starts: a breakpoint or a step may hold it (see `StepGate`). */
+export interface ActivationGate {
+  readonly gated: boolean;
+  pausedAt: string | undefined;
+  holds(routineId: string, inflight: Inflight, task: () => void, passed: boolean): boolean;
+}
+
+/** Entering `running`: the activation waits for a scheduler permit in the job's queue, then runs. */
+export function scheduleActivation(job: ActivationJob & { readonly queue: TaskQueue }, gate: ActivationGate, cell: RoutineCell, inflight: Inflight, attempt: number): void {
+  const queuedAt = job.services.metrics.stamp();
+  // Held once at a breakpoint, the same activation does not stop there again (resume or step lets it go).
+  let held = false;
+  const task = () => {
+    if (gate.gated && gate.holds(cell.id, inflight, task, held)) {
+      held = true;
+      return;
+    }
+    if (held && gate.pausedAt === cell.id) gate.pausedAt = undefined;
+    runActivation(job, cell, inflight, attempt, queuedAt);
+  };
+  job.services.scheduler.enqueue(job.queue, task);
+}
 
 export function runActivation(job: ActivationJob, cell: RoutineCell, inflight: Inflight, attempt: number, queuedAt: number): void {
   const { scheduler, clock } = job.services;
