@@ -28,7 +28,7 @@ export interface RoutedJob {
   readonly cells: ReadonlyMap<string, RoutineCell>;
   readonly status: JobStatus;
   readonly wantsEvents: boolean;
-  readonly services: { readonly clock: Clock; readonly validation: ValidationMode };
+  readonly services: { readonly clock: Clock; readonly validation: ValidationMode; readonly inspect: unknown };
   readonly data: {
     cycle(name: string): CycleRecord;
     setCycle(name: string, iterations: number, converged: boolean): void;
@@ -43,7 +43,12 @@ export interface RoutedJob {
 }
 
 export class Router {
-  constructor(private readonly job: RoutedJob) {}
+  /** Send every arrival to its routine actor, busy or not (under `inspect`). */
+  readonly announceAll: boolean;
+
+  constructor(private readonly job: RoutedJob) {
+    this.announceAll = job.services.inspect !== undefined;
+  }
 
   /**
    * Routes one emission. Returns the first failure (the delivery stops there), or `undefined`. An exhausted
@@ -127,9 +132,11 @@ export class Router {
     }
     const queue = live.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) return new SlotQueueFullError(job.flowId, routineId, slot, cell.inst.maxQueue);
-    // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival.
+    // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival. Only `idle`
+    // handles the event (elsewhere an arrival only queues), so it is not even sent to a busy routine, except while
+    // an inspector watches every event.
     live.enqueue(slot, payload, clock.now());
-    live.actor.send({ type: `slot.${slot}`, payload });
+    if (this.announceAll || live.actor.getSnapshot().value === 'idle') live.actor.send({ type: `slot.${slot}`, payload });
     cell.version++;
     job.data.touch();
     if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);
