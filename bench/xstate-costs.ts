@@ -5,7 +5,7 @@
  * ("Where slotflow's time goes") quotes these.
  */
 import { createActor, fromTransition, setup } from 'xstate';
-import { routineMachine, supervisorMachine, type Inflight, type RoutineHost, type RoutineMachineContext, type SupervisorHost } from '../machines/index.js';
+import { routineMachine, supervisorMachine, type Inflight, type RoutineHost, type SupervisorHost } from '../machines/index.js';
 
 function measure(label: string, n: number, op: () => void): void {
   for (let i = 0; i < 5_000; i++) op();
@@ -20,19 +20,43 @@ function measure(label: string, n: number, op: () => void): void {
   console.log(`  ${(runs[3] ?? Number.NaN).toFixed(2).padStart(6)} µs  ${label}`);
 }
 
+/** A do-nothing routine host holding one slot's queue (the runtime queues an arrival before its event). */
+const queue: unknown[] = [];
+let inflight: Inflight | undefined;
 const routineHost: RoutineHost = {
-  ready: (context: RoutineMachineContext) => (context.queues.in?.length ?? 0) > 0,
-  consume: (context: RoutineMachineContext): Inflight => ({ consumed: { in: context.queues.in?.splice(0) ?? [] }, counts: { in: 1 }, message: { reason: 'immediate' } }),
-  startActivation: () => undefined,
+  paused: false,
+  retryDue: false,
+  ready: () => queue.length > 0,
+  activate: () => {
+    inflight = { consumed: { in: queue.splice(0) }, counts: { in: 1 }, message: { reason: 'immediate' } };
+  },
+  consume: () => {
+    inflight = { consumed: { in: queue.splice(0) }, counts: { in: 1 }, message: { reason: 'immediate' } };
+  },
+  startActivation: () => {
+    if (!inflight) throw new Error('started without an activation in flight');
+  },
   armRetry: () => undefined,
-  busy: () => undefined,
-  now: () => 0,
+  nextAttempt: () => undefined,
+  finish: () => {
+    inflight = undefined;
+  },
+  markRetryDue: () => undefined,
+  setPaused: () => undefined,
+  reset: () => {
+    queue.length = 0;
+  },
+  restore: () => undefined,
 };
 const supervisorHost: SupervisorHost = {
+  keepAlive: false,
+  completing: false,
   quiescent: () => false,
   route: () => undefined,
   deliver: () => undefined,
   pauseRoutines: () => undefined,
+  markCompleting: () => undefined,
+  recordError: () => undefined,
   finished: () => undefined,
   status: () => undefined,
 };
@@ -46,9 +70,10 @@ measure('one event through a trivial 2-state actor', N, () => {
   toggle.send({ type: 'go' });
 });
 
-const routine = createActor(routineMachine, { input: { routineId: 'r', slots: ['in'], host: routineHost } });
+const routine = createActor(routineMachine, { input: { host: routineHost } });
 routine.start();
 measure('routine machine: an arrival that fires it + activation.done (one hop)', N, () => {
+  queue.push(1);
   routine.send({ type: 'slot.in', payload: 1 });
   routine.send({ type: 'activation.done' });
 });
@@ -56,24 +81,24 @@ measure('routine machine: reset', N, () => {
   routine.send({ type: 'reset' });
 });
 
-const supervisor = createActor(supervisorMachine, { input: { host: supervisorHost, keepAlive: false } });
+const supervisor = createActor(supervisorMachine, { input: { host: supervisorHost } });
 supervisor.start();
 supervisor.send({ type: 'start' });
 measure('supervisor machine: routine.emitted (running)', N, () => {
   supervisor.send({ type: 'routine.emitted', routineId: 'r', event: 'out', payload: 1 });
 });
 measure('supervisor machine: create + start + stop an actor', N / 4, () => {
-  const actor = createActor(supervisorMachine, { input: { host: supervisorHost, keepAlive: false } });
+  const actor = createActor(supervisorMachine, { input: { host: supervisorHost } });
   actor.start();
   actor.stop();
 });
 
 let quiescent = false;
-const lifecycle = createActor(supervisorMachine, { input: { host: { ...supervisorHost, quiescent: () => quiescent }, keepAlive: false } });
+const lifecycle = createActor(supervisorMachine, { input: { host: { ...supervisorHost, quiescent: () => quiescent } } });
 lifecycle.start();
 measure("supervisor machine: one job's reset + start + settle (to completed), reused", N / 4, () => {
   quiescent = false;
-  lifecycle.send({ type: 'reset', keepAlive: false });
+  lifecycle.send({ type: 'reset' });
   lifecycle.send({ type: 'start' });
   quiescent = true;
   lifecycle.send({ type: 'settle' });

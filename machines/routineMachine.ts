@@ -1,40 +1,54 @@
 /**
  * The routine machine: one actor per routine instance per job.
  *
- * Slot arrivals are its input events (`slot.<name>`) and fill FIFO queues. The activation policy is the guard on
- * the eventless transition from `idle` into `active` (`ready`), and the policy's consume step is that
- * transition's action (`consume`). The machine runs at most one activation at a time: while `active`, arrivals
- * only queue, and the guard is evaluated again when the activation ends. User code never runs in here: entering
- * `active.running` asks the host to schedule the activation (`startActivation`); the host reports back with
- * `activation.done` / `activation.failed`.
+ * Slot arrivals are its input events (`slot.<name>`, carrying the payload). The activation policy is the guard
+ * `ready` on the transitions that can start an activation: an arrival or a policy timer's `tick` in `idle`, the end
+ * of an activation in `running` (data already waiting: the cycle, a self-transition of `running`), `resume`. The
+ * machine runs at most one activation at a time. User code never runs in here: entering `running` asks the host to
+ * schedule the activation (`startActivation`); the host reports back with `activation.done` / `activation.failed`.
  *
- * Pure definition: the runtime supplies the guard and action implementations with `.provide()`.
+ * Lean by design: the routine's data (its slot queues, the activation in flight, the attempt, paused, retry due, the
+ * window and interval anchors) lives in the host, which the guards read and plain actions change. The context is
+ * `{ host }` and is never assigned (XState copies the context on every `assign`, and snapshots clone it); the states
+ * are flat; there is no eventless (`always`) transition. The host queues an arrival before it sends the event, so
+ * the policy guard sees it and stays a pure read: an arrival the policy does not take simply stays queued, in every
+ * state.
+ *
+ * Pure definition: no I/O, nothing imported but `xstate`. Every guard and action is implemented here and does one
+ * call on the host given as input (`RoutineHost`), so the machine runs (and opens in Stately's editor) with any host.
  */
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 
-/** Where a routine actor asks for what only the runtime knows (its policy, clock and scheduler). */
+/** The routine's data and steps, as the machine reads and changes them (the runtime implements it). */
 export interface RoutineHost {
+  /** The job is paused: the policy is not asked, and a retry that comes due waits for `resume`. */
+  readonly paused: boolean;
+  /** The retry timer fired while paused (the retry then waits for `resume`). */
+  readonly retryDue: boolean;
   /**
-   * The activation policy's guard over the queues (called only while not paused). `arrivalAt` is set when the
-   * guard is asked about an arrival already pushed onto its queue: a window that was not open opens at that time.
-   * `thenIdle`: if this answer is no, the routine goes (or stays) `idle` in this same macrostep and its eventless
-   * check asks again about the same queues (an arrival that does not fire, an activation that ends with nothing
-   * waiting): the host may answer that next call from this one.
+   * The activation policy's guard over the queued data (arrivals already queued). False while paused unless
+   * `resuming` (the guard of `resume`, asked before the `resume` action runs). Must not change anything.
    */
-  ready(context: RoutineMachineContext, arrivalAt?: number, thenIdle?: boolean): boolean;
-  /**
-   * The policy's consume step: removes what it takes from the queues and returns it. `arrivalAt` as for `ready`
-   * (the arrival that fired the routine opened the window then).
-   */
-  consume(context: RoutineMachineContext, arrivalAt?: number): Inflight;
-  /** Entering `active.running`: schedule the activation (never run it here). */
-  startActivation(context: RoutineMachineContext): void;
-  /** Entering `active.backoff`: arm the retry timer. */
-  armRetry(context: RoutineMachineContext): void;
-  /** Entering or leaving `active` (the job is busy while any routine is). */
-  busy(delta: 1 | -1): void;
-  /** The clock's time, for windows and intervals. */
-  now(): number;
+  ready(resuming: boolean): boolean;
+  /** `idle -> running`: the policy's consume step (takes the data into the in-flight activation); the routine is busy. */
+  activate(): void;
+  /** `running -> running` (the cycle): the consume step again; the routine stays busy. */
+  consume(): void;
+  /** Entering `running`: schedule the in-flight activation (never run it here). */
+  startActivation(): void;
+  /** Entering `backoff`: arm the retry timer. */
+  armRetry(): void;
+  /** A failed attempt goes to `backoff`: the next attempt of the same in-flight activation. */
+  nextAttempt(): void;
+  /** Leaving `running` or `backoff` for `idle`, `skipped` or `stopped`: nothing in flight; the routine is not busy. */
+  finish(): void;
+  /** The retry came due while paused. */
+  markRetryDue(): void;
+  setPaused(paused: boolean): void;
+  /** Back to a fresh idle routine: empty queues, nothing in flight, no anchors, not paused. */
+  reset(): void;
+  /** Puts the saved data back (a restored `running` or `backoff` routine is busy). */
+  restore(event: RoutineRestoreEvent): void;
 }
 
 /** What an activation consumed, kept until it succeeds or its retries are spent (retries re-run it). */
@@ -46,28 +60,12 @@ export interface Inflight {
   readonly failure?: unknown;
 }
 
+/** The context: only the host, set once when the actor is created. */
 export interface RoutineMachineContext {
-  readonly routineId: string;
   readonly host: RoutineHost;
-  /**
-   * Slot -> queued payloads, oldest first. Mutated in place, and only by this machine's actions: copying on
-   * every arrival would make a 1,000-item batch quadratic.
-   */
-  readonly queues: Record<string, unknown[]>;
-  readonly inflight: Inflight | undefined;
-  /** 0 for the first attempt of the inflight activation, k for retry k. */
-  readonly attempt: number;
-  readonly paused: boolean;
-  /** The retry timer fired (it may fire while paused; the retry then waits for `resume`). */
-  readonly retryDue: boolean;
-  readonly lastActivationAt: number | undefined;
-  /** When data first arrived into empty queues (a window opens). */
-  readonly firstArrivalAt: number | undefined;
 }
 
 export interface RoutineMachineInput {
-  readonly routineId: string;
-  readonly slots: readonly string[];
   readonly host: RoutineHost;
 }
 
@@ -75,24 +73,26 @@ export interface RoutineMachineInput {
 export type FailureDecision = 'retry' | 'continue' | 'skip' | 'stop';
 
 export type RoutineMachineEvent =
+  /** Data arrived in slot `<name>` (the host queued it before sending this). */
   | { readonly type: `slot.${string}`; readonly payload: unknown }
   | { readonly type: 'activation.done' }
-  | { readonly type: 'activation.failed'; readonly decision: FailureDecision; readonly error: unknown }
+  /** `policy`: the policy itself failed (nothing was consumed): the routine does not ask it again at once. */
+  | { readonly type: 'activation.failed'; readonly decision: FailureDecision; readonly error: unknown; readonly policy?: boolean }
   | { readonly type: 'retry' }
   | { readonly type: 'tick' }
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
   | RoutineRestoreEvent
-  /** Back to a fresh idle routine (the runtime reuses an idle actor for the next job of its flow). */
+  /** Back to a fresh idle routine. */
   | { readonly type: 'reset' };
 
-/** Where a restored routine resumes: `running` and `backoff` are the substates of `active`. */
+/** Where a restored routine resumes. */
 export type RoutineRestoreTarget = 'idle' | 'running' | 'backoff' | 'skipped' | 'stopped';
 
 /**
  * Puts a fresh (idle, empty) routine actor where a saved job left it. Restoring is a transition like any other, so
  * entry actions run: `running` schedules the in-flight activation again (at-least-once), `backoff` re-arms the
- * retry timer, and `active` counts as busy.
+ * retry timer. A routine restored `idle` asks its policy at its next event (an arrival, a `tick`, `resume`).
  */
 export interface RoutineRestoreEvent {
   readonly type: 'restore';
@@ -105,15 +105,11 @@ export interface RoutineRestoreEvent {
   readonly firstArrivalAt: number | undefined;
 }
 
-
-/** The policy's consume step over the queues, and the anchors it moves (what the `consume` assignments return). */
-function consumeQueues(context: RoutineMachineContext, arrivalAt?: number): Partial<RoutineMachineContext> {
-  const inflight = context.host.consume(context, arrivalAt);
-  let left = false;
-  for (const key in context.queues) if ((context.queues[key]?.length ?? 0) > 0) left = true;
-  const now = context.host.now();
-  return { inflight, attempt: 0, retryDue: false, lastActivationAt: now, firstArrivalAt: left ? now : undefined };
-}
+type Guard = (args: { context: RoutineMachineContext; event: RoutineMachineEvent }) => boolean;
+const decided =
+  (decision: FailureDecision): Guard =>
+  ({ event }) =>
+    event.type === 'activation.failed' && event.decision === decision;
 
 export const routineMachine = setup({
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
@@ -124,146 +120,102 @@ export const routineMachine = setup({
   },
   guards: {
     /** The activation policy holds (and the job is not paused). */
-    ready: ({ context }) => !context.paused && context.host.ready(context),
-    /** `ready` where a no leads back to `idle` (see `RoutineHost.ready`). */
-    readyElseIdle: ({ context }) => !context.paused && context.host.ready(context, undefined, true),
-    /**
-     * The policy holds once this arrival is queued. The payload is pushed for the policy to see and taken off
-     * again (`enqueueAndConsume` queues it for real), so an arrival that fires the routine takes one microstep,
-     * not an arrival followed by the eventless check.
-     */
-    readyOnArrival: ({ context, event }) => {
-      if (context.paused || !('payload' in event)) return false;
-      const queue = context.queues[event.type.slice(5)];
-      if (!queue) return false;
-      queue.push(event.payload);
-      try {
-        return context.host.ready(context, context.firstArrivalAt ?? context.host.now(), true);
-      } finally {
-        queue.length--;
-      }
-    },
-    retry: ({ event }) => event.type === 'activation.failed' && event.decision === 'retry',
-    skip: ({ event }) => event.type === 'activation.failed' && event.decision === 'skip',
-    stop: ({ event }) => event.type === 'activation.failed' && event.decision === 'stop',
-    retryNow: ({ context }) => context.retryDue && !context.paused,
+    ready: ({ context }) => context.host.ready(false),
+    /** `resume`: the policy holds (asked as if already resumed). */
+    readyOnResume: ({ context }) => context.host.ready(true),
+    /** An activation that failed with `continue` (not the policy's own failure), and data is waiting. */
+    readyAfterFailure: ({ context, event }) => event.type === 'activation.failed' && event.policy !== true && context.host.ready(false),
+    retry: decided('retry'),
+    skip: decided('skip'),
+    stop: decided('stop'),
+    notPaused: ({ context }) => !context.host.paused,
+    retryDue: ({ context }) => context.host.retryDue,
     restoreTo: ({ event }, params: { target: RoutineRestoreTarget }) => event.type === 'restore' && event.target === params.target,
   },
   actions: {
-    enqueue: assign(({ context, event }) => {
-      const queue = context.queues[event.type.slice(5)];
-      if (!queue || !('payload' in event)) return {};
-      queue.push(event.payload);
-      return context.firstArrivalAt === undefined ? { firstArrivalAt: context.host.now() } : {};
-    }),
-    consume: assign(({ context }) => consumeQueues(context)),
-    /** An arrival that fires the routine: queued and consumed in one assignment. */
-    enqueueAndConsume: assign(({ context, event }) => {
-      if ('payload' in event) context.queues[event.type.slice(5)]?.push(event.payload);
-      return consumeQueues(context, context.firstArrivalAt ?? context.host.now());
-    }),
+    activate: ({ context }) => {
+      context.host.activate();
+    },
+    consume: ({ context }) => {
+      context.host.consume();
+    },
     startActivation: ({ context }) => {
-      context.host.startActivation(context);
+      context.host.startActivation();
     },
     armRetry: ({ context }) => {
-      context.host.armRetry(context);
+      context.host.armRetry();
     },
-    enterActive: ({ context }) => {
-      context.host.busy(1);
+    nextAttempt: ({ context }) => {
+      context.host.nextAttempt();
     },
-    leaveActive: ({ context }) => {
-      context.host.busy(-1);
+    finish: ({ context }) => {
+      context.host.finish();
     },
-    nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, retryDue: false })),
-    clearInflight: assign({ inflight: undefined, attempt: 0, retryDue: false }),
-    markRetryDue: assign({ retryDue: true }),
-    restore: assign(({ context, event }) => {
-      if (event.type !== 'restore') return {};
-      // One push per item: a restored queue may hold more items than a call takes arguments.
-      for (const slot in context.queues) {
-        const queue = context.queues[slot] as unknown[];
-        // Own keys only: a slot named like an Object.prototype member must not read an inherited value.
-        if (Object.hasOwn(event.queues, slot)) for (const item of event.queues[slot] ?? []) queue.push(item);
-      }
-      return {
-        inflight: event.inflight,
-        attempt: event.attempt,
-        paused: event.paused,
-        retryDue: false,
-        lastActivationAt: event.lastActivationAt,
-        firstArrivalAt: event.firstArrivalAt,
-      };
-    }),
-    reset: assign(({ context }) => {
-      for (const slot in context.queues) (context.queues[slot] as unknown[]).length = 0;
-      return { inflight: undefined, attempt: 0, paused: false, retryDue: false, lastActivationAt: undefined, firstArrivalAt: undefined };
-    }),
-    pause: assign({ paused: true }),
-    resume: assign({ paused: false }),
+    markRetryDue: ({ context }) => {
+      context.host.markRetryDue();
+    },
+    pause: ({ context }) => {
+      context.host.setPaused(true);
+    },
+    resume: ({ context }) => {
+      context.host.setPaused(false);
+    },
+    reset: ({ context }) => {
+      context.host.reset();
+    },
+    restore: ({ context, event }) => {
+      if (event.type === 'restore') context.host.restore(event);
+    },
   },
 }).createMachine({
   id: 'routine',
-  context: ({ input }) => ({
-    routineId: input.routineId,
-    host: input.host,
-    queues: Object.fromEntries(input.slots.map((slot) => [slot, [] as unknown[]])),
-    inflight: undefined,
-    attempt: 0,
-    paused: false,
-    retryDue: false,
-    lastActivationAt: undefined,
-    firstArrivalAt: undefined,
-  }),
+  context: ({ input }) => ({ host: input.host }),
   initial: 'idle',
   on: {
-    'slot.*': { actions: 'enqueue' },
     pause: { actions: 'pause' },
     resume: { actions: 'resume' },
   },
   states: {
     idle: {
-      // Evaluated after every event (an arrival, a timer tick, resume): the policy is the guard.
-      always: { guard: 'ready', target: 'active', actions: 'consume' },
       on: {
-        'slot.*': [{ guard: 'readyOnArrival', target: 'active', actions: 'enqueueAndConsume' }, { actions: 'enqueue' }],
-        tick: {},
+        // The policy is the guard: an arrival it does not take stays queued (the host queued it).
+        'slot.*': { guard: 'ready', target: 'running', actions: 'activate' },
+        // A policy timer (interval, window) or a policy's retry: time alone may make the guard hold.
+        tick: { guard: 'ready', target: 'running', actions: 'activate' },
+        resume: [{ guard: 'readyOnResume', target: 'running', actions: ['resume', 'activate'] }, { actions: 'resume' }],
         reset: { actions: 'reset' },
         restore: [
-          { guard: { type: 'restoreTo', params: { target: 'running' } }, target: 'active.running', actions: 'restore' },
-          { guard: { type: 'restoreTo', params: { target: 'backoff' } }, target: 'active.backoff', actions: 'restore' },
+          { guard: { type: 'restoreTo', params: { target: 'running' } }, target: 'running', actions: 'restore' },
+          { guard: { type: 'restoreTo', params: { target: 'backoff' } }, target: 'backoff', actions: 'restore' },
           { guard: { type: 'restoreTo', params: { target: 'skipped' } }, target: 'skipped', actions: 'restore' },
           { guard: { type: 'restoreTo', params: { target: 'stopped' } }, target: 'stopped', actions: 'restore' },
           { actions: 'restore' },
         ],
       },
     },
-    active: {
-      entry: 'enterActive',
-      exit: 'leaveActive',
-      initial: 'running',
-      states: {
-        running: {
-          entry: 'startActivation',
-          on: {
-            // Data already waiting (a routine looping to itself): straight into the next activation, a
-            // self-transition of `running` in one microstep (the job stays busy throughout).
-            'activation.done': [
-              { guard: 'readyElseIdle', target: 'running', reenter: true, actions: 'consume' },
-              { target: '#routine.idle', actions: 'clearInflight' },
-            ],
-            'activation.failed': [
-              { guard: 'retry', target: 'backoff', actions: 'nextAttempt' },
-              { guard: 'skip', target: '#routine.skipped', actions: 'clearInflight' },
-              { guard: 'stop', target: '#routine.stopped', actions: 'clearInflight' },
-              { target: '#routine.idle', actions: 'clearInflight' },
-            ],
-          },
-        },
-        backoff: {
-          entry: 'armRetry',
-          always: { guard: 'retryNow', target: 'running' },
-          on: { retry: { actions: 'markRetryDue' } },
-        },
+    running: {
+      entry: 'startActivation',
+      on: {
+        // Data already waiting (a routine looping to itself): straight into the next activation, a self-transition
+        // of `running` in one microstep (the job stays busy throughout).
+        'activation.done': [
+          { guard: 'ready', target: 'running', reenter: true, actions: 'consume' },
+          { target: 'idle', actions: 'finish' },
+        ],
+        'activation.failed': [
+          { guard: 'retry', target: 'backoff', actions: 'nextAttempt' },
+          { guard: 'skip', target: 'skipped', actions: 'finish' },
+          { guard: 'stop', target: 'stopped', actions: 'finish' },
+          { guard: 'readyAfterFailure', target: 'running', reenter: true, actions: 'consume' },
+          { target: 'idle', actions: 'finish' },
+        ],
+      },
+    },
+    backoff: {
+      entry: 'armRetry',
+      on: {
+        retry: [{ guard: 'notPaused', target: 'running' }, { actions: 'markRetryDue' }],
+        resume: [{ guard: 'retryDue', target: 'running', actions: 'resume' }, { actions: 'resume' }],
       },
     },
     /** The `skip` strategy: no further activations in this job; arrivals are kept and reported as pending. */

@@ -3,14 +3,19 @@
  *
  * It owns the job's lifecycle (`queued -> running <-> paused`, `running <-> idle` with keepAlive, then
  * `completed | failed | cancelled`), routes every emitted payload to the connected slots (`routine.emitted`,
- * action `route`) and every posted payload (`post`), and detects completion by itself: `running` leaves for
- * `completed` (or `idle` with keepAlive) through an eventless transition guarded by `quiescent`: no activation
- * running or waiting for the scheduler, no routine whose policy holds, no pending timer. The host sends `settle`
- * when its busy count drops to zero, so the guard is re-evaluated without polling and without timers.
+ * action `route`) and every posted payload (`post`), and detects completion: `running` leaves for `completed` (or
+ * `idle` with keepAlive) on `settle`, guarded by `done` / `quiescent`: no activation running or waiting for the
+ * scheduler, no routine whose policy holds, no pending timer. The host sends `settle` whenever the job may have
+ * become quiescent (its busy count dropped to zero, or after `start`, `resume`, `complete` or a post), so nothing
+ * polls and no timer runs.
  *
- * Pure definition: the runtime supplies the guard and action implementations with `.provide()`.
+ * Lean by design: the job's data (keepAlive, a pending `complete()`, the error) lives in the host, which the guards
+ * read and plain actions change; the context is `{ host }` and is never assigned; no eventless transition.
+ *
+ * Pure definition: no I/O, nothing imported but `xstate`. Every guard and action is implemented here and does one
+ * call on the host given as input (`SupervisorHost`).
  */
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 
 /** The cycle guard of a bounded edge: deliver while `!until(payload) && iterations < maxIterations`. */
 export function edgeOutcome(converged: boolean, iterations: number, maxIterations: number): 'deliver' | 'converged' | 'exhausted' {
@@ -19,32 +24,36 @@ export function edgeOutcome(converged: boolean, iterations: number, maxIteration
 }
 
 export interface SupervisorHost {
+  /** A keepAlive job waits (`idle`) when quiescent, until `complete()`. */
+  readonly keepAlive: boolean;
+  /** `complete()` was called on a keepAlive job: complete when next quiescent. */
+  readonly completing: boolean;
   /** No activation running or scheduled, no timer armed, nothing a policy would take. */
   quiescent(): boolean;
-  /** Routes one emitted payload to the connected slots (throws to fail the emitting activation). */
+  /** Routes one emitted payload to the connected slots. */
   route(routineId: string, event: string, payload: unknown): void;
   /** Delivers a posted payload into a slot. */
   deliver(routineId: string, slot: string, payload: unknown): void;
   pauseRoutines(paused: boolean): void;
+  /** `complete()` (or a restored job that had received it). */
+  markCompleting(): void;
+  /** The error a `fail` or `cancel` ends the job with. */
+  recordError(error: unknown): void;
   /** The job reached a final status: tear down timers, actors and scheduled work. */
-  finished(status: 'completed' | 'failed' | 'cancelled', error: unknown): void;
+  finished(status: 'completed' | 'failed' | 'cancelled'): void;
   /** Entered a status (for events and the job's `status`). */
   status(status: SupervisorStatus): void;
 }
 
 export type SupervisorStatus = 'queued' | 'running' | 'paused' | 'idle' | 'completed' | 'failed' | 'cancelled';
 
+/** The context: only the host, set once when the actor is created. */
 export interface SupervisorContext {
   readonly host: SupervisorHost;
-  readonly keepAlive: boolean;
-  /** `complete()` was called on a keepAlive job: complete when next quiescent. */
-  readonly completing: boolean;
-  readonly error: unknown;
 }
 
 export interface SupervisorInput {
   readonly host: SupervisorHost;
-  readonly keepAlive: boolean;
 }
 
 export type SupervisorEvent =
@@ -59,7 +68,7 @@ export type SupervisorEvent =
   | { readonly type: 'fail'; readonly error: unknown }
   | { readonly type: 'cancel'; readonly error: unknown }
   /** From a final status only: back to `queued` for another job (the runtime reuses finished supervisors). */
-  | { readonly type: 'reset'; readonly keepAlive: boolean };
+  | { readonly type: 'reset' };
 
 /** Every live status ends the job on `fail` or `cancel`. */
 const ends = {
@@ -67,13 +76,19 @@ const ends = {
   cancel: { target: 'cancelled', actions: 'recordError' },
 } as const;
 
+/** `settle`: the job may be quiescent; done (or idle, keepAlive) if it is. */
+const settle = [
+  { guard: 'done', target: 'completed' },
+  { guard: 'quiescent', target: 'idle' },
+] as const;
+
 export const supervisorMachine = setup({
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
   types: {} as { context: SupervisorContext; events: SupervisorEvent; input: SupervisorInput },
   guards: {
     quiescent: ({ context }) => context.host.quiescent(),
     startPaused: ({ event }) => event.type === 'start' && event.paused === true,
-    done: ({ context }) => (!context.keepAlive || context.completing) && context.host.quiescent(),
+    done: ({ context }) => (!context.host.keepAlive || context.host.completing) && context.host.quiescent(),
   },
   actions: {
     route: ({ context, event }) => {
@@ -88,20 +103,25 @@ export const supervisorMachine = setup({
     resumeRoutines: ({ context }) => {
       context.host.pauseRoutines(false);
     },
-    markCompleting: assign({ completing: true }),
-    restoreCompleting: assign({ completing: ({ context, event }) => context.completing || (event.type === 'start' && event.completing === true) }),
-    reset: assign(({ event }) => ({ keepAlive: event.type === 'reset' && event.keepAlive, completing: false, error: undefined })),
-    recordError: assign({ error: ({ event }) => (event.type === 'fail' || event.type === 'cancel' ? event.error : undefined) }),
+    markCompleting: ({ context }) => {
+      context.host.markCompleting();
+    },
+    restoreCompleting: ({ context, event }) => {
+      if (event.type === 'start' && event.completing === true) context.host.markCompleting();
+    },
+    recordError: ({ context, event }) => {
+      if (event.type === 'fail' || event.type === 'cancel') context.host.recordError(event.error);
+    },
     status: ({ context }, params: { status: SupervisorStatus }) => {
       context.host.status(params.status);
     },
     finished: ({ context }, params: { status: 'completed' | 'failed' | 'cancelled' }) => {
-      context.host.finished(params.status, context.error);
+      context.host.finished(params.status);
     },
   },
 }).createMachine({
   id: 'supervisor',
-  context: ({ input }) => ({ host: input.host, keepAlive: input.keepAlive, completing: false, error: undefined }),
+  context: ({ input }) => ({ host: input.host }),
   initial: 'queued',
   states: {
     queued: {
@@ -120,18 +140,10 @@ export const supervisorMachine = setup({
     },
     running: {
       entry: { type: 'status', params: { status: 'running' } },
-      always: [
-        { guard: 'done', target: 'completed' },
-        { guard: 'quiescent', target: 'idle' },
-      ],
       on: {
         'routine.emitted': { actions: 'route' },
         post: { actions: 'deliver' },
-        // The same checks as the eventless transitions, taken by the event itself: one microstep, not two.
-        settle: [
-          { guard: 'done', target: 'completed' },
-          { guard: 'quiescent', target: 'idle' },
-        ],
+        settle,
         pause: 'paused',
         complete: { actions: 'markCompleting' },
         ...ends,
@@ -160,9 +172,9 @@ export const supervisorMachine = setup({
       },
     },
     // The final statuses answer only `reset`: a finished job ignores everything else.
-    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
-    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
-    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: { reset: { target: 'queued', actions: 'reset' } } },
+    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: { reset: 'queued' } },
+    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: { reset: 'queued' } },
+    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: { reset: 'queued' } },
   },
 });
 

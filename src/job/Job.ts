@@ -10,7 +10,7 @@ import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
 import type { Breakpoint } from './Breakpoint.js';
 import type { JobEvent } from './JobEvent.js';
-import type { JobRunner } from './JobRunner.js';
+import type { JobRunner } from '../internal/job/JobRunner.js';
 import type { JobState, JobStatus } from './JobState.js';
 import type { Payload } from '../routine/index.js';
 
@@ -75,6 +75,8 @@ export class Job<TOutputs = Record<string, Payload>> {
     if (timeoutMs === undefined) return this.#done;
     assertDuration('wait({ timeoutMs })', timeoutMs);
     return new Promise((resolve, reject) => {
+      // Real time on purpose, not the runtime's clock: this is the caller's patience, and a test runtime's controllable
+      // clock (which may never advance while the job hangs) must not be able to hold a `wait` forever.
       const timer = setTimeout(() => {
         reject(new WaitTimeoutError(this.id, timeoutMs));
       }, timeoutMs);
@@ -129,12 +131,12 @@ export class Job<TOutputs = Record<string, Payload>> {
 
   /** The routines this job pauses before (`exec({ breakpoints })`, `setBreakpoints`). */
   get breakpoints(): readonly Breakpoint[] {
-    return this.#runner.breakpoints;
+    return this.#runner.gate.breakpoints;
   }
 
   /** The routine a breakpoint paused this job before, until that activation starts; else `undefined`. */
   get pausedAt(): string | undefined {
-    return this.#runner.pausedAt;
+    return this.#runner.gate.pausedAt;
   }
 
   /**

@@ -4,20 +4,9 @@
  */
 import type { Payload } from '../routine/index.js';
 
-export type JobStatus = 'queued' | 'running' | 'paused' | 'idle' | 'completed' | 'failed' | 'cancelled';
+import type { JobStatus } from '../types/JobStatus.js';
 
-/** Every job status, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'idle', 'completed', 'failed', 'cancelled'];
-
-/** The statuses a job never leaves. */
-export type FinalStatus = 'completed' | 'failed' | 'cancelled';
-
-const FINAL: ReadonlySet<string> = new Set<FinalStatus>(['completed', 'failed', 'cancelled']);
-
-/** True for `completed`, `failed` and `cancelled`: the job is over. */
-export function isFinalStatus(status: JobStatus): status is FinalStatus {
-  return FINAL.has(status);
-}
+export { JOB_STATUSES, isFinalStatus, type FinalStatus, type JobStatus } from '../types/JobStatus.js';
 
 /** One activation attempt. */
 export interface HistoryRecord {

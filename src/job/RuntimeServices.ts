@@ -7,7 +7,7 @@ import type { MetricsCollector } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { ThreadPools } from '../threads/index.js';
 import type { JobEvent } from './JobEvent.js';
-import type { ActorPool } from './ActorPool.js';
+import type { ActorPool } from '../internal/job/ActorPool.js';
 import type { Resources } from '../runtime/Resources.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';

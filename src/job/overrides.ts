@@ -35,13 +35,9 @@ export interface RoutineOverride {
 export type Overrides = Readonly<Record<string, RoutineOverride>>;
 
 /** An override as snapshot data; `missing` names what could not be written down (see the file comment). */
-export interface OverrideSnapshot {
-  readonly config?: Readonly<Record<string, unknown>>;
-  readonly policy?: { readonly name: string; readonly params: Readonly<Record<string, unknown>> };
-  readonly onError?: ErrorStrategy;
-  readonly timeoutMs?: number;
-  readonly missing?: readonly ('policy' | 'onError')[];
-}
+import type { OverrideSnapshot } from '../persistence/JobSnapshot.js';
+
+export type { OverrideSnapshot };
 
 const KEYS = ['config', 'policy', 'onError', 'timeoutMs'] as const;
 

@@ -9,7 +9,7 @@ import { assertSlot } from '../flow/assertSlot.js';
 import type { FlowDefinition } from '../flow/FlowDefinition.js';
 import type { Job } from '../job/Job.js';
 import type { JobEvent } from '../job/JobEvent.js';
-import type { JobRunner } from '../job/JobRunner.js';
+import type { JobRunner } from '../internal/job/JobRunner.js';
 import type { JobState } from '../job/JobState.js';
 import type { RuntimeServices } from '../job/RuntimeServices.js';
 import type { MetricsOptions, RuntimeMetrics } from '../metrics/RuntimeMetrics.js';

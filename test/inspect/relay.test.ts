@@ -95,7 +95,7 @@ describe('createRuntime({ inspect: createWebSocketInspector(...).inspect })', ()
     const routine = definitions.get('routine:def-1:source');
     expect(routine?.id).toBe('routine');
     // The inspector serialises definitions with sorted keys.
-    expect(Object.keys(routine?.states ?? {}).sort()).toEqual(['active', 'idle', 'skipped', 'stopped']);
+    expect(Object.keys(routine?.states ?? {}).sort()).toEqual(['backoff', 'idle', 'running', 'skipped', 'stopped']);
     const supervisor = definitions.get('job:def-1');
     expect(supervisor?.id).toBe('supervisor');
     expect(Object.keys(supervisor?.states ?? {}).sort()).toEqual(['cancelled', 'completed', 'failed', 'idle', 'paused', 'queued', 'running']);

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition } from 'xstate';
-import { edgeOutcome, supervisorMachine } from 'slotflow/machines';
+import { edgeOutcome, supervisorMachine, type SupervisorEvent } from 'slotflow/machines';
 import { fakeSupervisorHost, type FakeSupervisorHost } from '../helpers/machine-fakeHosts.js';
 
+/** Sends `event`, then `settle` if the job is quiescent: what the runtime does after start, resume, complete and post. */
+function send(actor: ReturnType<typeof start>, event: SupervisorEvent): void {
+  actor.send(event);
+  if ((actor.getSnapshot().context.host as FakeSupervisorHost).idle) actor.send({ type: 'settle' });
+}
+
 function start(host: FakeSupervisorHost, keepAlive = false) {
-  const actor = createActor(supervisorMachine, { input: { host, keepAlive } });
+  host.keepAlive = keepAlive;
+  const actor = createActor(supervisorMachine, { input: { host } });
   actor.start();
   return actor;
 }
@@ -20,16 +27,16 @@ describe('supervisorMachine: lifecycle', () => {
   it('queued -> start -> running while the job is busy', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     expect(actor.getSnapshot().value).toBe('running');
     expect(host.callsOf('status').map((c) => c.status)).toEqual(['queued', 'running']);
     expect(host.callsOf('finished')).toHaveLength(0);
   });
 
-  it('completes through the eventless transition as soon as it is quiescent (keepAlive false)', () => {
+  it('completes on settle as soon as it is quiescent (keepAlive false)', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     host.idle = true;
     actor.send({ type: 'settle' });
     expect(actor.getSnapshot().value).toBe('completed');
@@ -39,15 +46,16 @@ describe('supervisorMachine: lifecycle', () => {
   it('settle on a quiescent job completes it in one microstep (keepAlive: goes idle)', () => {
     for (const keepAlive of [false, true]) {
       const host = fakeSupervisorHost(false);
+      host.keepAlive = keepAlive;
       const microsteps: string[] = [];
       const actor = createActor(supervisorMachine, {
-        input: { host, keepAlive },
+        input: { host },
         inspect: (event) => {
           if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
         },
       });
       actor.start();
-      actor.send({ type: 'start' });
+      send(actor, { type: 'start' });
       host.idle = true;
       microsteps.length = 0;
       actor.send({ type: 'settle' });
@@ -56,18 +64,18 @@ describe('supervisorMachine: lifecycle', () => {
     }
   });
 
-  it('a job started while already quiescent completes at once', () => {
+  it('a job started while already quiescent completes at the settle that follows start', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host);
     expect(actor.getSnapshot().value).toBe('queued'); // the guard is not checked before start
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     expect(actor.getSnapshot().value).toBe('completed');
   });
 
   it('settle while still busy keeps it running', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     actor.send({ type: 'settle' });
     expect(actor.getSnapshot().value).toBe('running');
   });
@@ -75,7 +83,7 @@ describe('supervisorMachine: lifecycle', () => {
   it('keepAlive: quiescent -> idle instead of completed', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     host.idle = true;
     actor.send({ type: 'settle' });
     expect(actor.getSnapshot().value).toBe('idle');
@@ -86,12 +94,12 @@ describe('supervisorMachine: lifecycle', () => {
   it('idle + post -> running, delivering the payload', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     expect(actor.getSnapshot().value).toBe('idle');
     host.onDeliver = () => {
       host.idle = false; // the delivery makes a routine busy
     };
-    actor.send({ type: 'post', routineId: 'r', slot: 'in', payload: { n: 1 } });
+    send(actor, { type: 'post', routineId: 'r', slot: 'in', payload: { n: 1 } });
     expect(actor.getSnapshot().value).toBe('running');
     expect(host.callsOf('deliver')).toEqual([{ type: 'deliver', routineId: 'r', slot: 'in', payload: { n: 1 } }]);
     host.idle = true;
@@ -102,8 +110,8 @@ describe('supervisorMachine: lifecycle', () => {
   it('complete() on an idle keepAlive job completes it when quiescent', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
-    actor.send({ type: 'complete' });
+    send(actor, { type: 'start' });
+    send(actor, { type: 'complete' });
     expect(actor.getSnapshot().value).toBe('completed');
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'completed', error: undefined }]);
   });
@@ -111,11 +119,11 @@ describe('supervisorMachine: lifecycle', () => {
   it('complete() on a busy keepAlive job lets the work drain, then completes (not idle)', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
-    actor.send({ type: 'complete' });
+    send(actor, { type: 'start' });
+    send(actor, { type: 'complete' });
     expect(actor.getSnapshot().value).toBe('running');
-    expect(actor.getSnapshot().context.completing).toBe(true);
-    actor.send({ type: 'post', routineId: 'r', slot: 'in', payload: {} });
+    expect((actor.getSnapshot().context.host as FakeSupervisorHost).completing).toBe(true);
+    send(actor, { type: 'post', routineId: 'r', slot: 'in', payload: {} });
     expect(host.callsOf('deliver')).toHaveLength(1);
     host.idle = true;
     actor.send({ type: 'settle' });
@@ -125,16 +133,16 @@ describe('supervisorMachine: lifecycle', () => {
   it('complete() while queued is remembered', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'complete' });
+    send(actor, { type: 'complete' });
     expect(actor.getSnapshot().value).toBe('queued');
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     expect(actor.getSnapshot().value).toBe('completed');
   });
 
   it('post while queued delivers and stays queued', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'post', routineId: 'r', slot: 's', payload: 1 });
+    send(actor, { type: 'post', routineId: 'r', slot: 's', payload: 1 });
     expect(actor.getSnapshot().value).toBe('queued');
     expect(host.callsOf('deliver')).toHaveLength(1);
   });
@@ -144,11 +152,11 @@ describe('supervisorMachine: pause and resume', () => {
   it('pause -> paused calls pauseRoutines(true); resume -> running calls pauseRoutines(false)', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     actor.send({ type: 'pause' });
     expect(actor.getSnapshot().value).toBe('paused');
     expect(host.callsOf('pauseRoutines')).toEqual([{ type: 'pauseRoutines', paused: true }]);
-    actor.send({ type: 'resume' });
+    send(actor, { type: 'resume' });
     expect(actor.getSnapshot().value).toBe('running');
     expect(host.callsOf('pauseRoutines')).toEqual([
       { type: 'pauseRoutines', paused: true },
@@ -160,22 +168,22 @@ describe('supervisorMachine: pause and resume', () => {
   it('does not complete while paused even when quiescent; completes on resume', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     actor.send({ type: 'pause' });
     host.idle = true;
     actor.send({ type: 'settle' });
     expect(actor.getSnapshot().value).toBe('paused');
-    actor.send({ type: 'resume' });
+    send(actor, { type: 'resume' });
     expect(actor.getSnapshot().value).toBe('completed');
   });
 
   it('an idle keepAlive job can be paused, and routes and posts are still handled while paused', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     actor.send({ type: 'pause' });
     expect(actor.getSnapshot().value).toBe('paused');
-    actor.send({ type: 'post', routineId: 'r', slot: 's', payload: 1 });
+    send(actor, { type: 'post', routineId: 'r', slot: 's', payload: 1 });
     actor.send({ type: 'routine.emitted', routineId: 'r', event: 'e', payload: 2 });
     expect(actor.getSnapshot().value).toBe('paused');
     expect(host.callsOf('deliver')).toHaveLength(1);
@@ -189,14 +197,14 @@ describe('supervisorMachine: fail and cancel', () => {
     {
       name: 'running',
       setup: (a: ReturnType<typeof start>) => {
-        a.send({ type: 'start' });
+        send(a, { type: 'start' });
       },
       keepAlive: false,
     },
     {
       name: 'paused',
       setup: (a: ReturnType<typeof start>) => {
-        a.send({ type: 'start' });
+        send(a, { type: 'start' });
         a.send({ type: 'pause' });
       },
       keepAlive: false,
@@ -204,7 +212,7 @@ describe('supervisorMachine: fail and cancel', () => {
     {
       name: 'idle',
       setup: (a: ReturnType<typeof start>) => {
-        a.send({ type: 'start' });
+        send(a, { type: 'start' });
       },
       keepAlive: true,
     },
@@ -230,7 +238,7 @@ describe('supervisorMachine: fail and cancel', () => {
   it('a finished job takes no further events: a later fail or cancel does not call finished again', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     const first = new Error('first');
     actor.send({ type: 'fail', error: first });
     actor.send({ type: 'cancel', error: new Error('second') });
@@ -239,19 +247,21 @@ describe('supervisorMachine: fail and cancel', () => {
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'failed', error: first }]);
   });
 
-  it('reset takes a finished supervisor back to queued for another job, with fresh context', () => {
+  it('reset takes a finished supervisor back to queued for another job; its context holds only the host, never the job\'s data', () => {
     for (const [end, final] of [['complete', 'completed'], ['fail', 'failed'], ['cancel', 'cancelled']] as const) {
       const host = fakeSupervisorHost(true);
       const actor = start(host, true);
-      actor.send({ type: 'start' });
+      send(actor, { type: 'start' });
       expect(actor.getSnapshot().value).toBe('idle');
-      actor.send(end === 'complete' ? { type: end } : { type: end, error: new Error(end) });
+      send(actor, end === 'complete' ? { type: end } : { type: end, error: new Error(end) });
       expect(actor.getSnapshot().value).toBe(final);
-      actor.send({ type: 'reset', keepAlive: false });
+      // the next job's data: a real runtime binds a new host; the fake one is reset in place
+      Object.assign(host, { keepAlive: false, completing: false, error: undefined });
+      actor.send({ type: 'reset' });
       expect(actor.getSnapshot().value).toBe('queued');
-      expect(actor.getSnapshot().context).toMatchObject({ keepAlive: false, completing: false, error: undefined });
+      expect(Object.keys(actor.getSnapshot().context)).toEqual(['host']);
       expect(host.callsOf('status').at(-1)).toEqual({ type: 'status', status: 'queued' });
-      actor.send({ type: 'start' });
+      send(actor, { type: 'start' });
       expect(actor.getSnapshot().value).toBe('completed');
     }
   });
@@ -259,16 +269,16 @@ describe('supervisorMachine: fail and cancel', () => {
   it('reset is ignored by a live job', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
-    actor.send({ type: 'reset', keepAlive: true });
+    send(actor, { type: 'start' });
+    actor.send({ type: 'reset' });
     expect(actor.getSnapshot().value).toBe('running');
-    expect(actor.getSnapshot().context.keepAlive).toBe(false);
+    expect(host.callsOf('status').map((c) => c.status)).toEqual(['queued', 'running']);
   });
 
   it('a completed job cannot be failed or cancelled afterwards', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     expect(actor.getSnapshot().value).toBe('completed');
     actor.send({ type: 'fail', error: new Error('late') });
     actor.send({ type: 'cancel', error: new Error('late') });
@@ -276,15 +286,19 @@ describe('supervisorMachine: fail and cancel', () => {
     expect(host.callsOf('finished')).toEqual([{ type: 'finished', status: 'completed', error: undefined }]);
   });
 
-  it('pure transitions: start on a quiescent job yields completed and one finished action', () => {
+  it('pure transitions: start then settle on a quiescent job yields completed and one finished action', () => {
     const host = fakeSupervisorHost(true);
-    const [s0, a0] = initialTransition(supervisorMachine, { host, keepAlive: false });
+    const [s0, a0] = initialTransition(supervisorMachine, { host });
     expect(s0.value).toBe('queued');
     expect(a0.map((a) => a.type)).toContain('status');
     const [s1, a1] = transition(supervisorMachine, s0, { type: 'start' });
-    expect(s1.value).toBe('completed');
-    expect(a1.filter((a) => a.type === 'finished')).toHaveLength(1);
+    expect(s1.value).toBe('running');
+    expect(a1.filter((a) => a.type === 'finished')).toHaveLength(0);
+    const [s2, a2] = transition(supervisorMachine, s1, { type: 'settle' });
+    expect(s2.value).toBe('completed');
+    expect(a2.filter((a) => a.type === 'finished')).toHaveLength(1);
     expect(host.callsOf('finished')).toHaveLength(0); // pure: nothing executed
+    expect(s2.context).toBe(s0.context); // never assigned
   });
 });
 
@@ -292,7 +306,7 @@ describe('supervisorMachine: routing', () => {
   it('routine.emitted calls host.route with the routine, event and payload', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     actor.send({ type: 'routine.emitted', routineId: 'a', event: 'out', payload: { x: 1 } });
     expect(host.callsOf('route')).toEqual([{ type: 'route', routineId: 'a', event: 'out', payload: { x: 1 } }]);
   });
@@ -300,7 +314,7 @@ describe('supervisorMachine: routing', () => {
   it('routine.emitted on an idle keepAlive job routes and goes back to running', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'start' });
+    send(actor, { type: 'start' });
     host.onDeliver = () => {
       host.idle = false;
     };
@@ -312,8 +326,8 @@ describe('supervisorMachine: routing', () => {
   it('post while running delivers', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);
-    actor.send({ type: 'start' });
-    actor.send({ type: 'post', routineId: 'b', slot: 'in', payload: 'p' });
+    send(actor, { type: 'start' });
+    send(actor, { type: 'post', routineId: 'b', slot: 'in', payload: 'p' });
     expect(host.callsOf('deliver')).toEqual([{ type: 'deliver', routineId: 'b', slot: 'in', payload: 'p' }]);
     expect(actor.getSnapshot().value).toBe('running');
   });
@@ -341,21 +355,21 @@ describe('supervisorMachine: restored jobs', () => {
   it('start { paused: true } goes straight to paused and pauses the routines, even when quiescent', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host);
-    actor.send({ type: 'start', paused: true });
+    send(actor, { type: 'start', paused: true });
     expect(actor.getSnapshot().value).toBe('paused');
     expect(host.callsOf('pauseRoutines')).toEqual([{ type: 'pauseRoutines', paused: true }]);
-    actor.send({ type: 'resume' });
+    send(actor, { type: 'resume' });
     expect(actor.getSnapshot().value).toBe('completed');
   });
 
   it('start { completing: true } keeps a keepAlive job\'s complete(): it completes when quiescent', () => {
     const host = fakeSupervisorHost(true);
     const actor = start(host, true);
-    actor.send({ type: 'start', completing: true });
+    send(actor, { type: 'start', completing: true });
     expect(actor.getSnapshot().value).toBe('completed');
     const other = fakeSupervisorHost(true);
     const alive = start(other, true);
-    alive.send({ type: 'start' });
+    send(alive, { type: 'start' });
     expect(alive.getSnapshot().value).toBe('idle');
   });
 });

@@ -86,16 +86,17 @@ function recordingStore(saved: JobSnapshot[]): CheckpointStore {
 }
 
 describe('property: every checkpoint is a consistent cut', () => {
-  it('restoring any snapshot of a job, mid-activation included, ends as the uninterrupted job does', async () => {
+  it('restoring any snapshot of a job, mid-activation included, ends as the uninterrupted job does (with actor reuse, without it, under inspect)', async () => {
     let midActivation = 0;
+    const modes = fc.constantFrom<Parameters<typeof createRuntime>[0]>({}, { reuseActors: 0 }, { inspect: () => undefined });
     await fc.assert(
-      fc.asyncProperty(cutSpec, async (spec) => {
+      fc.asyncProperty(cutSpec, modes, async (spec, mode) => {
         const plain = createRuntime({ concurrency: spec.concurrency });
         const expected = summary(await plain.exec(build(spec), { params: { items: spec.items } }).wait());
         await plain.shutdown();
 
         const saved: JobSnapshot[] = [];
-        const first = createRuntime({ concurrency: spec.concurrency, store: recordingStore(saved) });
+        const first = createRuntime({ ...mode, concurrency: spec.concurrency, store: recordingStore(saved) });
         const job = first.exec(build(spec), { params: { items: spec.items } });
         const take = () => {
           if (!['completed', 'failed', 'cancelled'].includes(job.status)) saved.push(JSON.parse(JSON.stringify(job.snapshot())) as JobSnapshot);
@@ -114,7 +115,7 @@ describe('property: every checkpoint is a consistent cut', () => {
         const distinct = [...new Map(saved.filter((s) => !['completed', 'failed', 'cancelled'].includes(s.status)).map((s) => [JSON.stringify({ ...s, savedAt: 0 }), s])).values()];
         for (const snapshot of distinct) {
           if (Object.values(snapshot.routines).some((r) => (r.inflight?.delivered ?? 0) > 0)) midActivation++;
-          const second = createRuntime({ concurrency: spec.concurrency });
+          const second = createRuntime({ ...mode, concurrency: spec.concurrency });
           const state = await second.exec(build(spec), { from: snapshot }).wait({ timeoutMs: 10_000 });
           await second.shutdown();
           expect(summary(state)).toEqual(expected);

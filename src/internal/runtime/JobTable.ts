@@ -4,7 +4,7 @@
  * `listJobs` until `retain` newer ones finished, then leave (`gone` is told their flow).
  */
 import type { Job } from '../../job/Job.js';
-import type { JobRunner } from '../../job/JobRunner.js';
+import type { JobRunner } from '../job/JobRunner.js';
 
 /** A queue of the finished job ids, oldest first; compacted once half of it is spent. */
 const COMPACT_AFTER = 1024;

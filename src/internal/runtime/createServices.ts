@@ -3,7 +3,7 @@
  * wired to the runtime's event bus and to its job registry through two callbacks.
  */
 import { systemClock } from '../../clock/Clock.js';
-import { ActorPool } from '../../job/ActorPool.js';
+import { ActorPool } from '../job/ActorPool.js';
 import type { JobEvent } from '../../job/JobEvent.js';
 import type { RuntimeServices } from '../../job/RuntimeServices.js';
 import { MetricsCollector } from '../../metrics/MetricsCollector.js';

@@ -3,13 +3,28 @@
  * change. Routine entries that did not change are reused, so consecutive snapshots share structure; the hot
  * path only bumps version counters.
  */
-import type { JobSnapshot } from '../persistence/JobSnapshot.js';
-import type { Payload } from '../routine/index.js';
-import type { Activation } from './runActivation.js';
-import type { Cell, JobRunner } from './JobRunner.js';
-import { dict } from '../util/dict.js';
-import { deepFreeze } from '../util/deepFreeze.js';
-import type { CycleRecord, HistoryRecord, JobState, RoutineState } from './JobState.js';
+import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
+import type { Payload } from '../../routine/index.js';
+import type { Activation } from './Activation.js';
+import type { RoutineCell } from './RoutineCell.js';
+import type { JobStatus } from '../../job/JobState.js';
+import { dict } from '../../util/dict.js';
+import { deepFreeze } from '../../util/deepFreeze.js';
+import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../job/JobState.js';
+
+/** What the view reads of its job. */
+export interface ViewedJob {
+  readonly id: string;
+  readonly flowId: string;
+  readonly status: JobStatus;
+  readonly finished: boolean;
+  readonly error: Error | undefined;
+  readonly options: { readonly params: Payload | undefined };
+  readonly cells: ReadonlyMap<string, RoutineCell>;
+  readonly services: { readonly historyLimit: number };
+  /** Called on every change (the runtime's checkpointer listens here). */
+  readonly onChange: (() => void) | undefined;
+}
 
 export class JobStateView {
   /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
@@ -24,7 +39,7 @@ export class JobStateView {
   readonly #routineCache = new Map<string, { version: number; state: unknown; view: RoutineState }>();
 
   constructor(
-    private readonly job: JobRunner,
+    private readonly job: ViewedJob,
     startedAt: number,
   ) {
     this.#startedAt = startedAt;
@@ -96,7 +111,7 @@ export class JobStateView {
     this.touch();
   }
 
-  addHistory(cell: Cell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
+  addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
     const record: HistoryRecord = {
       routineId: cell.id,
       attempt: act.attempt,
@@ -152,13 +167,13 @@ export class JobStateView {
     return limit === 0 ? [] : this.#history.slice(-limit);
   }
 
-  #routine(cell: Cell): RoutineState {
+  #routine(cell: RoutineCell): RoutineState {
     const cached = this.#routineCache.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
-    const snapshot = cell.actor?.getSnapshot();
-    const pending = snapshot ? (Object.fromEntries(Object.entries(snapshot.context.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
-    const value = snapshot?.value;
-    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : typeof value === 'object' && !this.job.finished ? 'running' : 'idle';
+    const live = cell.live;
+    const pending = live ? (Object.fromEntries(Object.entries(live.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
+    const value = live?.actor.getSnapshot().value;
+    const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
     const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
     this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
     return view;

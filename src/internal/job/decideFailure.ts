@@ -1,7 +1,7 @@
 /**
  * decideFailure: applies an error strategy (SPEC 1.2) to one failed attempt.
  */
-import type { ErrorStrategy, FailureDecision } from '../routine/index.js';
+import type { ErrorStrategy, FailureDecision } from '../../routine/index.js';
 
 /** What to do after attempt `attempt` (0-based) failed with `error`, and how long to wait before a retry. */
 export function decideFailure(strategy: ErrorStrategy, attempt: number, error: unknown): { decision: FailureDecision; delayMs: number } {

@@ -9,16 +9,17 @@
  * `maxJobs` place and `shutdown()`'s disposal of resources all come after every cleanup settled. A cleanup that
  * throws or rejects is a `job.warning` event (code `cleanup.failed`) before the final event, never a changed status.
  */
-import type { FlowDefinition } from '../flow/index.js';
-import type { Cell, JobRunner } from './JobRunner.js';
+import type { FlowDefinition } from '../../flow/index.js';
+import type { ActivationJob } from './ActivationJob.js';
+import type { RoutineCell } from './RoutineCell.js';
 
 /** Cells whose cleanup will run. */
-export type PendingCleanups = Cell[];
+export type PendingCleanups = RoutineCell[];
 
 const withCleanup = new WeakMap<FlowDefinition, boolean>();
 
 /** The routines of `job` whose cleanup is due (called as the job ends, before running activations are cleared). */
-export function pendingCleanups(job: JobRunner): PendingCleanups | undefined {
+export function pendingCleanups(job: ActivationJob): PendingCleanups | undefined {
   let any = withCleanup.get(job.flow);
   if (any === undefined) {
     any = [...job.flow.routines.values()].some((inst) => inst.routine.cleanup !== undefined);
@@ -30,7 +31,7 @@ export function pendingCleanups(job: JobRunner): PendingCleanups | undefined {
 }
 
 /** Runs the cleanups, then `end` (the job's final event and callbacks). Never rejects. */
-export async function runCleanups(job: JobRunner, status: 'completed' | 'failed' | 'cancelled', pending: PendingCleanups, end: () => void): Promise<void> {
+export async function runCleanups(job: ActivationJob, status: 'completed' | 'failed' | 'cancelled', pending: PendingCleanups, end: () => void): Promise<void> {
   const resources = job.services.resources;
   await Promise.all(
     pending.map(async (cell) => {

@@ -8,57 +8,50 @@
  * and how many emissions it delivered, and the restored re-run skips those (deterministic replay). So every
  * snapshot is a consistent cut: restoring it gives the outputs of the uninterrupted job.
  */
-import type { Inflight, RoutineRestoreTarget } from '../../machines/index.js';
-import { SlotflowError } from '../errors/index.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../persistence/JobSnapshot.js';
-import type { HistoryRecord } from './JobState.js';
-import type { JobRunner } from './JobRunner.js';
-import { lastActivationAt } from './ActorPool.js';
-import { dict } from '../util/dict.js';
-import { overridesSnapshot } from './overrides.js';
-import { deepFreeze } from '../util/deepFreeze.js';
+import type { Inflight, RoutineRestoreTarget } from '../../../machines/index.js';
+import { SlotflowError } from '../../errors/index.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../../persistence/JobSnapshot.js';
+import type { HistoryRecord } from '../../job/JobState.js';
+import type { JobStatus, RoutineState } from '../../job/JobState.js';
+import type { Overrides } from '../../job/overrides.js';
+import type { Payload } from '../../routine/index.js';
+import type { JobStateView } from './JobStateView.js';
+import type { RoutineCell } from './RoutineCell.js';
 
-export function takeSnapshot(job: JobRunner): JobSnapshot {
+/** What a snapshot reads of its job, and what a restore puts back. */
+export interface SnapshotJob {
+  readonly id: string;
+  readonly flowId: string;
+  readonly status: JobStatus;
+  readonly finished: boolean;
+  readonly error: Error | undefined;
+  readonly admitted: boolean;
+  readonly deadlineAt: number | undefined;
+  /** `complete()` was called (keepAlive). */
+  readonly completing: boolean;
+  readonly options: {
+    readonly params: Payload | undefined;
+    readonly initial?: { readonly routine: string; readonly slot: string; readonly payload: unknown };
+    readonly keepAlive: boolean;
+    readonly timeoutMs: number | undefined;
+    readonly overrides?: Overrides;
+  };
+  readonly cells: ReadonlyMap<string, RoutineCell>;
+  readonly data: JobStateView;
+  readonly services: { readonly clock: { now(): number } };
+  /** A restored timed policy's timer is armed again. */
+  armPolicyTimer(cell: RoutineCell): void;
+}
+import { dict } from '../../util/dict.js';
+import { overridesSnapshot } from '../../job/overrides.js';
+import { deepFreeze } from '../../util/deepFreeze.js';
+
+export function takeSnapshot(job: SnapshotJob): JobSnapshot {
   const now = job.services.clock.now();
   const data = job.data.export();
   const final = job.finished ? job.data.snapshot.routines : undefined;
   const routines = dict<RoutineSnapshot>();
-  for (const cell of job.cells.values()) {
-    const actor = cell.actor?.getSnapshot();
-    const queues = dict<unknown[]>();
-    if (!actor) {
-      // A finished job holds no actors: its final state view keeps what was pending.
-      const view = final?.[cell.id];
-      for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
-      routines[cell.id] = { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
-      continue;
-    }
-    const { context, value } = actor;
-    for (const [slot, queue] of Object.entries(context.queues)) if (queue.length) queues[slot] = [...queue];
-    let machine: RoutineSnapshot['machine'] = typeof value === 'string' ? value : value.active;
-    const inflight = context.inflight;
-    // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
-    const live = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
-    if (!live && (machine === 'running' || machine === 'backoff')) machine = 'idle';
-    const anchor = lastActivationAt(cell.lease, context);
-    // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
-    const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === live ? cell.current : undefined;
-    const delivered = act ? Math.max(act.emits, act.replay) : 0;
-    routines[cell.id] = {
-      machine,
-      // The re-run starts again from the state `run` started with (its own `setState`s happen again).
-      state: act ? act.stateAtStart : cell.state,
-      // Counted by its re-run, not here (a cut while it waited for a permit had not counted it either).
-      activations: act ? cell.activations - 1 : cell.activations,
-      errors: cell.errors,
-      queues,
-      ...(live ? { inflight: { consumed: copyQueues(live.consumed), counts: { ...live.counts }, message: { ...live.message }, attempt: context.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
-      // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
-      ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
-      ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
-      ...(context.firstArrivalAt !== undefined ? { firstArrivalAt: context.firstArrivalAt } : {}),
-    };
-  }
+  for (const cell of job.cells.values()) routines[cell.id] = routineSnapshot(job, cell, final, now);
   const { params, initial, keepAlive, timeoutMs } = job.options;
   const outputs = dict<unknown[]>();
   for (const [key, payloads] of Object.entries(data.outputs)) outputs[key] = [...payloads];
@@ -89,13 +82,49 @@ export function takeSnapshot(job: JobRunner): JobSnapshot {
   };
 }
 
+/** One routine's place in a snapshot: its queues, and the activation in flight (replayed on restore). */
+function routineSnapshot(job: SnapshotJob, cell: RoutineCell, final: Readonly<Record<string, RoutineState>> | undefined, now: number): RoutineSnapshot {
+  const live = cell.live;
+  const queues = dict<unknown[]>();
+  if (!live) {
+    // A finished job holds no actors: its final state view keeps what was pending.
+    const view = final?.[cell.id];
+    for (const [slot, pending] of Object.entries(view?.pending ?? {})) queues[slot] = [...pending];
+    return { machine: view?.status === 'skipped' ? 'skipped' : 'idle', state: cell.state, activations: cell.activations, errors: cell.errors, queues };
+  }
+  for (const [slot, queue] of Object.entries(live.queues)) if (queue.length) queues[slot] = [...queue];
+  let machine = live.actor.getSnapshot().value;
+  const inflight = live.inflight;
+  // A policy that threw consumed nothing: restored idle, it is evaluated (and throws) again.
+  const saved = inflight && !('failure' in inflight) && (machine === 'running' || machine === 'backoff') ? inflight : undefined;
+  if (!saved && (machine === 'running' || machine === 'backoff')) machine = 'idle';
+  const anchor = live.lastActivationAt;
+  // The activation `run` is in (not one settled and on its way to a retry, whose next attempt starts afresh).
+  const act = machine === 'running' && cell.current && !cell.current.settled && cell.current.inflight === saved ? cell.current : undefined;
+  const delivered = act ? Math.max(act.emits, act.replay) : 0;
+  return {
+    machine,
+    // The re-run starts again from the state `run` started with (its own `setState`s happen again).
+    state: act ? act.stateAtStart : cell.state,
+    // Counted by its re-run, not here (a cut while it waited for a permit had not counted it either).
+    activations: act ? cell.activations - 1 : cell.activations,
+    errors: cell.errors,
+    queues,
+    ...(saved ? { inflight: { consumed: copyQueues(saved.consumed), counts: { ...saved.counts }, message: { ...saved.message }, attempt: live.attempt, ...(delivered > 0 ? { delivered } : {}) } } : {}),
+    // The retry timer clears `retryAt` when it fires: a retry already due (waiting for resume) is due now.
+    ...(machine === 'backoff' ? { retryAt: cell.retryAt ?? now } : {}),
+    ...(anchor !== undefined ? { lastActivationAt: anchor } : {}),
+    ...(live.firstArrivalAt !== undefined ? { firstArrivalAt: live.firstArrivalAt } : {}),
+  };
+}
+
 /**
  * Puts the job's data back and sends each routine actor its saved place. Called when the job is created, while its
  * scheduler queue is held (until admission): in-flight activations are scheduled again (they run once admitted),
  * backoffs re-armed with their due time, and policy timers (windows, intervals) re-armed from the restored arrival
  * and activation times.
  */
-export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
+export function restoreRoutines(job: SnapshotJob, from: JobSnapshot): void {
   // The snapshot is the caller's (and JSON data, checked by parseSnapshot): the job takes a deep-frozen copy, so its
   // state, shared data and queued payloads are as immutable as a live job's, and the caller's object stays theirs.
   from = deepFreeze(structuredClone(from));
@@ -117,9 +146,7 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
     const inflight: Inflight | undefined = saved.inflight
       ? { consumed: copyQueues(saved.inflight.consumed), counts: { ...saved.inflight.counts }, message: { ...saved.inflight.message } }
       : undefined;
-    // The restore sets the saved `lastActivationAt` (a reused actor's own is an earlier job's).
-    if (cell.lease) cell.lease.staleAnchor = false;
-    cell.actor?.send({
+    cell.live?.actor.send({
       type: 'restore',
       target,
       queues: saved.queues,
@@ -129,6 +156,8 @@ export function restoreRoutines(job: JobRunner, from: JobSnapshot): void {
       lastActivationAt: saved.lastActivationAt,
       firstArrivalAt: saved.firstArrivalAt,
     });
+    // A routine restored idle asks its policy at its next event: a policy timer's tick, an arrival, `resume`.
+    if (target === 'idle' && !paused) cell.live?.actor.send({ type: 'tick' });
     if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);
   }
   job.data.touch();

@@ -2,8 +2,8 @@
  * Payload checks on emit and on delivery: a plain object, the declared fields present, and the schema (if any)
  * satisfied per the runtime's validation mode.
  */
-import { isStandardSchema, isTypeMarker, type StandardSchemaV1, type TypeMarker } from '../routine/index.js';
-import type { ValidationMode } from './RuntimeServices.js';
+import { isStandardSchema, isTypeMarker, type StandardSchemaV1, type TypeMarker } from '../../routine/index.js';
+import type { ValidationMode } from '../../job/RuntimeServices.js';
 
 const FINE = { issues: [] as string[], bySchema: false };
 

@@ -1,0 +1,130 @@
+/**
+ * ActorPool: idle routine actors kept from finished jobs, for the next job of the same flow, and finished
+ * supervisors, for the next job of any flow.
+ *
+ * Creating, starting and stopping an XState actor costs several times an event; handing an idle actor to the next
+ * job costs a few field writes. A routine actor is kept only when its job left it `idle` with empty queues; its data
+ * (which lives beside it, in its `ActorCell`) is reset and it is parked unbound, so nothing can start between jobs.
+ *
+ * A finished supervisor sits in its final status (completed, failed or cancelled), whose only transition is `reset`:
+ * the next job sends it and the supervisor goes back to `queued` for that job.
+ *
+ * Used only without `inspect`: a reused actor keeps the id it was created with (`routine:<firstJobId>:<routineId>`),
+ * and the inspector must show each job's own actors.
+ */
+import { createActor, type Actor } from 'xstate';
+import { supervisorMachine, type SupervisorHost, type SupervisorStatus } from '../../../machines/index.js';
+import type { RoutineInstance } from '../../flow/index.js';
+import { ActorCell, type ServedRoutine } from './ActorCell.js';
+
+/** Forwards to the job a pooled supervisor serves now. */
+class ForwardingSupervisorHost implements SupervisorHost {
+  target: SupervisorHost = PARKED_SUPERVISOR;
+  get keepAlive(): boolean {
+    return this.target.keepAlive;
+  }
+  get completing(): boolean {
+    return this.target.completing;
+  }
+  quiescent(): boolean {
+    return this.target.quiescent();
+  }
+  route(routineId: string, event: string, payload: unknown): void {
+    this.target.route(routineId, event, payload);
+  }
+  deliver(routineId: string, slot: string, payload: unknown): void {
+    this.target.deliver(routineId, slot, payload);
+  }
+  pauseRoutines(paused: boolean): void {
+    this.target.pauseRoutines(paused);
+  }
+  markCompleting(): void {
+    this.target.markCompleting();
+  }
+  recordError(error: unknown): void {
+    this.target.recordError(error);
+  }
+  finished(status: 'completed' | 'failed' | 'cancelled'): void {
+    this.target.finished(status);
+  }
+  status(status: SupervisorStatus): void {
+    this.target.status(status);
+  }
+}
+
+/** A parked supervisor sits in a final status, which answers only `reset`: nothing reaches this host. */
+const PARKED_SUPERVISOR: SupervisorHost = {
+  keepAlive: false,
+  completing: false,
+  quiescent: () => false,
+  route: () => undefined,
+  deliver: () => undefined,
+  pauseRoutines: () => undefined,
+  markCompleting: () => undefined,
+  recordError: () => undefined,
+  finished: () => undefined,
+  status: () => undefined,
+};
+
+export interface SupervisorLease {
+  readonly actor: Actor<typeof supervisorMachine>;
+  readonly host: ForwardingSupervisorHost;
+  /** It served a job before: the next job resets it rather than starting it. */
+  used: boolean;
+}
+
+export class ActorPool {
+  readonly #free = new WeakMap<RoutineInstance, ActorCell[]>();
+  readonly #supervisors: SupervisorLease[] = [];
+
+  /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
+  constructor(readonly perRoutine: number) {}
+
+  /** An idle, unbound routine actor for `inst`: a pooled one, or a new one with the given id. */
+  acquire<C extends ServedRoutine>(inst: RoutineInstance, id: string): ActorCell<C> {
+    // A parked cell is unbound: it serves whichever routine cell binds it next.
+    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, id, undefined);
+  }
+
+  /** Takes an actor back from a finished job: kept if idle with empty queues (its data reset), else stopped. */
+  release<C extends ServedRoutine>(inst: RoutineInstance, cell: ActorCell<C>): void {
+    cell.unbind();
+    let free = this.#free.get(inst);
+    if (cell.actor.getSnapshot().value !== 'idle' || cell.queued || (free?.length ?? 0) >= this.perRoutine) {
+      cell.actor.stop();
+      return;
+    }
+    cell.reset();
+    if (!free) this.#free.set(inst, (free = []));
+    free.push(cell);
+  }
+
+  /**
+   * A supervisor for a new job, bound to `host`: a finished one (`used`: the job must `reset` it) or a new one with
+   * the given id (the job starts it).
+   */
+  acquireSupervisor(host: SupervisorHost, id: string): SupervisorLease {
+    const reused = this.#supervisors.pop();
+    if (reused) {
+      reused.host.target = host;
+      return reused;
+    }
+    const forwarding = new ForwardingSupervisorHost();
+    forwarding.target = host;
+    const actor = createActor(supervisorMachine, { id, input: { host: forwarding } });
+    return { actor, host: forwarding, used: false };
+  }
+
+  /** Takes a supervisor back once its job finished (after the transition that finished it). */
+  releaseSupervisor(lease: SupervisorLease): void {
+    lease.host.target = PARKED_SUPERVISOR;
+    const { status, value } = lease.actor.getSnapshot();
+    const final = value === 'completed' || value === 'failed' || value === 'cancelled';
+    if (status !== 'active' || !final || this.#supervisors.length >= this.perRoutine) {
+      lease.actor.stop();
+      return;
+    }
+    lease.used = true;
+    this.#supervisors.push(lease);
+  }
+}
