@@ -28,7 +28,7 @@ export interface RoutedJob {
   readonly cells: ReadonlyMap<string, RoutineCell>;
   readonly status: JobStatus;
   readonly wantsEvents: boolean;
-  readonly services: { readonly clock: Clock; readonly validation: ValidationMode; readonly inspect: unknown };
+  readonly services: { readonly clock: Clock; readonly validation: ValidationMode };
   readonly data: {
     cycle(name: string): CycleRecord;
     setCycle(name: string, iterations: number, converged: boolean): void;
@@ -43,12 +43,7 @@ export interface RoutedJob {
 }
 
 export class Router {
-  /** Send every arrival to its routine actor, busy or not (under `inspect`). */
-  readonly announceAll: boolean;
-
-  constructor(private readonly job: RoutedJob) {
-    this.announceAll = job.services.inspect !== undefined;
-  }
+  constructor(private readonly job: RoutedJob) {}
 
   /**
    * Routes one emission. Returns the first failure (the delivery stops there), or `undefined`. An exhausted
@@ -132,11 +127,9 @@ export class Router {
     }
     const queue = live.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) return new SlotQueueFullError(job.flowId, routineId, slot, cell.inst.maxQueue);
-    // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival. Only `idle`
-    // handles the event (elsewhere an arrival only queues), so it is not even sent to a busy routine, except while
-    // an inspector watches every event.
+    // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival.
     live.enqueue(slot, payload, clock.now());
-    if (this.announceAll || live.actor.getSnapshot().value === 'idle') live.actor.send({ type: `slot.${slot}`, payload });
+    live.actor.send({ type: `slot.${slot}`, payload });
     cell.version++;
     job.data.touch();
     if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);
