@@ -31,7 +31,7 @@ import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
 import { THREADS, runThreadsWorkload, type ThreadsSummary } from './threads.js';
 import { DISTRIBUTED, runDistributedWorkload } from './distributed.js';
 import { HEAP, runHeapWorkload, type HeapReport } from './heap.js';
-import { runJobsizeWorkload, type JobsizeReport } from './jobsize.js';
+import { JOBSIZE_LENGTHS, JOBSIZE_LENGTHS_QUICK, runJobsizeWorkload, type JobsizeReport } from './jobsize.js';
 import type { ScaleResult, SoakResult } from './child.js';
 import { CONTENDER_KEYS, DEFAULT_CONTENDERS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
 import type { Calibration } from './lib/measure.js';
@@ -230,7 +230,7 @@ interface WorkloadReport {
   unit: string;
   contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; xXstateFloor?: number; extra?: Record<string, number> })[];
 }
-const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof HEAP | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
+const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof HEAP | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED, unknown>>; targets: Target[]; incidents: string[]; seconds?: number; sectionSeconds?: Record<string, number> } = {
   meta,
   unavailable,
   workloads: {},
@@ -238,6 +238,16 @@ const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: P
   incidents,
 };
 const tables: string[] = [];
+
+/** Wall seconds per workload (how long each part of the run took; CI's quick run has a budget). */
+const sectionSeconds: Record<string, number> = {};
+let lapStart = performance.now();
+const lap = (name: string): void => {
+  const now = performance.now();
+  sectionSeconds[name] = Math.round((now - lapStart) / 100) / 10;
+  log(`  (${name}: ${sectionSeconds[name]} s)`);
+  lapStart = now;
+};
 
 for (const spec of specs) {
   if (!only.includes(spec.name)) continue;
@@ -276,11 +286,13 @@ for (const spec of specs) {
   report.workloads[spec.name] = workloadReport;
   tables.push(renderInProcess(spec, workloadReport));
   log(tables.at(-1) ?? '');
+  lap(spec.name);
 }
 
 let jobsize: JobsizeReport | undefined;
 if (only.includes('jobsize')) {
   const measured = await runJobsizeWorkload({
+    lengths: quick ? JOBSIZE_LENGTHS_QUICK : JOBSIZE_LENGTHS,
     contenders,
     params: { cycleTarget: config.cycleTarget, fanout: config.fanout, inFlight: 1_000 },
     calibration: { warmupMs: config.warmupMs, minWarmUnits: 2, roundMs: config.roundMs, minCount: 1, maxCount: 200_000, timeoutMs: config.timeoutMs },
@@ -292,6 +304,7 @@ if (only.includes('jobsize')) {
   report.workloads.jobsize = jobsize;
   tables.push(measured.table);
   log(measured.table);
+  lap('jobsize');
 }
 
 let heap: HeapReport | undefined;
@@ -301,6 +314,7 @@ if (only.includes(HEAP)) {
   report.workloads.heap = heap;
   tables.push(measured.table);
   log(measured.table);
+  lap(HEAP);
 }
 
 // ---------------------------------------------------------------------------------- scale and soak (children)
@@ -353,6 +367,7 @@ if (only.includes('scale')) {
   report.workloads.scale = scaleRows;
   tables.push(renderScale(scaleRows));
   log(tables.at(-1) ?? '');
+  lap('scale');
 }
 
 if (only.includes('soak')) {
@@ -375,6 +390,7 @@ if (only.includes('soak')) {
   report.workloads.soak = soakRows;
   tables.push(renderSoak(soakRows));
   log(tables.at(-1) ?? '');
+  lap('soak');
 }
 
 if (only.includes(CHECKPOINT)) {
@@ -383,6 +399,7 @@ if (only.includes(CHECKPOINT)) {
   report.workloads.checkpoint = checkpoint.report;
   tables.push(checkpoint.table);
   log(checkpoint.table);
+  lap(CHECKPOINT);
 }
 
 let threads: ThreadsSummary | undefined;
@@ -393,6 +410,7 @@ if (only.includes(THREADS)) {
   threads = measured.summary;
   tables.push(measured.table);
   log(measured.table);
+  lap(THREADS);
 }
 if (only.includes(DISTRIBUTED)) {
   // worker processes on a throw-away redis-server: bench/distributed.ts
@@ -400,6 +418,7 @@ if (only.includes(DISTRIBUTED)) {
   report.workloads.distributed = distributed.report;
   tables.push(distributed.table);
   log(distributed.table);
+  lap(DISTRIBUTED);
 }
 
 // --------------------------------------------------------------------------------------------- targets
@@ -476,13 +495,14 @@ tables.push(targetLines.join('\n'));
 log(targetLines.join('\n'));
 
 report.seconds = (performance.now() - started) / 1000;
+report.sectionSeconds = sectionSeconds;
 mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
 log(`\n\n################ summary (${meta.mode}, ${meta.date}, node ${meta.node}, nproc ${meta.nproc}) ################`);
 for (const table of tables) log(table);
 if (incidents.length) log(`\nincidents during the run:\n${incidents.map((i) => `  - ${i}`).join('\n')}`);
-log(`\nwrote ${outFile} in ${report.seconds.toFixed(1)} s`);
+log(`\nwrote ${outFile} in ${report.seconds.toFixed(1)} s (${Object.entries(sectionSeconds).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')})`);
 
 // the harness never fails for a peer or a baseline, nor for a missed target; it does fail (exit 1, after the
 // report is written) when slotflow itself could not be loaded or threw, so that CI's quick run catches it

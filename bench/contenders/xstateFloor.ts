@@ -183,7 +183,7 @@ function chainSession(length: number): Session {
 export const xstateFloor: Contender = {
   name: 'XState floor',
   role: 'baseline',
-  version: 'xstate 5: lean flat machines, a routine actor per routine and a supervisor per job, trivial hosts',
+  version: 'xstate 5, lean flat machines, trivial hosts (its events alone)',
   skip: { fanout: 'not a floor workload (it measures waiting, not per-event cost)', scale: 'not a floor workload' },
 
   async chain() {
