@@ -36,6 +36,8 @@ function open(contender: Contender, workload: InProcessWorkload, params: Workloa
       return contender.fanout?.(params.fanout);
     case 'throughput':
       return contender.throughput?.({ inFlight: params.inFlight });
+    case 'jobsize':
+      return contender.jobsize?.(params.chainLength);
   }
 }
 

@@ -3,8 +3,10 @@
  *
  * Options:
  *   --quick                  every workload tiny, 2 rounds (CI)
- *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, scale, soak, checkpoint, threads, distributed
- *   --contenders <c>[,...]   plain, slotflow, xstate, langgraph, mastra (the floor, plain, is always kept);
+ *   --only <w>[,<w>...]      chain, cycle, fanout, throughput, jobsize, heap, scale, soak, checkpoint, threads,
+ *                            distributed
+ *   --contenders <c>[,...]   plain, slotflow, xstate, xstate-floor, langgraph, mastra (the floor, plain, is always
+ *                            kept; xstate-floor is XState's events alone with trivial hosts);
  *                            also slotflow-nometrics, slotflow-observed, slotflow-monitor-base, slotflow-monitor,
  *                            slotflow-monitor-all
  *                            (variants: the cost of metrics, of events$, of slotflow/server with a monitor open)
@@ -28,6 +30,8 @@ import { fileURLToPath } from 'node:url';
 import { CHECKPOINT, runCheckpointWorkload } from './checkpoint.js';
 import { THREADS, runThreadsWorkload, type ThreadsSummary } from './threads.js';
 import { DISTRIBUTED, runDistributedWorkload } from './distributed.js';
+import { HEAP, runHeapWorkload, type HeapReport } from './heap.js';
+import { JOBSIZE_LENGTHS, JOBSIZE_LENGTHS_QUICK, runJobsizeWorkload, type JobsizeReport } from './jobsize.js';
 import type { ScaleResult, SoakResult } from './child.js';
 import { CONTENDER_KEYS, DEFAULT_CONTENDERS, DISPLAY_NAMES, PEER_KEYS, peersMissing, type ContenderKey } from './contenders/index.js';
 import type { Calibration } from './lib/measure.js';
@@ -47,8 +51,8 @@ const option = (name: string): string | undefined => {
 const list = (name: string): string[] | undefined => option(name)?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const quick = flag('--quick');
-const only = (list('--only') ?? [...WORKLOADS, CHECKPOINT, THREADS, DISTRIBUTED]) as (WorkloadName | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED)[];
-for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== CHECKPOINT && w !== THREADS && w !== DISTRIBUTED) usage(`unknown workload '${w}'`);
+const only = (list('--only') ?? [...WORKLOADS, HEAP, CHECKPOINT, THREADS, DISTRIBUTED]) as (WorkloadName | typeof HEAP | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED)[];
+for (const w of only) if (!WORKLOADS.includes(w as WorkloadName) && w !== HEAP && w !== CHECKPOINT && w !== THREADS && w !== DISTRIBUTED) usage(`unknown workload '${w}'`);
 const wanted = (list('--contenders') ?? [...DEFAULT_CONTENDERS]) as ContenderKey[];
 for (const c of wanted) if (!CONTENDER_KEYS.includes(c)) usage(`unknown contender '${c}'`);
 if (!wanted.includes('plain')) wanted.unshift('plain');
@@ -95,7 +99,7 @@ const outFile = option('--out') ?? fileURLToPath(new URL('./results/latest.json'
 const ideaFanoutMs = Math.ceil(config.fanout.jobs / config.fanout.inFlight) * config.fanout.branchMs;
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,scale,soak,checkpoint,threads] [--contenders plain,slotflow,xstate,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--src]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only chain,cycle,fanout,throughput,jobsize,heap,scale,soak,checkpoint,threads,distributed] [--contenders plain,slotflow,xstate,xstate-floor,langgraph,mastra] [--no-peers] [--rounds N] [--out FILE] [--src]`);
   process.exit(2);
 }
 
@@ -224,9 +228,9 @@ const specs: InProcessSpec[] = [
 interface WorkloadReport {
   title: string;
   unit: string;
-  contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; extra?: Record<string, number> })[];
+  contenders: (ContenderResult & { median?: number; min?: number; max?: number; xFloor?: number; xSlotflow?: number; xXstateFloor?: number; extra?: Record<string, number> })[];
 }
-const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED, unknown>>; targets: Target[]; incidents: string[]; seconds?: number } = {
+const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: Partial<Record<WorkloadName | typeof HEAP | typeof CHECKPOINT | typeof THREADS | typeof DISTRIBUTED, unknown>>; targets: Target[]; incidents: string[]; seconds?: number; sectionSeconds?: Record<string, number> } = {
   meta,
   unavailable,
   workloads: {},
@@ -235,12 +239,22 @@ const report: { meta: typeof meta; unavailable: typeof unavailable; workloads: P
 };
 const tables: string[] = [];
 
+/** Wall seconds per workload (how long each part of the run took; CI's quick run has a budget). */
+const sectionSeconds: Record<string, number> = {};
+let lapStart = performance.now();
+const lap = (name: string): void => {
+  const now = performance.now();
+  sectionSeconds[name] = Math.round((now - lapStart) / 100) / 10;
+  log(`  (${name}: ${sectionSeconds[name]} s)`);
+  lapStart = now;
+};
+
 for (const spec of specs) {
   if (!only.includes(spec.name)) continue;
   log(`\n== ${spec.title}`);
   const results = await runRounds(contenders, {
     workload: spec.name,
-    params: { cycleTarget: config.cycleTarget, fanout: config.fanout, inFlight: 1_000 },
+    params: { cycleTarget: config.cycleTarget, fanout: config.fanout, inFlight: 1_000, chainLength: 5 },
     calibration: {
       warmupMs: config.warmupMs,
       minWarmUnits: 2,
@@ -256,20 +270,51 @@ for (const spec of specs) {
   });
   const floor = results.find((r) => r.key === 'plain');
   const subject = results.find((r) => r.key === 'slotflow');
+  const xstateFloor = results.find((r) => r.key === 'xstate-floor');
   const rows: WorkloadReport['contenders'] = results.map((r) => {
     if (r.status !== 'ok') return r;
     const s = summarise(r, spec.primary, floor);
     const vs = r === subject ? undefined : summarise(r, spec.primary, subject).ratio;
+    const vsFloor = r === xstateFloor ? undefined : summarise(r, spec.primary, xstateFloor).ratio;
     const extra: Record<string, number> = {
       cpuPerUnitMedianUs: median(r.rounds.filter((x): x is Sample => x !== null).map((x) => x.cpuPerUnit)),
       wallPerUnitMedianMs: median(r.rounds.filter((x): x is Sample => x !== null).map((x) => x.wallPerUnit)),
     };
-    return { ...r, median: s.median, min: s.min, max: s.max, ...(s.ratio !== undefined && { xFloor: s.ratio }), ...(vs !== undefined && { xSlotflow: vs }), extra };
+    return { ...r, median: s.median, min: s.min, max: s.max, ...(s.ratio !== undefined && { xFloor: s.ratio }), ...(vs !== undefined && { xSlotflow: vs }), ...(vsFloor !== undefined && { xXstateFloor: vsFloor }), extra };
   });
   const workloadReport: WorkloadReport = { title: spec.title, unit: spec.unit, contenders: rows };
   report.workloads[spec.name] = workloadReport;
   tables.push(renderInProcess(spec, workloadReport));
   log(tables.at(-1) ?? '');
+  lap(spec.name);
+}
+
+let jobsize: JobsizeReport | undefined;
+if (only.includes('jobsize')) {
+  const measured = await runJobsizeWorkload({
+    lengths: quick ? JOBSIZE_LENGTHS_QUICK : JOBSIZE_LENGTHS,
+    contenders,
+    params: { cycleTarget: config.cycleTarget, fanout: config.fanout, inFlight: 1_000 },
+    calibration: { warmupMs: config.warmupMs, minWarmUnits: 2, roundMs: config.roundMs, minCount: 1, maxCount: 200_000, timeoutMs: config.timeoutMs },
+    rounds,
+    log,
+    incident,
+  });
+  jobsize = measured.report;
+  report.workloads.jobsize = jobsize;
+  tables.push(measured.table);
+  log(measured.table);
+  lap('jobsize');
+}
+
+let heap: HeapReport | undefined;
+if (only.includes(HEAP)) {
+  const measured = await runHeapWorkload({ contenders, quick, cycleTarget: config.cycleTarget, log });
+  heap = measured.report;
+  report.workloads.heap = heap;
+  tables.push(measured.table);
+  log(measured.table);
+  lap(HEAP);
 }
 
 // ---------------------------------------------------------------------------------- scale and soak (children)
@@ -322,6 +367,7 @@ if (only.includes('scale')) {
   report.workloads.scale = scaleRows;
   tables.push(renderScale(scaleRows));
   log(tables.at(-1) ?? '');
+  lap('scale');
 }
 
 if (only.includes('soak')) {
@@ -344,6 +390,7 @@ if (only.includes('soak')) {
   report.workloads.soak = soakRows;
   tables.push(renderSoak(soakRows));
   log(tables.at(-1) ?? '');
+  lap('soak');
 }
 
 if (only.includes(CHECKPOINT)) {
@@ -352,6 +399,7 @@ if (only.includes(CHECKPOINT)) {
   report.workloads.checkpoint = checkpoint.report;
   tables.push(checkpoint.table);
   log(checkpoint.table);
+  lap(CHECKPOINT);
 }
 
 let threads: ThreadsSummary | undefined;
@@ -362,6 +410,7 @@ if (only.includes(THREADS)) {
   threads = measured.summary;
   tables.push(measured.table);
   log(measured.table);
+  lap(THREADS);
 }
 if (only.includes(DISTRIBUTED)) {
   // worker processes on a throw-away redis-server: bench/distributed.ts
@@ -369,12 +418,13 @@ if (only.includes(DISTRIBUTED)) {
   report.workloads.distributed = distributed.report;
   tables.push(distributed.table);
   log(distributed.table);
+  lap(DISTRIBUTED);
 }
 
 // --------------------------------------------------------------------------------------------- targets
 
 interface Target {
-  workload: WorkloadName | typeof THREADS;
+  workload: WorkloadName | typeof HEAP | typeof THREADS;
   target: string;
   measured: string;
   met: boolean | undefined;
@@ -387,7 +437,7 @@ function peerRow(workload: 'chain' | 'cycle', name: string): WorkloadReport['con
   return (report.workloads[workload] as WorkloadReport | undefined)?.contenders.find((c) => c.name === name);
 }
 const targets: Target[] = [];
-const addTarget = (workload: WorkloadName | typeof THREADS, target: string, value: number | undefined, good: (v: number) => boolean, show: (v: number) => string): void => {
+const addTarget = (workload: WorkloadName | typeof HEAP | typeof THREADS, target: string, value: number | undefined, good: (v: number) => boolean, show: (v: number) => string): void => {
   targets.push({ workload, target, measured: value === undefined || Number.isNaN(value) ? 'n/a' : show(value), met: value === undefined || Number.isNaN(value) ? undefined : good(value) });
 };
 if (only.includes('chain')) {
@@ -401,6 +451,22 @@ if (only.includes('cycle')) addTarget('cycle', '<= 8 µs CPU per iteration', sub
 if (only.includes('fanout')) addTarget('fanout', `<= 1.05x the ideal ${ideaFanoutMs} ms`, divide(subjectRow('fanout')?.median, ideaFanoutMs), (v) => v <= 1.05, (v) => `${fmt(v)}x (${fmt((subjectRow('fanout')?.median ?? 0))} ms)`);
 if (only.includes('throughput'))
   addTarget('throughput', '>= 20,000 jobs per CPU-second', divide(1e6, subjectRow('throughput')?.median), (v) => v >= 20_000, (v) => `${fmt(v)} jobs/s`);
+// the engine's targets: against raw XState and Mastra in the same rounds, heap per hop, the XState floor beside
+const inverse = (v: number | undefined): number | undefined => (v === undefined || v === 0 ? undefined : 1 / v);
+if (only.includes('chain')) {
+  addTarget('chain', "<= 0.6x raw XState's CPU per hop", inverse(peerRow('chain', 'raw XState')?.xSlotflow), (v) => v <= 0.6, (v) => `${fmt(v)}x`);
+  addTarget('chain', '>= 1.5x faster than Mastra', peerRow('chain', 'Mastra')?.xSlotflow, (v) => v >= 1.5, (v) => `${fmt(v)}x`);
+}
+if (only.includes('cycle')) addTarget('cycle', "<= 0.45x raw XState's CPU per iteration", inverse(peerRow('cycle', 'raw XState')?.xSlotflow), (v) => v <= 0.45, (v) => `${fmt(v)}x`);
+if (only.includes('throughput')) {
+  const xstateThroughput = (report.workloads.throughput as WorkloadReport | undefined)?.contenders.find((c) => c.key === 'xstate');
+  addTarget('throughput', ">= 1.3x raw XState's jobs per CPU-second", xstateThroughput?.xSlotflow, (v) => v >= 1.3, (v) => `${fmt(v)}x`);
+}
+if (only.includes(HEAP)) {
+  const row = heap?.contenders.find((c) => c.key === 'slotflow' && c.status === 'ok');
+  addTarget(HEAP, '<= 20 KB allocated per chain hop', row?.chainKBPerHop, (v) => v <= 20, (v) => `${fmt(v)} KB`);
+}
+
 if (only.includes('scale')) {
   const rows = (report.workloads.scale as (ChildRow<ScaleResult> & { n: number })[] | undefined) ?? [];
   const biggest = rows.filter((r) => r.key === 'slotflow' && r.status === 'ok').sort((a, b) => b.n - a.n)[0];
@@ -422,20 +488,21 @@ report.targets = targets;
 
 const targetLines = [
   '',
-  `== slotflow against the targets (issue 5)${quick ? ' — quick mode: sizes are tiny, treat as a smoke test' : ''}`,
+  `== slotflow against its targets${quick ? ' — quick mode: sizes are tiny, treat as a smoke test' : ''}`,
   ...targets.map((t) => `  ${t.met === undefined ? 'n/a   ' : t.met ? 'MET   ' : 'MISSED'}  ${t.workload.padEnd(10)} ${t.target.padEnd(52)} ${t.measured}`),
 ];
 tables.push(targetLines.join('\n'));
 log(targetLines.join('\n'));
 
 report.seconds = (performance.now() - started) / 1000;
+report.sectionSeconds = sectionSeconds;
 mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
 log(`\n\n################ summary (${meta.mode}, ${meta.date}, node ${meta.node}, nproc ${meta.nproc}) ################`);
 for (const table of tables) log(table);
 if (incidents.length) log(`\nincidents during the run:\n${incidents.map((i) => `  - ${i}`).join('\n')}`);
-log(`\nwrote ${outFile} in ${report.seconds.toFixed(1)} s`);
+log(`\nwrote ${outFile} in ${report.seconds.toFixed(1)} s (${Object.entries(sectionSeconds).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')})`);
 
 // the harness never fails for a peer or a baseline, nor for a missed target; it does fail (exit 1, after the
 // report is written) when slotflow itself could not be loaded or threw, so that CI's quick run catches it
@@ -479,20 +546,20 @@ function statusCell(r: { status: string; reason?: string }): string {
 function renderInProcess(spec: InProcessSpec, w: WorkloadReport): string {
   const fanout = spec.name === 'fanout';
   const throughput = spec.name === 'throughput';
-  const header = ['contender', `median ${spec.unit}`, 'min..max', 'x floor', 'slotflow faster by'];
+  const header = ['contender', `median ${spec.unit}`, 'min..max', 'x floor', 'x XState floor', 'slotflow faster by'];
   if (fanout) header.splice(3, 0, 'x ideal', 'ms CPU / batch');
   if (throughput) header.splice(3, 0, 'jobs / CPU-s', 'jobs / s wall');
   header.push('units / round');
   const rows = w.contenders.map((c) => {
     if (c.status !== 'ok') return [c.name, statusCell(c)];
-    const row = [c.name, fmt(c.median), `${fmt(c.min)}..${fmt(c.max)}`, c.xFloor === undefined ? '-' : `${fmt(c.xFloor)}x`, c.role === 'subject' ? '-' : c.xSlotflow === undefined ? '-' : `${fmt(c.xSlotflow)}x`];
+    const row = [c.name, fmt(c.median), `${fmt(c.min)}..${fmt(c.max)}`, c.xFloor === undefined ? '-' : `${fmt(c.xFloor)}x`, c.xXstateFloor === undefined ? '-' : `${fmt(c.xXstateFloor)}x`, c.role === 'subject' ? '-' : c.xSlotflow === undefined ? '-' : `${fmt(c.xSlotflow)}x`];
     if (fanout) row.splice(3, 0, `${fmt((c.median ?? 0) / ideaFanoutMs)}x`, fmt((c.extra?.cpuPerUnitMedianUs ?? 0) / 1000));
     if (throughput) row.splice(3, 0, fmt(1e6 / (c.median ?? Number.NaN)), fmt(1000 / (c.extra?.wallPerUnitMedianMs ?? Number.NaN)));
     row.push(String(c.count ?? '-'));
     return row;
   });
   const notes = w.contenders.flatMap((c) => c.notes.map((n) => `  note (${c.name}): ${n}`));
-  return [`\n${w.title}`, `(median of ${rounds} rounds; 'x floor' and 'slotflow faster by' are medians of per-round ratios)`, table(header, rows), ...notes].join('\n');
+  return [`\n${w.title}`, `(median of ${rounds} rounds; 'x floor' (plain async), 'x XState floor' and 'slotflow faster by' are medians of per-round ratios)`, table(header, rows), ...notes].join('\n');
 }
 
 function renderScale(rows: (ChildRow<ScaleResult> & { n: number })[]): string {

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ScaleResult, SoakResult } from './child.js';
+import type { HeapReport } from './heap.js';
+import type { JobsizeReport } from './jobsize.js';
 
 interface Row {
   key: string;
@@ -18,6 +20,7 @@ interface Row {
   max?: number;
   xFloor?: number;
   xSlotflow?: number;
+  xXstateFloor?: number;
   extra?: { cpuPerUnitMedianUs: number; wallPerUnitMedianMs: number };
 }
 interface ChildRow<T> {
@@ -36,6 +39,8 @@ interface Results {
     cycle?: { title: string; contenders: Row[] };
     fanout?: { title: string; contenders: Row[] };
     throughput?: { title: string; contenders: Row[] };
+    jobsize?: JobsizeReport;
+    heap?: HeapReport;
     scale?: ChildRow<ScaleResult>[];
     soak?: ChildRow<SoakResult>[];
   };
@@ -72,12 +77,12 @@ out.push(
 );
 
 // the headline: one row per contender, one column per in-process workload
-const names = [...new Set(Object.values(workloads).flatMap((w: { contenders?: Row[] } | ChildRow<unknown>[]) => (Array.isArray(w) ? [] : (w.contenders ?? []).map((c) => c.name))))];
+const names = [...new Set([workloads.chain, workloads.cycle, workloads.fanout, workloads.throughput].flatMap((w) => (w?.contenders ?? []).map((c) => c.name)))];
 const find = (w: { contenders: Row[] } | undefined, name: string): Row | undefined => w?.contenders.find((c) => c.name === name);
 const headline = (r: Row | undefined, show: (r: Row) => string): string => (r === undefined ? '-' : r.status === 'ok' ? show(r) : r.status === 'skipped' ? 'skipped' : '**error**');
-out.push('### Headline (medians; ratios are medians of per-round ratios; "x slotflow" > 1 means slower than slotflow)', '');
+out.push('### Headline (medians; ratios are medians of per-round ratios; "x slotflow" > 1 means slower than slotflow; "x XState floor": against XState\'s events alone with trivial hosts)', '');
 table(
-  ['contender', 'chain µs CPU/hop', 'x floor', 'x slotflow', 'cycle µs CPU/iteration', 'x slotflow', 'fan-out ms wall (x ideal)', 'throughput jobs/CPU-s', 'x slotflow'],
+  ['contender', 'chain µs CPU/hop', 'x floor', 'x XState floor', 'x slotflow', 'cycle µs CPU/iteration', 'x slotflow', 'fan-out ms wall (x ideal)', 'throughput jobs/CPU-s', 'x slotflow'],
   // Contenders of the in-process workloads only (the checkpoint workload has its own section).
   names.filter((name) => [workloads.chain, workloads.cycle, workloads.fanout, workloads.throughput].some((w) => find(w, name) !== undefined)).map((name) => {
     const chain = find(workloads.chain, name);
@@ -89,6 +94,7 @@ table(
       isSubject ? `**${name}**` : name,
       headline(chain, (r) => fmt(r.median)),
       headline(chain, (r) => x(r.xFloor)),
+      headline(chain, (r) => x(r.xXstateFloor)),
       isSubject ? '-' : headline(chain, (r) => x(r.xSlotflow)),
       headline(cycle, (r) => fmt(r.median)),
       isSubject ? '-' : headline(cycle, (r) => x(r.xSlotflow)),
@@ -109,19 +115,55 @@ for (const [key, unit] of [
   if (w === undefined) continue;
   out.push(`### ${w.title}`, '');
   table(
-    ['contender', 'version', `median ${unit}`, 'min..max', 'x floor', 'x slotflow', key === 'fanout' ? 'ms CPU / batch' : 'wall ms / unit', 'units / round'],
+    ['contender', 'version', `median ${unit}`, 'min..max', 'x floor', 'x XState floor', 'x slotflow', key === 'fanout' ? 'ms CPU / batch' : 'wall ms / unit', 'units / round'],
     w.contenders.map((r) =>
       r.status !== 'ok'
-        ? [r.name, r.version, cell(r), '', '', '', '', '']
+        ? [r.name, r.version, cell(r), '', '', '', '', '', '']
         : [
             r.name,
             r.version,
             fmt(r.median),
             `${fmt(r.min)}..${fmt(r.max)}`,
             x(r.xFloor),
+            x(r.xXstateFloor),
             r.key === 'slotflow' ? '-' : x(r.xSlotflow),
             key === 'fanout' ? fmt((r.extra?.cpuPerUnitMedianUs ?? 0) / 1000) : fmt(r.extra?.wallPerUnitMedianMs),
             String(r.count ?? '-'),
+          ],
+    ),
+  );
+}
+
+if (workloads.jobsize) {
+  const w = workloads.jobsize;
+  out.push(`### ${w.title}`, '');
+  table(
+    ['contender', ...w.lengths.map((l) => `${l} routine${l === 1 ? '' : 's'}: µs CPU / job`), 'per hop µs (slope)', 'per job µs (intercept)'],
+    w.contenders.map((r) =>
+      r.status !== 'ok'
+        ? [r.name, cell(r), ...w.lengths.map(() => ''), '']
+        : [r.key === 'slotflow' ? `**${r.name}**` : r.name, ...w.lengths.map((l) => fmt(r.perLength.find((p) => p.length === l)?.medianUs)), fmt(r.perHopUs), fmt(r.perJobUs)],
+    ),
+  );
+}
+
+if (workloads.heap) {
+  const w = workloads.heap;
+  const subject = w.contenders.find((r) => r.key === 'slotflow' && r.status === 'ok');
+  const ratio = (value: number | undefined, base: number | undefined): string => (value === undefined || base === undefined ? '-' : x(value / base));
+  out.push(`### ${w.title}`, '');
+  table(
+    ['contender', 'KB / hop (chain)', 'x slotflow', 'KB / iteration (cycle)', 'x slotflow', 'jobs per sample (chain, cycle)'],
+    w.contenders.map((r) =>
+      r.status !== 'ok'
+        ? [r.name, cell(r), '', '', '', '']
+        : [
+            r.key === 'slotflow' ? `**${r.name}**` : r.name,
+            `${fmt(r.chainKBPerHop)}${r.chain?.corrected ? ' (GC-corrected)' : ''}`,
+            r === subject ? '-' : ratio(r.chainKBPerHop, subject?.chainKBPerHop),
+            `${fmt(r.cycleKBPerIteration)}${r.cycle?.corrected ? ' (GC-corrected)' : ''}`,
+            r === subject ? '-' : ratio(r.cycleKBPerIteration, subject?.cycleKBPerIteration),
+            `${r.chain?.jobs ?? '-'}, ${r.cycle?.jobs ?? '-'}`,
           ],
     ),
   );
@@ -168,7 +210,7 @@ if (workloads.soak) {
   );
 }
 
-out.push('### slotflow against the targets of issue 5', '');
+out.push('### slotflow against its targets', '');
 table(
   ['workload', 'target', 'measured', 'status'],
   results.targets.map((t) => [t.workload, t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'met' : '**missed**']),

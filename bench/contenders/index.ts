@@ -5,17 +5,18 @@ import { loadLangGraph, loadMastra } from './peers.js';
 import { plain } from './plain.js';
 import { loadSlotflow } from './slotflow.js';
 import { rawXstate } from './xstate.js';
+import { xstateFloor } from './xstateFloor.js';
 
 /**
  * Contender keys in table order: the floor first (every ratio is against it), then the subject. The variants
  * (slotflow with metrics off, with `runtime.events$` observed, or slotflow/server over 1,000 running jobs with a
  * monitor page open, or with a stream of every event) run only when named in `--contenders`.
  */
-export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra', 'slotflow-nometrics', 'slotflow-observed', 'slotflow-monitor-base', 'slotflow-monitor', 'slotflow-monitor-all'] as const;
+export const CONTENDER_KEYS = ['plain', 'slotflow', 'xstate', 'xstate-floor', 'langgraph', 'mastra', 'slotflow-nometrics', 'slotflow-observed', 'slotflow-monitor-base', 'slotflow-monitor', 'slotflow-monitor-all'] as const;
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
 
 /** What runs when `--contenders` is not given. */
-export const DEFAULT_CONTENDERS: readonly ContenderKey[] = ['plain', 'slotflow', 'xstate', 'langgraph', 'mastra'];
+export const DEFAULT_CONTENDERS: readonly ContenderKey[] = ['plain', 'slotflow', 'xstate', 'xstate-floor', 'langgraph', 'mastra'];
 
 export const PEER_KEYS: readonly ContenderKey[] = ['langgraph', 'mastra'];
 
@@ -34,6 +35,8 @@ export async function loadContender(key: ContenderKey): Promise<Contender> {
       return plain;
     case 'xstate':
       return rawXstate;
+    case 'xstate-floor':
+      return xstateFloor;
     case 'slotflow':
       return loadSlotflow();
     case 'slotflow-nometrics':
@@ -59,6 +62,7 @@ export const DISPLAY_NAMES: Record<ContenderKey, string> = {
   plain: 'plain async',
   slotflow: 'slotflow',
   xstate: 'raw XState',
+  'xstate-floor': 'XState floor',
   langgraph: 'LangGraph.js',
   mastra: 'Mastra',
   'slotflow-nometrics': 'slotflow, metrics off',

@@ -22,6 +22,12 @@ async function chain3(input: N): Promise<N> {
   return step(await step(await step(input)));
 }
 
+async function chainOf(length: number, input: N): Promise<N> {
+  let value = input;
+  for (let i = 0; i < length; i++) value = await step(value);
+  return value;
+}
+
 async function cycle(target: number, maxIterations: number): Promise<{ value: N; iterations: number }> {
   let value: N = { n: 0 };
   let iterations = 0;
@@ -87,6 +93,15 @@ export const plain: Contender = {
       async () => { expect((await chain5({ n: 0 })).n === 5, 'chain result'); },
       async (count) => {
         for (let i = 0; i < count; i++) await chain5({ n: 0 });
+      },
+    );
+  },
+
+  async jobsize(length) {
+    return session(
+      async () => { expect((await chainOf(length, { n: 0 })).n === length, `chain of ${length} result`); },
+      async (count) => {
+        for (let i = 0; i < count; i++) await chainOf(length, { n: 0 });
       },
     );
   },

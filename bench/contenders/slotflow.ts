@@ -166,6 +166,24 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
       );
     },
 
+    async jobsize(length) {
+      const runtime = createRuntime({ concurrency: 10 });
+      const flow = chainFlow(`chain${length}`, length);
+      const once = () => runtime.exec(flow, { params: { n: 0 } }).wait();
+      return session(
+        runtime,
+        async () => {
+          const state = await once();
+          expectCompleted(state, `chain job of ${length}`);
+          const out = outputN(state, `r${length - 1}.out`);
+          expect(out.length === 1 && out[0] === length, `chain of ${length}: outputs['r${length - 1}.out'] = ${JSON.stringify(state.outputs[`r${length - 1}.out`])}, expected [{ n: ${length} }]`);
+        },
+        async (count) => {
+          for (let i = 0; i < count; i++) await once();
+        },
+      );
+    },
+
     async cycle(target) {
       const runtime = createRuntime({ concurrency: 10 });
       const flow = createFlow('cycle')
@@ -316,7 +334,7 @@ export async function loadSlotflow(variant?: SlotflowVariant): Promise<Contender
   };
   if (variant?.monitor === undefined) return contender;
   const monitorOnly = 'the monitor variant measures the chain workload only';
-  return { name: contender.name, role: contender.role, version: contender.version, chain: () => (contender.chain as NonNullable<Contender['chain']>)(), skip: { cycle: monitorOnly, fanout: monitorOnly, throughput: monitorOnly, scale: monitorOnly, soak: monitorOnly } };
+  return { name: contender.name, role: contender.role, version: contender.version, chain: () => (contender.chain as NonNullable<Contender['chain']>)(), skip: { cycle: monitorOnly, fanout: monitorOnly, throughput: monitorOnly, jobsize: monitorOnly, scale: monitorOnly, soak: monitorOnly } };
 }
 
 /** The flow builder seen without its compile-time id tracking (for flows built in a loop). */

@@ -196,6 +196,16 @@ export const rawXstate: Contender = {
     );
   },
 
+  async jobsize(length) {
+    const machine = linearMachine(`chain${length}`, length);
+    return session(
+      async () => { expect(((await runMachine(machine, { n: 0 })) as N).n === length, `chain of ${length} result`); },
+      async (count) => {
+        for (let i = 0; i < count; i++) await runMachine(machine, { n: 0 });
+      },
+    );
+  },
+
   async cycle(target) {
     const machine = cycleMachine(target, 10_000);
     return session(

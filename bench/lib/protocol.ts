@@ -13,6 +13,8 @@ export interface WorkloadParams {
   cycleTarget: number;
   fanout: FanoutOptions;
   inFlight: number;
+  /** jobsize: routines per job. */
+  chainLength: number;
 }
 
 export interface ContenderInfo {

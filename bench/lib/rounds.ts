@@ -134,15 +134,32 @@ export interface RoundsOptions {
 
 interface Entry {
   result: ContenderResult;
+  /** What this entry's host gets on top of the workload's params (jobsize: its chain length). */
+  params?: Partial<WorkloadParams>;
+  label: string;
   host?: Host;
 }
 
-/** Run one workload over every contender (each in a fresh host). */
-export async function runRounds(contenders: readonly { key: ContenderKey; info: ContenderInfo }[], options: RoundsOptions): Promise<ContenderResult[]> {
+/**
+ * One contender in the rounds. The same contender may appear several times with different `params` (jobsize: one
+ * entry per chain length, so that every length is measured in the same rounds); `label` then tells them apart
+ * (it suffixes the name and the CPU profile's directory).
+ */
+export interface RoundsContender {
+  key: ContenderKey;
+  info: ContenderInfo;
+  params?: Partial<WorkloadParams>;
+  label?: string;
+}
+
+/** Run one workload over every contender (each in a fresh host); the results are in the order of `contenders`. */
+export async function runRounds(contenders: readonly RoundsContender[], options: RoundsOptions): Promise<ContenderResult[]> {
   const { workload, calibration, log } = options;
   const answerMs = calibration.timeoutMs + 30 * Math.max(calibration.roundMs, calibration.warmupMs) + 60_000;
-  const entries: Entry[] = contenders.map(({ key, info }) => ({
-    result: { key, name: info.name, role: info.role, version: info.version, status: 'ok', rounds: [], notes: [] },
+  const entries: Entry[] = contenders.map(({ key, info, params, label }) => ({
+    result: { key, name: label === undefined ? info.name : `${info.name} ${label}`, role: info.role, version: info.version, status: 'ok', rounds: [], notes: [] },
+    ...(params !== undefined && { params }),
+    label: label === undefined ? '' : `-${label.replace(/\W+/g, '')}`,
   }));
   const fail = (entry: Entry, stage: string, message: string, stack?: string): void => {
     entry.result.status = 'error';
@@ -161,7 +178,7 @@ export async function runRounds(contenders: readonly { key: ContenderKey; info: 
       entry.result.reason = info.skip[workload] ?? `no ${workload} implementation`;
       return;
     }
-    const started = await Host.start(entry.result.key, options.incident, `${workload}-${entry.result.key}`);
+    const started = await Host.start(entry.result.key, options.incident, `${workload}-${entry.result.key}${entry.label}`);
     if (started.reason !== undefined) fail(entry, 'load', started.reason);
     else entry.host = started.host;
   });
@@ -171,7 +188,7 @@ export async function runRounds(contenders: readonly { key: ContenderKey; info: 
   for (const entry of entries) {
     if (entry.result.status !== 'ok' || entry.host === undefined) continue;
     try {
-      const reply = await entry.host.request({ type: 'prepare', workload, params: options.params, calibration }, answerMs);
+      const reply = await entry.host.request({ type: 'prepare', workload, params: { ...options.params, ...entry.params }, calibration }, answerMs);
       if (reply.type === 'prepared') {
         entry.result.count = reply.count;
         log(`  warmed ${entry.result.name}: ${reply.count} unit(s) per round`);

@@ -51,6 +51,11 @@ export interface Contender {
   skip?: Partial<Record<WorkloadName, string>>;
   /** chain: one unit = one job through 5 routines in a line. */
   chain?(): Promise<Session>;
+  /**
+   * jobsize: one unit = one job through `length` routines in a line (1, 2, 5, 10): CPU per job against routines
+   * per job gives the cost per hop (the slope) and per job (the intercept).
+   */
+  jobsize?(length: number): Promise<Session>;
   /** cycle: one unit = one job looping to itself until n reaches `target`. */
   cycle?(target: number): Promise<Session>;
   /** fan-out: one unit = one batch of `jobs` jobs, `inFlight` at a time. */
@@ -61,6 +66,6 @@ export interface Contender {
   scale?(n: number): Promise<ScaleHandle>;
 }
 
-export type WorkloadName = 'chain' | 'cycle' | 'fanout' | 'throughput' | 'scale' | 'soak';
+export type WorkloadName = 'chain' | 'cycle' | 'fanout' | 'throughput' | 'jobsize' | 'scale' | 'soak';
 
-export const WORKLOADS: readonly WorkloadName[] = ['chain', 'cycle', 'fanout', 'throughput', 'scale', 'soak'];
+export const WORKLOADS: readonly WorkloadName[] = ['chain', 'cycle', 'fanout', 'throughput', 'jobsize', 'scale', 'soak'];
