@@ -26,6 +26,7 @@ import { flushProgress } from './progress.js';
 import { pendingCleanups, runCleanups } from './cleanup.js';
 import { baseInstance, overriddenInstance, type Overrides } from './overrides.js';
 import { deepFreeze } from '../util/deepFreeze.js';
+import { withChildren } from '../subflow/childJobs.js';
 
 /** One routine instance within a job. */
 export interface Cell {
@@ -78,6 +79,8 @@ export interface JobOptions {
   readonly from?: JobSnapshot;
   /** Per-routine overrides for this job (`exec({ overrides })`), checked. */
   readonly overrides?: Overrides;
+  /** Subflows: the job whose activation started this one (`asRoutine`); it takes no `maxJobs` place. */
+  readonly parentId?: string;
 }
 
 export class JobRunner {
@@ -95,6 +98,10 @@ export class JobRunner {
   routeError: Error | undefined;
   /** Called on every change the state view shows (the runtime's checkpointer listens here). */
   onChange: (() => void) | undefined;
+  /** Subflows: told of every status change (a parent's pause and resume reach its children). */
+  onStatus: ((status: SupervisorStatus) => void) | undefined;
+  /** Subflows: told of every emission of this job (a child's mapped events are its parent routine's). */
+  onEmitted: ((routineId: string, event: string, payload: Payload) => void) | undefined;
   /** Params (or the initial post) were delivered: the job got its `maxJobs` place (now or before a restore). */
   admitted: boolean;
   /** When the job's `timeoutMs` runs out (clock time). */
@@ -321,7 +328,7 @@ export class JobRunner {
 
   /** The job as JSON-ready data (SPEC 5). */
   snapshot(): JobSnapshot {
-    return takeSnapshot(this);
+    return withChildren(this, takeSnapshot(this));
   }
 
   /** `complete()` was called (keepAlive). */
@@ -348,6 +355,7 @@ export class JobRunner {
    */
   emitted(routineId: string, event: string, payload: Payload): void {
     this.routeError = undefined;
+    this.onEmitted?.(routineId, event, payload);
     if (this.#directRouting && (this.status === 'running' || this.status === 'paused')) this.#route(routineId, event, payload);
     else this.#supervisor.send({ type: 'routine.emitted', routineId, event, payload });
   }
@@ -686,6 +694,7 @@ export class JobRunner {
     const previous = this.status;
     this.status = status;
     this.data.touch();
+    this.onStatus?.(status);
     // The supervisor's first state is `queued`, the status a runner starts with: that entry is an event too.
     if (!this.wantsEvents || (previous === status && status !== 'queued')) return;
     const base = { jobId: this.id, flowId: this.flowId, at: this.services.clock.now() };

@@ -14,6 +14,7 @@ import { deepFreeze } from '../util/deepFreeze.js';
 import { payloadIssues } from './validatePayload.js';
 import { dict } from '../util/dict.js';
 import { flushProgress, reportProgress, type ProgressUpdate } from './progress.js';
+import { ACTIVATION_HOST, type ActivationHost } from '../subflow/activationHost.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -310,6 +311,11 @@ class ActivationContext implements RunContext<Record<string, Payload>, Record<st
       this[GUARD_LIVE]('progress()');
       reportProgress(this[JOB], this[CELL], update);
     };
+  }
+
+  /** Subflows (`asRoutine`) reach the job running this activation through this key. */
+  get [ACTIVATION_HOST](): ActivationHost {
+    return { job: this[JOB], cell: this[CELL], act: this[ACT] };
   }
 
   get resource(): RunContext<unknown, unknown, unknown, unknown>['resource'] {

@@ -20,6 +20,7 @@ import { ThreadPools, type ThreadsOptions } from '../threads/index.js';
 import { EventBus, type UnhandledErrorHandler } from './EventBus.js';
 import { Resources, type ResourceMetrics, type ResourcesOption } from './Resources.js';
 import { assertOverrides, restoreOverrides, type Overrides } from '../job/overrides.js';
+import { assertSubflowDepth, DEFAULT_MAX_SUBFLOW_DEPTH } from '../subflow/subflowDepth.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -93,6 +94,11 @@ export interface RuntimeOptions {
    * created on its first `ctx.resource(name)` and disposed by `shutdown()`, newest first. @default none
    */
   readonly resources?: ResourcesOption;
+  /**
+   * How deep subflows (`asRoutine`) may nest: a flow nesting deeper is refused by `exec` with `FlowValidationError`.
+   * @default 8
+   */
+  readonly maxSubflowDepth?: number;
 }
 
 const RUNTIME_KEYS = [
@@ -114,6 +120,7 @@ const RUNTIME_KEYS = [
   'storeTimeoutMs',
   'threads',
   'resources',
+  'maxSubflowDepth',
 ] as const satisfies readonly (keyof RuntimeOptions)[];
 const EXEC_KEYS = ['params', 'jobId', 'signal', 'timeoutMs', 'keepAlive', 'from', 'breakpoints', 'overrides'] as const satisfies readonly (keyof ExecOptions)[];
 
@@ -149,6 +156,8 @@ export interface ExecOptions<TParams = Payload> {
 }
 
 type AnyFlow = FlowBuilder<RoutineMap> | FlowDefinition;
+/** `exec` options as the runtime passes them on, with the parent of a subflow's child job. */
+type StartOptions = ExecOptions & { readonly parentId?: string };
 
 /** The default bound of one store call (`storeTimeoutMs`). */
 export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
@@ -181,6 +190,7 @@ export class Runtime implements AsyncDisposable {
   readonly #services: RuntimeServices;
   readonly #checkpointer: Checkpointer | undefined;
   readonly #migrate: ((snapshot: unknown) => unknown) | undefined;
+  readonly #maxSubflowDepth: number;
 
   /** Every event of every job. */
   readonly events$: Observable<JobEvent>;
@@ -219,6 +229,8 @@ export class Runtime implements AsyncDisposable {
     const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     if (storeTimeoutMs !== Number.POSITIVE_INFINITY) assertPositiveNumber('storeTimeoutMs', storeTimeoutMs);
     this.#migrate = migrateSnapshot;
+    this.#maxSubflowDepth = options.maxSubflowDepth ?? DEFAULT_MAX_SUBFLOW_DEPTH;
+    assertPositiveInteger('maxSubflowDepth', this.#maxSubflowDepth);
     const bus = (this.#bus = new EventBus({ onUnhandledError: options.onUnhandledError, maxBufferedEvents: options.maxBufferedEvents }));
     this.events$ = bus.events$;
     this.#checkpointer = store
@@ -254,6 +266,10 @@ export class Runtime implements AsyncDisposable {
       metrics: new MetricsCollector(metrics, clock, clock === systemClock),
       threads: new ThreadPools(options.threads),
       resources: new Resources(options.resources),
+      startChild: (flow, jobId, parentId, from) => {
+        const job = from ? this.#restore(from, flow, { parentId } as StartOptions) : this.#start(this.#add(flow), { jobId, keepAlive: true, parentId } as StartOptions, undefined);
+        return { job, runner: this.#runners.get(job.id) as JobRunner };
+      },
       runtimeObserved: () => bus.observed,
       publish: (event) => {
         bus.publish(event);
@@ -374,7 +390,7 @@ export class Runtime implements AsyncDisposable {
     return this.#restore(snapshot, undefined, options);
   }
 
-  #restore(value: unknown, flowOrId: string | AnyFlow | undefined, options: ExecOptions): Job {
+  #restore(value: unknown, flowOrId: string | AnyFlow | undefined, options: StartOptions): Job {
     for (const key of ['params', 'jobId', 'timeoutMs', 'keepAlive'] as const)
       if (options[key] !== undefined) throw new InvalidOptionError(`exec({ from, ${key} })`, `no '${key}' with 'from' (the snapshot's own is used)`, options[key]);
     const from = parseSnapshot(value, this.#migrate);
@@ -403,7 +419,7 @@ export class Runtime implements AsyncDisposable {
         if (!slots.has(slot)) throw new SnapshotError('flow', `routine '${routineId}' of flow '${flow.id}' has no slot '${slot}' (its saved data would be lost)`, from.jobId);
     }
     const overrides = restoreOverrides(flow, from.jobId, from.overrides, assertOverrides(flow, options.overrides));
-    return this.#start(flow, { ...(overrides ? { overrides } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.breakpoints ? { breakpoints: options.breakpoints } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
+    return this.#start(flow, { ...(overrides ? { overrides } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.breakpoints ? { breakpoints: options.breakpoints } : {}), ...(options.parentId !== undefined ? { parentId: options.parentId } : {}), ...(from.params ? { params: from.params } : {}), jobId: from.jobId, keepAlive: from.keepAlive, ...(from.timeoutMs !== undefined ? { timeoutMs: from.timeoutMs } : {}) }, from.initial, from);
   }
 
   /**
@@ -446,8 +462,9 @@ export class Runtime implements AsyncDisposable {
     return Object.assign(jobs, { skipped });
   }
 
-  #start(flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial'], from?: JobSnapshot): Job {
-    const { params, signal, timeoutMs } = options;
+  #start(flow: FlowDefinition, options: StartOptions, initial: JobOptions['initial'], from?: JobSnapshot): Job {
+    const { params, signal, timeoutMs, parentId } = options;
+    if (parentId === undefined) assertSubflowDepth(flow, this.#maxSubflowDepth);
     const keepAlive = options.keepAlive ?? false;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
@@ -461,7 +478,7 @@ export class Runtime implements AsyncDisposable {
     if (options.breakpoints !== undefined) breakpointRoutines(flow, 'exec({ breakpoints })', options.breakpoints);
     const overrides = assertOverrides(flow, options.overrides);
 
-    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}), ...(overrides ? { overrides } : {}) }, this.#services);
+    const runner = new JobRunner(jobId, flow, { params, keepAlive, timeoutMs, ...(initial ? { initial } : {}), ...(from ? { from } : {}), ...(overrides ? { overrides } : {}), ...(parentId !== undefined ? { parentId } : {}) }, this.#services);
     const checkpointer = this.#checkpointer;
     const job = new Job(
       runner,
@@ -494,7 +511,8 @@ export class Runtime implements AsyncDisposable {
     queueMicrotask(() => {
       runner.wantEvents = false;
     });
-    this.#checkpointer?.track(runner);
+    // A subflow's child is checkpointed inside its parent's snapshot (see src/subflow/runChild.ts), not on its own.
+    if (parentId === undefined) this.#checkpointer?.track(runner);
     if (signal) {
       if (signal.aborted) runner.cancel(signal.reason);
       else {
@@ -508,7 +526,9 @@ export class Runtime implements AsyncDisposable {
       }
     }
     if (!runner.finished) {
-      if (this.#active < this.#maxJobs) this.#admit(runner);
+      // A subflow's child runs inside its parent's place: waiting for a place of its own could deadlock.
+      if (parentId !== undefined) runner.admit();
+      else if (this.#active < this.#maxJobs) this.#admit(runner);
       else this.#admission.push(runner);
     }
     return job;
@@ -538,9 +558,10 @@ export class Runtime implements AsyncDisposable {
     return this.#jobs.get(jobId);
   }
 
-  /** Job handles in creation order, optionally filtered. */
-  listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string } = {}): Job[] {
-    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId']);
+  /** Job handles in creation order, optionally filtered (`parentId`: the direct children of a job's subflows). */
+  listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string; readonly parentId?: string } = {}): Job[] {
+    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId', 'parentId']);
+    if (filter.parentId !== undefined && typeof filter.parentId !== 'string') throw new InvalidOptionError('listJobs({ parentId })', 'a job id', filter.parentId);
     const wanted: unknown = filter.status;
     const list: unknown[] | undefined = wanted === undefined ? undefined : Array.isArray(wanted) ? wanted : [wanted];
     for (const status of list ?? [])
@@ -552,6 +573,7 @@ export class Runtime implements AsyncDisposable {
     for (const job of this.#jobs.values()) {
       if (statuses && !statuses.has(job.status)) continue;
       if (filter.flowId !== undefined && job.flowId !== filter.flowId) continue;
+      if (filter.parentId !== undefined && job.parentId !== filter.parentId) continue;
       out.push(job);
     }
     return out;
@@ -604,7 +626,8 @@ export class Runtime implements AsyncDisposable {
     if (options.suspend) {
       const checkpointer = this.#checkpointer;
       if (!checkpointer) throw new InvalidOptionError('shutdown({ suspend })', 'a runtime created with a store (createRuntime({ store }))', true);
-      const suspended = [...this.#runners.values()].map((runner) => {
+      // Children are saved inside their parents' snapshots.
+      const suspended = [...this.#runners.values()].filter((runner) => runner.options.parentId === undefined).map((runner) => {
         const saved = checkpointer.suspend(runner);
         runner.cancel('runtime suspended');
         return saved;
