@@ -25,7 +25,7 @@ export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyC
 // Flows
 export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type EventRef, type FlowBuilder, type FlowDefinition, type RoutineMap, type SlotRef } from './flow/index.js';
 export { toMermaid, toManifest, setExpressionSource, expressionSourceOf } from './flow/index.js';
-export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './flow/index.js';
+export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest, SubflowManifest } from './flow/index.js';
 export { asRoutine, DEFAULT_MAX_SUBFLOW_DEPTH, type AsRoutineOptions, type SubflowRoutine } from './subflow/index.js';
 
 // Runtime and jobs

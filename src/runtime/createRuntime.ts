@@ -267,7 +267,7 @@ export class Runtime implements AsyncDisposable {
       threads: new ThreadPools(options.threads),
       resources: new Resources(options.resources),
       startChild: (flow, jobId, parentId, from) => {
-        const job = from ? this.#restore(from, flow, { parentId } as StartOptions) : this.#start(this.#add(flow), { jobId, keepAlive: true, parentId } as StartOptions, undefined);
+        const job = from ? this.#restore(from, flow, { parentId }) : this.#start(this.#add(flow), { jobId, keepAlive: true, parentId }, undefined);
         return { job, runner: this.#runners.get(job.id) as JobRunner };
       },
       runtimeObserved: () => bus.observed,

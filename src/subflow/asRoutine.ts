@@ -40,6 +40,7 @@ const AS_ROUTINE_KEYS = ['name', 'slots', 'events', 'policy', 'onError', 'timeou
 export type SubflowRoutine<TFlow, TSlots, TEvents> = RoutineDefinition<
   { [K in keyof TSlots]: TSlots[K] extends string ? SlotPayloadOf<RoutinesOf<TFlow>, TSlots[K]> : never },
   { [K in keyof TEvents]: TEvents[K] extends string ? EventPayloadOf<RoutinesOf<TFlow>, TEvents[K]> : never },
+  // eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- a subflow routine has no config
   Record<never, never>,
   Record<string, unknown>
 >;

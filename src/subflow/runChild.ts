@@ -46,7 +46,7 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
   }
   // The parent's checkpoints carry the child: a change of the child is a change of the parent.
   runner.onChange = () => parent.onChange?.();
-  let failure: unknown;
+  let failure: Error | undefined;
   runner.onEmitted = (routineId, event, payload) => {
     const targets = subflow.events.get(`${routineId}.${event}`);
     if (!targets || failure !== undefined) return;
@@ -54,8 +54,8 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
       for (const target of targets) ctx.emit(target, payload);
     } catch (error) {
       // The parent could not take it (an invalid payload, a full queue, the activation already over).
-      failure = error;
-      job.cancel(error);
+      failure = error instanceof Error ? error : new Error(String(error));
+      job.cancel(failure);
     }
   };
   addChild(parent, { job, runner });
@@ -69,7 +69,8 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
     else signal.addEventListener('abort', onAbort, { once: true });
     if (!saved) {
       try {
-        for (const [slot, ref] of subflow.slots) for (const payload of ctx.slots[slot] ?? []) job.post(ref.routine, ref.name, payload);
+        const consumed: Readonly<Record<string, readonly Payload[] | undefined>> = ctx.slots;
+        for (const [slot, ref] of subflow.slots) for (const payload of consumed[slot] ?? []) job.post(ref.routine, ref.name, payload);
         job.complete();
       } catch (error) {
         job.cancel(error);
@@ -94,6 +95,5 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
   if (failure !== undefined) throw failure;
   const status = job.status;
   if (status === 'completed') return;
-  if (signal.aborted) throw signal.reason;
   throw new SubflowError(parent.flowId, cell.id, childId, flow.id, status === 'failed' ? 'failed' : 'cancelled', job.error);
 }
