@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors/index.js';
 import { compileFlow, isFlow, type FlowBuilder, type FlowDefinition, type RoutineMap } from '../flow/index.js';
 import type { EventPayloadOf, EventRef, SlotPayloadOf, SlotRef } from '../flow/types.js';
 import type { ActivationPolicy } from '../policies/index.js';
-import { defineRoutine, type ErrorStrategy, type RoutineDefinition } from '../routine/index.js';
+import { defineRoutine, type ErrorStrategy, type Payload, type RoutineDefinition } from '../routine/index.js';
 import { assertKnownKeys, closest } from '../util/assertKnownKeys.js';
 import { dict } from '../util/dict.js';
 import { runChild } from './runChild.js';
@@ -38,8 +38,8 @@ const AS_ROUTINE_KEYS = ['name', 'slots', 'events', 'policy', 'onError', 'timeou
 
 /** The routine definition `asRoutine` returns: its slots and events typed from the child flow's where those are typed. */
 export type SubflowRoutine<TFlow, TSlots, TEvents> = RoutineDefinition<
-  { [K in keyof TSlots]: TSlots[K] extends string ? SlotPayloadOf<RoutinesOf<TFlow>, TSlots[K]> : never },
-  { [K in keyof TEvents]: TEvents[K] extends string ? EventPayloadOf<RoutinesOf<TFlow>, TEvents[K]> : never },
+  { [K in keyof TSlots]: string extends keyof RoutinesOf<TFlow> ? Payload : TSlots[K] extends string ? SlotPayloadOf<RoutinesOf<TFlow>, TSlots[K]> : never },
+  { [K in keyof TEvents]: string extends keyof RoutinesOf<TFlow> ? Payload : TEvents[K] extends string ? EventPayloadOf<RoutinesOf<TFlow>, TEvents[K]> : never },
   // eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- a subflow routine has no config
   Record<never, never>,
   Record<string, unknown>
