@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asRoutine, createFlow, createMemoryStore, defineRoutine, isInvalidOptionError, isSubflowError, policies, type JobSnapshot } from 'slotflow';
+import { asRoutine, createFlow, createMemoryStore, defineRoutine, isFlowValidationError, isInvalidOptionError, isSubflowError, policies, toMermaid, type JobSnapshot } from 'slotflow';
 import { createTestRuntime } from 'slotflow/testing';
 import { useRuntimes } from '../helpers/runtimes.js';
 
@@ -242,5 +242,37 @@ describe('asRoutine', () => {
     const inner = createFlow('level1').add('sub', doubler);
     expect(() => rt.exec(createFlow('level2').add('sub', asRoutine(inner, { name: 'l1', slots: { input: 'sub.input' } })), { params: {} })).toThrow(/nest 2 deep/);
     expect(rt.exec(inner, { params: {} }).id).toBeTypeOf('string');
+  });
+
+  it('reports a flow that contains itself, directly or through another subflow', () => {
+    const v1 = createFlow('loop').add('sink', sink);
+    const direct = createFlow('loop').add('again', asRoutine(v1, { name: 'again', slots: { in: 'sink.in' } }));
+    expect(direct.validate()).toEqual([{ path: 'routines.again', message: "subflow 'again' contains flow 'loop' itself (loop -> loop); a flow cannot run inside its own jobs" }]);
+    const middle = createFlow('middle').add('inner', asRoutine(v1, { name: 'inner', slots: { in: 'sink.in' } }));
+    const through = createFlow('loop').add('mid', asRoutine(middle, { name: 'mid', slots: { in: 'inner.in' } }));
+    let thrown: unknown;
+    try {
+      through.compile();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isFlowValidationError(thrown)).toBe(true);
+    expect((thrown as Error).message).toContain("subflow 'mid' contains flow 'loop' itself (loop -> middle -> loop)");
+  });
+
+  it('draws the subflow as a nested Mermaid subgraph', () => {
+    const text = toMermaid(parentFlow);
+    expect(text.split('\n')).toEqual(
+      expect.arrayContaining([
+        '  subgraph sub__flow["doubling (subflow of sub)"]',
+        '    direction LR',
+        '    sub__double -->|"out -> in"| sub__report',
+        '  end',
+        '  sub -.->|"input -> double.in"| sub__double',
+        '  sub__report -.->|"done -> result"| sub',
+        '  source -->|"value -> input"| sub',
+      ]),
+    );
+    expect(text).toContain('sub["sub: doubler<br/>slots: input<br/>events: result<br/>policy: immediate<br/>subflow: doubling"]');
   });
 });
