@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, toMermaid } from 'slotflow';
+import { asRoutine, createFlow, ManifestError, policies, toManifest, toMermaid } from 'slotflow';
 import { createRoutineRegistry, loadFlow } from 'slotflow/manifest';
 import { useRuntimes } from '../helpers/runtimes.js';
 import { collector, fetcher } from './routines.js';
@@ -90,5 +90,22 @@ id: main
 routines:
   a: { type: 'flow:main', slots: { in: a.in } }
 `)).toContain("routines.a.type: flow 'main' contains itself (main -> main); a flow cannot run inside its own jobs");
+  });
+
+  it('writes subflows back: type flow:<id>, the mappings and a flows section, which loads again', () => {
+    const manifest = toManifest(loadFlow(NIGHTLY, { routines }));
+    expect(manifest.routines.etl).toEqual({ type: 'flow:etl', slots: { rows: 'fetch.trigger' }, events: { done: 'fetch.output' } });
+    expect(manifest.flows?.etl?.routines.fetch).toEqual({ type: 'fetcher', config: { sourceName: 'B' } });
+    expect(toManifest(loadFlow(manifest, { routines }))).toEqual(manifest);
+
+    // Built in code, two deep, with per-instance settings on the subflow routines.
+    const inner = createFlow('inner').add('collect', collector);
+    const middle = createFlow('middle').add('fetch', fetcher).add('sub', asRoutine(inner, { name: 'innerStep', slots: { in: 'collect.input' } }), { maxQueue: 7 }).connect('fetch.output', 'sub.in');
+    const outer = createFlow('outer').add('mid', asRoutine(middle, { name: 'midStep', slots: { go: 'fetch.trigger' } }), { policy: policies.batch(2), timeoutMs: 500 });
+    const written = toManifest(outer);
+    expect(written.routines.mid).toEqual({ type: 'flow:middle', slots: { go: 'fetch.trigger' }, policy: { type: 'batch', n: 2 }, timeoutMs: 500 });
+    expect(Object.keys(written.flows ?? {})).toEqual(['middle', 'inner']);
+    expect(written.flows?.middle?.routines.sub).toEqual({ type: 'flow:inner', slots: { in: 'collect.input' }, maxQueue: 7 });
+    expect(toManifest(loadFlow(written, { routines }))).toEqual(written);
   });
 });
