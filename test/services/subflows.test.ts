@@ -275,4 +275,55 @@ describe('asRoutine', () => {
     );
     expect(text).toContain('sub["sub: doubler<br/>slots: input<br/>events: result<br/>policy: immediate<br/>subflow: doubling"]');
   });
+
+  it('restores a parent whose child ended just before the cut from the child’s outcome, without running it again', async () => {
+    await using rt = createTestRuntime({ concurrency: 1 });
+    await using rt2 = createTestRuntime({ concurrency: 1 });
+    let clock = rt.clock;
+    let childRuns = 0;
+    const quick = defineRoutine({
+      name: 'quick',
+      slots: ['in'],
+      events: { out: ['value'] },
+      run({ slots, emit }) {
+        childRuns++;
+        for (const { v } of slots.in) emit('out', { value: v });
+      },
+    });
+    // With one permit: the child runs and ends, its emission starts `hog`, which keeps the permit for 100 ms while
+    // the subflow activation waits to take its permit back. The cut is taken then.
+    const hog = defineRoutine({ name: 'hog', slots: ['in'], run: ({ signal }) => clock.sleep(100, signal) });
+    const fan = defineRoutine({ name: 'fan', slots: ['start'], events: { go: ['v'] }, run: ({ emit }) => emit('go', { v: 1 }) });
+    const outer = createFlow('outer_quick')
+      .add('fan', fan)
+      .add('sub', asRoutine(createFlow('quick_flow').add('quick', quick), { name: 'quickSub', slots: { in: 'quick.in' }, events: { out: 'quick.out' } }))
+      .add('hog', hog)
+      .add('sink', sink)
+      .connect('fan.go', 'sub.in')
+      .connect('sub.out', 'hog.in')
+      .connect('sub.out', 'sink.in');
+    const job = rt.exec(outer, { params: {} });
+    await rt.settle();
+    const snapshot = viaJson(job.snapshot());
+    expect(Object.keys(snapshot.children ?? {})).toEqual([`${job.id}/sub/1`]);
+    job.cancel();
+    await job.wait();
+    expect(childRuns).toBe(1);
+    expect(snapshot.children?.[`${job.id}/sub/1`]?.status).toBe('completed');
+    expect(snapshot.routines.sub?.machine).toBe('running');
+
+    clock = rt2.clock;
+    rt2.register(outer);
+    const restored = rt2.restore(snapshot);
+    await rt2.settle();
+    await rt2.clock.advance(100);
+    const state = await restored.wait();
+    expect(state.status).toBe('completed');
+    expect(state.outputs['sink.seen']).toEqual([{ value: 1 }]);
+    expect(state.routines.hog?.activations).toBe(1);
+    expect(state.routines.sub?.activations).toBe(1);
+    // Its emission is not repeated, and it did not run again.
+    expect(childRuns).toBe(1);
+    expect(rt2.getJob(`${job.id}/sub/1`)).toBeUndefined();
+  });
 });
