@@ -22,6 +22,7 @@ describe('asRoutine carries the child flow’s payload types', () => {
   it('types its slots and events from the mapped child slots and events', () => {
     const step = asRoutine(etl, { name: 'etl', slots: { input: 'parse.raw' }, events: { done: 'store.stored', skipped: 'store.skipped' } });
     type Types = NonNullable<(typeof step)['~types']>;
+    expectTypeOf(step.slotNames).toEqualTypeOf<readonly string[]>();
     expectTypeOf<Types['slots']['input']>().toEqualTypeOf<{ text: string }>();
     expectTypeOf<Types['events']['done']>().toEqualTypeOf<{ id: number }>();
     expectTypeOf<Types['events']['skipped']>().toEqualTypeOf<Readonly<Record<'why', unknown>>>();
@@ -53,6 +54,7 @@ describe('asRoutine carries the child flow’s payload types', () => {
   it('stays loose for a compiled flow', () => {
     const step = asRoutine(etl.compile(), { name: 'etl', slots: { input: 'parse.raw' }, events: { done: 'store.stored' } });
     type Types = NonNullable<(typeof step)['~types']>;
+    expectTypeOf(step.kind).toEqualTypeOf<'slotflow.routine'>();
     expectTypeOf<Types['slots']['input']>().toEqualTypeOf<Payload>();
   });
 });
