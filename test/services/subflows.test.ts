@@ -326,4 +326,19 @@ describe('asRoutine', () => {
     expect(childRuns).toBe(1);
     expect(rt2.getJob(`${job.id}/sub/1`)).toBeUndefined();
   });
+
+  it('cancels the child and fails the activation when the parent cannot take what the child emits', async () => {
+    const rt = runtime();
+    const stuck = createFlow('stuck')
+      .add('source', source)
+      .add('sub', asRoutine(doubling, { name: 'doubler', slots: { input: 'double.in' }, events: { result: 'double.out' } }), { policy: policies.batch(3) })
+      .add('sink', sink, { policy: policies.batch(10), maxQueue: 1 })
+      .connect('source.value', 'sub.input')
+      .connect('sub.result', 'sink.in');
+    const job = rt.exec(stuck, { params: { values: [1, 2, 3] } });
+    const state = await job.wait();
+    expect(state.status).toBe('failed');
+    expect(((job.error as Error).cause as Error).name).toBe('SlotQueueFullError');
+    expect(rt.getJob(`${job.id}/sub/1`)?.status).toBe('cancelled');
+  });
 });
