@@ -25,7 +25,8 @@ export { policies, type ActivationPolicy, type CustomPolicyOptions, type PolicyC
 // Flows
 export { createFlow, isFlow, type AddOptions, type ConnectOptions, type CycleContext, type EventRef, type FlowBuilder, type FlowDefinition, type RoutineMap, type SlotRef } from './flow/index.js';
 export { toMermaid, toManifest, expressionSourceOf } from './flow/index.js';
-export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './flow/index.js';
+export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest, SubflowManifest } from './flow/index.js';
+export { asRoutine, subflowInfo, DEFAULT_MAX_SUBFLOW_DEPTH, type AsRoutineOptions, type SubflowInfo, type SubflowRoutine } from './subflow/index.js';
 
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type JobOf, type ParamsOf, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
@@ -71,6 +72,7 @@ export {
   SlotQueueFullError,
   SlotflowError,
   SnapshotError,
+  SubflowError,
   ThreadResourceError,
   UnknownEventError,
   UnknownResourceError,
@@ -99,6 +101,7 @@ export {
   isSlotQueueFullError,
   isSlotflowError,
   isSnapshotError,
+  isSubflowError,
   isThreadResourceError,
   isUnknownEventError,
   isUnknownResourceError,

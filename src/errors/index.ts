@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './WorkerCrashedError.js';
 export * from './ResourceLimitError.js';
 export * from './resourceErrors.js';
+export * from './SubflowError.js';

@@ -25,8 +25,12 @@ export type PolicyManifest =
 
 /** One routine of a manifest: its definition's `name` and the per-instance overrides of `flow.add`. */
 export interface RoutineManifest {
-  /** The routine definition's `name`, looked up in a routine registry. */
+  /** The routine definition's `name`, looked up in a routine registry; or `flow:<id>`, a flow of `flows` as a subflow. */
   readonly type: string;
+  /** A subflow's slots (`type: flow:<id>`): slot name -> the child flow's `'<routine>.<slot>'`. */
+  readonly slots?: Readonly<Record<string, string>>;
+  /** A subflow's events (`type: flow:<id>`): event name -> the child flow's `'<routine>.<event>'` it re-emits. */
+  readonly events?: Readonly<Record<string, string>>;
   /** Merged over the definition's config; strings may hold `${env.NAME}` or `${env.NAME:-default}`. */
   readonly config?: Readonly<Record<string, unknown>>;
   readonly policy?: PolicyManifest;
@@ -67,4 +71,9 @@ export interface FlowManifest {
   readonly connections?: readonly ConnectionManifest[];
   /** Where exec params are delivered. @default the first routine, its first slot */
   readonly entry?: { readonly routine: string; readonly slot?: string };
+  /** Flows used as subflows (`type: flow:<id>`) by this flow or by one another, by id. */
+  readonly flows?: Readonly<Record<string, SubflowManifest>>;
 }
+
+/** A flow of a manifest's `flows` section: a manifest without `id` (its key) and without `flows` of its own. */
+export type SubflowManifest = Omit<FlowManifest, 'id' | '$schema' | 'flows'>;

@@ -3,6 +3,6 @@ export { createFlow, isFlow, compileFlow, type AddOptions, type FlowBuilder } fr
 export type { ConnectOptions, Connection, CycleContext, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
 export type { EventPayloadOf, EventRef, RoutineMap, SlotPayloadOf, SlotRef } from './types.js';
 export { expressionSourceOf } from './expressionSource.js';
-export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './FlowManifest.js';
+export type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest, SubflowManifest } from './FlowManifest.js';
 export { toManifest } from './toManifest.js';
 export { toMermaid } from './toMermaid.js';

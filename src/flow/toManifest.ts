@@ -14,7 +14,9 @@ import type { ErrorStrategy } from '../routine/index.js';
 import type { FlowBuilder } from './FlowBuilder.js';
 import { expressionSourceOf } from './expressionSource.js';
 import type { FlowDefinition } from './FlowDefinition.js';
-import type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest } from './FlowManifest.js';
+import type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest, SubflowManifest } from './FlowManifest.js';
+import { DEFAULT_MAX_QUEUE } from '../routine/defineRoutine.js';
+import { subflowInfo } from '../subflow/subflowInfo.js';
 import type { RoutineMap } from './types.js';
 
 /** What a flow graph holds, compiled or not. */
@@ -35,10 +37,19 @@ export function toManifest(flow: FlowBuilder<RoutineMap> | FlowDefinition): Flow
 export function manifestOf(flow: FlowGraph): FlowManifest {
   const problems: ManifestProblem[] = [];
   const routines: Record<string, RoutineManifest> = {};
+  // Subflows (`asRoutine`): `type: flow:<id>` and the child flows (theirs too) in one `flows` section.
+  const flows = new Map<string, { readonly flow: FlowDefinition; readonly manifest: SubflowManifest }>();
   for (const [id, inst] of flow.routines) {
     const path = `routines.${id}`;
-    const def = inst.routine;
-    const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: def.name };
+    const sub = subflowInfo(inst.routine);
+    // A subflow routine's settings are written in full: `loadFlow` makes it with asRoutine's defaults.
+    const def = sub ? { ...inst.routine, policy: undefined, onError: undefined, timeoutMs: undefined, maxQueue: DEFAULT_MAX_QUEUE } : inst.routine;
+    const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: sub ? `flow:${sub.flow.id}` : def.name };
+    if (sub) {
+      out.slots = sub.slots;
+      if (Object.keys(sub.events).length > 0) out.events = sub.events;
+      addSubflow(flows, sub.flow, path, problems);
+    }
     // Entries, then fromEntries: a config key is an own data property whatever its name (`__proto__` included).
     const configEntries: [string, unknown][] = [];
     for (const [key, value] of Object.entries(inst.config)) {
@@ -48,7 +59,7 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
       else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
     }
     if (configEntries.length > 0) out.config = Object.fromEntries(configEntries);
-    if (inst.policy !== def.policy) {
+    if (inst.policy !== def.policy && !(sub && isBuiltInPolicy(inst.policy) && inst.policy.name === 'immediate')) {
       const policy = policyManifest(inst.policy);
       if (policy) out.policy = policy;
       else problems.push({ path: `${path}.policy`, message: `routine '${id}' has custom policy '${inst.policy.name}', which has no manifest form; use a built-in policy (immediate, batch, allReady, interval, window)` });
@@ -96,7 +107,31 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
     routines,
     ...(connections.length > 0 ? { connections } : {}),
     ...(flow.entry ? { entry: { routine: flow.entry.routine, slot: flow.entry.slot } } : {}),
+    ...(flows.size > 0 ? { flows: Object.fromEntries([...flows].map(([id, { manifest }]) => [id, manifest])) } : {}),
   };
+}
+
+/** Adds a child flow (and the flows it uses) to a manifest's `flows` section; one id must be one flow. */
+function addSubflow(flows: Map<string, { readonly flow: FlowDefinition; readonly manifest: SubflowManifest }>, child: FlowDefinition, path: string, problems: ManifestProblem[]): void {
+  const known = flows.get(child.id);
+  if (known) {
+    if (known.flow !== child) problems.push({ path, message: `two different subflows have the id '${child.id}'; a manifest's flows section holds one flow per id` });
+    return;
+  }
+  let manifest: FlowManifest;
+  try {
+    manifest = manifestOf(child);
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    problems.push(...error.problems.map((p) => ({ path: `flows.${child.id}.${p.path}`, message: p.message })));
+    return;
+  }
+  const { id: _id, flows: _nested, ...rest } = manifest;
+  flows.set(child.id, { flow: child, manifest: rest });
+  for (const inst of child.routines.values()) {
+    const sub = subflowInfo(inst.routine);
+    if (sub) addSubflow(flows, sub.flow, `flows.${child.id}.routines.${inst.id}`, problems);
+  }
 }
 
 function policyManifest(policy: ActivationPolicy): PolicyManifest | undefined {

@@ -9,6 +9,7 @@ import { expressionSourceOf } from './expressionSource.js';
 import type { Connection, FlowDefinition } from './FlowDefinition.js';
 import type { FlowGraph } from './toManifest.js';
 import type { RoutineMap } from './types.js';
+import { subflowOf, type Subflow } from '../subflow/subflowOf.js';
 
 /**
  * The Mermaid `flowchart` of a flow (a builder, even an invalid one, or a compiled flow).
@@ -29,16 +30,42 @@ export function mermaidOf(flow: FlowGraph): string {
   const node = (routineId: string) => nodeIds.get(routineId) ?? ENTRY_NODE;
   const lines = ['---', `title: ${JSON.stringify(flow.id)}`, '---', 'flowchart LR'];
   if (flow.entry) lines.push(`  ${ENTRY_NODE}(["entry"])`);
-  for (const [id, inst] of flow.routines) {
-    const events = inst.routine.eventNames;
-    const label = [`${id}: ${inst.routine.name}`, `slots: ${inst.routine.slotNames.join(', ')}`, `events: ${events.length ? events.join(', ') : '(none)'}`, `policy: ${describePolicy(inst.policy)}`];
-    lines.push(`  ${node(id)}["${label.map(escapeLabel).join('<br/>')}"]`);
-  }
-  for (const id of nodeIds.keys())
-    if (!flow.routines.has(id)) lines.push(`  ${node(id)}["${escapeLabel(`${id}: unknown routine`)}"]`);
+  body(flow, node, '  ', lines);
   if (flow.entry) lines.push(`  ${ENTRY_NODE} -->|"${escapeLabel(flow.entry.slot)}"| ${node(flow.entry.routine)}`);
   for (const c of flow.connections) lines.push(`  ${node(c.from.routine)} ${c.bound ? '-.->' : '-->'}|"${edgeLabel(c)}"| ${node(c.to.routine)}`);
   return lines.join('\n');
+}
+
+/**
+ * One node per routine; a subflow routine (`asRoutine`) also gets its child flow drawn as a nested `subgraph`, its
+ * nodes named `<routine node>__<child node>`, with dotted edges from the routine to the child slots it delivers to
+ * and from the child events it re-emits.
+ */
+function body(flow: FlowGraph, node: (routineId: string) => string, indent: string, lines: string[]): void {
+  for (const [id, inst] of flow.routines) {
+    const events = inst.routine.eventNames;
+    const sub = subflowOf(inst.routine);
+    const label = [`${id}: ${inst.routine.name}`, `slots: ${inst.routine.slotNames.join(', ')}`, `events: ${events.length ? events.join(', ') : '(none)'}`, `policy: ${describePolicy(inst.policy)}`];
+    if (sub) label.push(`subflow: ${sub.flow.id}`);
+    lines.push(`${indent}${node(id)}["${label.map(escapeLabel).join('<br/>')}"]`);
+    if (sub) subgraph(node(id), sub, indent, lines);
+  }
+  for (const id of nodeIdsOf(flow).keys())
+    if (!flow.routines.has(id)) lines.push(`${indent}${node(id)}["${escapeLabel(`${id}: unknown routine`)}"]`);
+}
+
+function subgraph(parent: string, sub: Subflow, indent: string, lines: string[]): void {
+  const childIds = nodeIdsOf(sub.flow);
+  const child = (routineId: string) => `${parent}__${childIds.get(routineId) ?? routineId}`;
+  lines.push(`${indent}subgraph ${parent}__flow["${escapeLabel(`${sub.flow.id} (subflow of ${parent})`)}"]`, `${indent}  direction LR`);
+  body(sub.flow, child, `${indent}  `, lines);
+  for (const c of sub.flow.connections) lines.push(`${indent}  ${child(c.from.routine)} ${c.bound ? '-.->' : '-->'}|"${edgeLabel(c)}"| ${child(c.to.routine)}`);
+  lines.push(`${indent}end`);
+  for (const [slot, ref] of sub.slots) lines.push(`${indent}${parent} -.->|"${escapeLabel(`${slot} -> ${ref.routine}.${ref.name}`)}"| ${child(ref.routine)}`);
+  for (const [source, events] of sub.events) {
+    const routine = source.slice(0, source.indexOf('.'));
+    lines.push(`${indent}${child(routine)} -.->|"${escapeLabel(`${source.slice(routine.length + 1)} -> ${events.join(', ')}`)}"| ${parent}`);
+  }
 }
 
 function edgeLabel(c: Connection): string {

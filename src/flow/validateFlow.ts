@@ -3,6 +3,7 @@
  */
 import type { FlowProblem } from '../errors/index.js';
 import type { Connection, RoutineInstance } from './FlowDefinition.js';
+import { subflowProblems } from '../subflow/subflowProblems.js';
 
 export interface FlowDraft {
   readonly id: string;
@@ -43,6 +44,7 @@ export function validateFlow(flow: FlowDraft): FlowProblem[] {
 
   const graph = flow.connections.map((c) => ({ ...c, bounded: c.bound !== undefined }));
   for (const cycle of unboundedCycles(new Set(flow.routines.keys()), graph)) problems.push({ path: `connections[${cycle.closing.index}]`, message: cycleMessage(cycle) });
+  problems.push(...subflowProblems(flow));
   return problems;
 }
 

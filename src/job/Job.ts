@@ -43,6 +43,11 @@ export class Job<TOutputs = Record<string, Payload>> {
     return this.#runner.flowId;
   }
 
+  /** The job whose subflow routine started this one (`asRoutine`); `undefined` for a job started any other way. */
+  get parentId(): string | undefined {
+    return this.#runner.options.parentId;
+  }
+
   get status(): JobStatus {
     return this.#runner.status;
   }

@@ -9,6 +9,7 @@ import type { ThreadPools } from '../threads/index.js';
 import type { JobEvent } from './JobEvent.js';
 import type { ActorPool } from '../internal/job/ActorPool.js';
 import type { Resources } from '../runtime/Resources.js';
+import type { StartChild } from '../internal/job/subflowPorts.js';
 
 export type ValidationMode = 'strict' | 'warn' | 'off';
 
@@ -26,6 +27,8 @@ export interface RuntimeServices {
   readonly threads: ThreadPools;
   /** `createRuntime({ resources })`, for `ctx.resource(name)`. */
   readonly resources: Resources;
+  /** Subflows (`asRoutine`): starts or restores a child job. */
+  readonly startChild: StartChild;
   /** True while someone listens to `runtime.events$`. */
   runtimeObserved(): boolean;
   publish(event: JobEvent): void;

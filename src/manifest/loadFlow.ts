@@ -2,7 +2,7 @@
  * loadFlow: a flow from a manifest (YAML or JSON text, or the parsed object), with routines looked up by type
  * name in a registry. Every problem in the document is reported at once, in a `ManifestError`, each with its path.
  */
-import { createFlow, InvalidOptionError, ManifestError, policies, type ActivationPolicy, type AnyRoutine, type ErrorStrategy, type FlowBuilder, type FlowManifest, type ManifestProblem, type RoutineMap } from 'slotflow';
+import { asRoutine, createFlow, InvalidOptionError, ManifestError, policies, type ActivationPolicy, type AnyRoutine, type ErrorStrategy, type FlowBuilder, type FlowManifest, type ManifestProblem, type RoutineMap } from 'slotflow';
 import { assertKnownKeys } from '../util/assertSubpathKeys.js';
 import { closest } from '../util/unknownKey.js';
 import { reservedNameProblem } from '../util/reservedName.js';
@@ -46,10 +46,18 @@ export function loadFlow(manifest: string | FlowManifest, options: LoadFlowOptio
   const doc = withoutExtensions(typeof manifest === 'string' ? parseManifestText(manifest, source) : manifest);
   const deep = findTooDeep(doc);
   if (deep !== undefined) throw new ManifestError([{ path: deep, message: `nested more than ${MAX_MANIFEST_DEPTH} levels deep; a flow manifest needs only a few` }], source);
+  return loadOne(doc, registry, env, source, undefined);
+}
 
+/**
+ * One flow of a manifest. The main flow first builds the flows of its `flows` section (each once, those it uses
+ * before it: see `loadSubflows`); a flow of that section gets the ones built so far.
+ */
+function loadOne(doc: unknown, registry: RoutineRegistry, env: Env, source: string | undefined, given: Subflows | undefined): FlowBuilder<RoutineMap> {
   const parsed = manifestSchema.safeParse(doc);
   const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues);
-  const checked = checkReferences(doc, registry, env, problems);
+  const subflows = given ?? (parsed.success ? loadSubflows(doc, registry, env, source, problems) : { built: new Map(), failed: new Set<string>() });
+  const checked = checkReferences(doc, registry, env, problems, subflows);
   if (!parsed.success || problems.length > 0) {
     // The flow cannot be built, but its graph can be read: an unbounded cycle is reported in the same round.
     problems.push(...cycleProblems(doc));
@@ -84,7 +92,7 @@ interface Checked {
  * and environment variables, `until` syntax. Works on the raw document, skipping what the schema already rejects,
  * so one run reports both kinds of problem.
  */
-function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, problems: ManifestProblem[]): Checked {
+function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, problems: ManifestProblem[], subflows: Subflows): Checked {
   const checked: Checked = { definitions: new Map(), configs: new Map(), until: new Map() };
   const root = record(doc);
   const routines = record(root.routines);
@@ -97,7 +105,11 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
     }
     const routine = record(value);
     if (typeof routine.type !== 'string' || routine.type === '') continue;
-    const def = registry.get(routine.type);
+    const def = routine.type.startsWith(FLOW_TYPE) ? subflowRoutine(id, routine, subflows, problems) : registry.get(routine.type);
+    if (!def && routine.type.startsWith(FLOW_TYPE)) continue;
+    if (!routine.type.startsWith(FLOW_TYPE))
+      for (const field of ['slots', 'events'] as const)
+        if (routine[field] !== undefined) problems.push({ path: `routines.${id}.${field}`, message: `only a subflow (type: flow:<id>) maps ${field}; routine type '${routine.type}' declares its own` });
     if (!def) {
       problems.push({ path: `routines.${id}.type`, message: `unknown routine type '${routine.type}'; expected one of ${quoteList(registry.names())} (the registered routines)` });
       continue;
@@ -147,6 +159,80 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
     else if (def && typeof entry.slot === 'string' && entry.slot !== '' && !def.slotNames.includes(entry.slot)) problems.push({ path: 'entry.slot', message: noSuch(entry.routine, def, 'slot', entry.slot) });
   }
   return checked;
+}
+
+const FLOW_TYPE = 'flow:';
+
+/** The flows of a manifest's `flows` section: built, or not buildable (their problems are reported already). */
+interface Subflows {
+  readonly built: ReadonlyMap<string, FlowBuilder<RoutineMap>>;
+  readonly failed: ReadonlySet<string>;
+}
+
+/** The routine of a `type: flow:<id>` entry: that flow of the `flows` section, with the entry's slot and event mappings. */
+function subflowRoutine(id: string, routine: Record<string, unknown>, subflows: Subflows, problems: ManifestProblem[]): AnyRoutine | undefined {
+  const flowId = (routine.type as string).slice(FLOW_TYPE.length);
+  const flow = subflows.built.get(flowId);
+  if (!flow) {
+    if (!subflows.failed.has(flowId))
+      problems.push({ path: `routines.${id}.type`, message: `unknown flow '${flowId}'; expected one of ${quoteList([...subflows.built.keys()].map((k) => `${FLOW_TYPE}${k}`))} (the flows section)` });
+    return undefined;
+  }
+  try {
+    return asRoutine(flow, { name: routine.type as string, slots: (routine.slots ?? {}) as Record<string, never>, events: (routine.events ?? {}) as Record<string, never> }) as AnyRoutine;
+  } catch (error) {
+    problems.push({ path: `routines.${id}`, message: (error as Error).message });
+    return undefined;
+  }
+}
+
+/**
+ * Builds the flows of the `flows` section, each after the flows it uses, and reports a flow that contains itself
+ * (directly or through others) instead of building it.
+ */
+function loadSubflows(doc: unknown, registry: RoutineRegistry, env: Env, source: string | undefined, problems: ManifestProblem[]): Subflows {
+  const root = record(doc);
+  const section = record(root.flows);
+  const built = new Map<string, FlowBuilder<RoutineMap>>();
+  const failed = new Set<string>();
+  const uses = (fields: unknown) =>
+    Object.entries(record(record(fields).routines)).flatMap(([rid, r]) => {
+      const type = record(r).type;
+      return typeof type === 'string' && type.startsWith(FLOW_TYPE) ? [{ rid, flow: type.slice(FLOW_TYPE.length) }] : [];
+    });
+  const mainId = typeof root.id === 'string' ? root.id : '';
+  const itself = (path: readonly string[]) => `flow '${path[path.length - 1] ?? ''}' contains itself (${path.join(' -> ')}); a flow cannot run inside its own jobs`;
+  if (Object.hasOwn(section, mainId)) problems.push({ path: `flows.${mainId}`, message: `a flow of the flows section cannot have the manifest's own id '${mainId}'` });
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (id: string, path: readonly string[]): void => {
+    state.set(id, 'open');
+    let broken = false;
+    for (const { rid, flow } of uses(section[id])) {
+      if (flow === mainId || state.get(flow) === 'open') {
+        const from = flow === mainId ? [mainId, ...path, id, flow] : [...path.slice(path.indexOf(flow)), id, flow];
+        problems.push({ path: `flows.${id}.routines.${rid}.type`, message: itself(from) });
+        broken = true;
+        continue;
+      }
+      if (Object.hasOwn(section, flow) && !state.has(flow)) visit(flow, [...path, id]);
+      if (failed.has(flow)) broken = true;
+    }
+    state.set(id, 'done');
+    if (broken) {
+      failed.add(id);
+      return;
+    }
+    try {
+      built.set(id, loadOne({ id, ...record(section[id]) }, registry, env, source, { built, failed }));
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      failed.add(id);
+      problems.push(...error.problems.map((p) => ({ path: p.path === '' ? `flows.${id}` : `flows.${id}.${p.path}`, message: p.message })));
+    }
+  };
+  for (const id of Object.keys(section)) if (!state.has(id)) visit(id, []);
+  for (const { rid, flow } of uses(root)) if (flow === mainId) problems.push({ path: `routines.${rid}.type`, message: itself([mainId, mainId]) });
+  return { built, failed };
 }
 
 const LITERALS = ['true', 'false', 'null'];

@@ -87,9 +87,19 @@ const policy = z
   })
   .meta({ description: "When the routine fires: 'immediate', 'allReady', or { type, ...parameters }." });
 
+/** A connection end: `<routine>.<event>` or `<routine>.<slot>`. */
+export const REF = /^[^.\s]+\.[^.\s]+$/;
+const ref = (what: 'event' | 'slot') => z.string(expecting(`'<routine>.<${what}>'`)).regex(REF, expecting(`'<routine>.<${what}>'`));
+const mapping = (what: 'event' | 'slot') =>
+  z.record(z.string().regex(/^[^.]+$/, { error: () => `a ${what} name must be non-empty and contain no '.'` }), ref(what), expecting(`a mapping of ${what} name -> the child flow's '<routine>.<${what}>'`));
+
 const routine = object(
   {
-    type: name('a routine type (a registered routine definition name)').meta({ description: "The routine definition's name, looked up in the routine registry." }),
+    type: name('a routine type (a registered routine definition name, or flow:<id>)').meta({
+      description: "The routine definition's name, looked up in the routine registry; or flow:<id>, a flow of the `flows` section run as a subflow.",
+    }),
+    slots: mapping('slot').optional().meta({ description: "A subflow's slots (type flow:<id>): slot name -> the child flow's '<routine>.<slot>'." }),
+    events: mapping('event').optional().meta({ description: "A subflow's events (type flow:<id>): event name -> the child flow's '<routine>.<event>' it re-emits." }),
     config: z
       .record(z.string(), z.unknown(), expecting('a mapping of config keys to values'))
       .optional()
@@ -114,12 +124,8 @@ const routine = object(
       .optional()
       .meta({ description: "Limits of the routine's worker thread (isolation 'thread')." }),
   },
-  '{ type, config?, policy?, onError?, timeoutMs?, maxQueue?, isolation?, resourceLimits? }',
+  '{ type, slots?, events?, config?, policy?, onError?, timeoutMs?, maxQueue?, isolation?, resourceLimits? }',
 );
-
-/** A connection end: `<routine>.<event>` or `<routine>.<slot>`. */
-export const REF = /^[^.\s]+\.[^.\s]+$/;
-const ref = (what: 'event' | 'slot') => z.string(expecting(`'<routine>.<${what}>'`)).regex(REF, expecting(`'<routine>.<${what}>'`));
 
 const connection = object(
   {
@@ -133,9 +139,7 @@ const connection = object(
   '{ from, to, name?, maxIterations?, until?, onExhausted? }',
 );
 
-const manifestFields = {
-  $schema: z.string(expecting('a string')).optional().meta({ description: 'A JSON Schema reference, for editors; ignored.' }),
-  id: name('a flow id (a non-empty string)').meta({ description: "The flow's id." }),
+const flowFields = {
   defaults: object({ onError: errorStrategy.optional() }, '{ onError? }').optional().meta({ description: 'Flow-level defaults.' }),
   routines: z
     .record(z.string().regex(/^[^.]+$/, { error: () => "a routine id must be non-empty and contain no '.'" }), routine, expecting('a mapping of routine id -> { type, ... }'))
@@ -149,13 +153,25 @@ const manifestFields = {
     .meta({ description: 'Where exec params are delivered. Default: the first routine, its first slot.' }),
 };
 
+const subflowManifest = object(flowFields, 'a flow { routines, connections?, entry?, defaults? }');
+
+const manifestFields = {
+  $schema: z.string(expecting('a string')).optional().meta({ description: 'A JSON Schema reference, for editors; ignored.' }),
+  id: name('a flow id (a non-empty string)').meta({ description: "The flow's id." }),
+  ...flowFields,
+  flows: z
+    .record(name('a flow id'), subflowManifest, expecting('a mapping of flow id -> { routines, connections?, entry?, defaults? }'))
+    .optional()
+    .meta({ description: 'Flows run as subflows (a routine of type flow:<id>) by this flow or by one another, by id.' }),
+};
+
 /**
  * The manifest schema. Top-level `x-*` fields (YAML anchors for merge keys: `x-defaults: &defaults { ... }`) are
  * allowed and ignored: `loadFlow` drops them before validating, and the JSON Schema allows them by pattern.
  */
 export const manifestSchema = object(
   manifestFields,
-  'a manifest object { id, routines, connections?, entry?, defaults? }',
+  'a manifest object { id, routines, connections?, entry?, defaults?, flows? }',
   `${quoteList(Object.keys(manifestFields))} (or any x-* field, ignored)`,
 ).meta({
   title: 'slotflow flow manifest',

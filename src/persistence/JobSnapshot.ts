@@ -116,4 +116,9 @@ export interface JobSnapshot {
   readonly routines: Readonly<Record<string, RoutineSnapshot>>;
   /** The job's per-routine overrides (`exec({ overrides })`), as far as they are data. */
   readonly overrides?: Readonly<Record<string, OverrideSnapshot>>;
+  /**
+   * The child jobs of its subflow activations in flight (`asRoutine`), by job id, taken at the same moment: a
+   * restored job takes them back instead of starting them again.
+   */
+  readonly children?: Readonly<Record<string, JobSnapshot>>;
 }

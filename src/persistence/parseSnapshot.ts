@@ -49,6 +49,8 @@ export function parseSnapshot(value: unknown, migrate?: (snapshot: unknown) => u
   const problems = checkSnapshot(raw, jobId);
   if (raw.overrides !== undefined && !(isRecord(raw.overrides) && Object.values(raw.overrides).every(isRecord)))
     problems.push(`'overrides' must be a record of routine id -> override, got ${describeValue(raw.overrides)}`);
+  if (raw.children !== undefined && !(isRecord(raw.children) && Object.values(raw.children).every(isRecord)))
+    problems.push(`'children' must be a record of child job id -> job snapshot, got ${describeValue(raw.children)}`);
   if (problems.length) throw new SnapshotError('malformed', problems.join('; '), jobId);
   return raw as unknown as JobSnapshot;
 }

@@ -87,4 +87,9 @@ export interface RuntimeOptions {
    * created on its first `ctx.resource(name)` and disposed by `shutdown()`, newest first. @default none
    */
   readonly resources?: ResourcesOption;
+  /**
+   * How deep subflows (`asRoutine`) may nest: a flow nesting deeper is refused by `exec` with `FlowValidationError`.
+   * @default 8
+   */
+  readonly maxSubflowDepth?: number;
 }

@@ -59,9 +59,17 @@ export class Runtime implements AsyncDisposable {
     this.events$ = bus.events$;
     this.#migrate = settings.migrateSnapshot;
     const checkpointer = (this.#checkpointer = createCheckpointer(settings));
-    const services = (this.#services = createServices(settings, bus, (jobId) => {
-      this.#onJobFinished(jobId);
-    }));
+    const services = (this.#services = createServices(
+      settings,
+      bus,
+      (jobId) => {
+        this.#onJobFinished(jobId);
+      },
+      (flow, jobId, parentId, from) => {
+        const job = from ? restoreJob(this.#starter, this.#migrate, from, flow, { parentId }) : startJob(this.#starter, flow, { jobId, keepAlive: true, parentId }, undefined);
+        return { job, runner: table.runner(job.id) as JobRunner };
+      },
+    ));
     const flows = (this.#flows = new FlowRegistry((flowId) => {
       services.metrics.forgetFlow(flowId);
     }));
@@ -69,7 +77,7 @@ export class Runtime implements AsyncDisposable {
       flows.jobGone(flowId);
     }));
     const admission = (this.#admission = new Admission(settings.maxJobs));
-    this.#starter = { services, bus, checkpointer, table, flows, admission };
+    this.#starter = { services, bus, checkpointer, table, flows, admission, maxSubflowDepth: settings.maxSubflowDepth };
     this.#stoppable = { services, checkpointer, live: () => table.live(), getJob: (jobId) => table.get(jobId) };
   }
 
@@ -199,9 +207,10 @@ export class Runtime implements AsyncDisposable {
     return this.#table.get(jobId);
   }
 
-  /** Job handles in creation order, optionally filtered. */
-  listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string } = {}): Job[] {
-    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId']);
+  /** Job handles in creation order, optionally filtered (`parentId`: the direct children of a job's subflows). */
+  listJobs(filter: { readonly status?: JobStatus | readonly JobStatus[]; readonly flowId?: string; readonly parentId?: string } = {}): Job[] {
+    assertKnownKeys('listJobs(filter)', filter, ['status', 'flowId', 'parentId']);
+    if (filter.parentId !== undefined && typeof filter.parentId !== 'string') throw new InvalidOptionError('listJobs({ parentId })', 'a job id', filter.parentId);
     const wanted: unknown = filter.status;
     const list: unknown[] | undefined = wanted === undefined ? undefined : Array.isArray(wanted) ? wanted : [wanted];
     for (const status of list ?? [])
@@ -213,6 +222,7 @@ export class Runtime implements AsyncDisposable {
     for (const job of this.#table.jobs()) {
       if (statuses && !statuses.has(job.status)) continue;
       if (filter.flowId !== undefined && job.flowId !== filter.flowId) continue;
+      if (filter.parentId !== undefined && job.parentId !== filter.parentId) continue;
       out.push(job);
     }
     return out;

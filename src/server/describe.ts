@@ -1,7 +1,7 @@
 /**
  * What the API sends for flows and jobs: plain data built from the public runtime API.
  */
-import { toMermaid, type FlowDefinition, type Job, type JobSnapshot } from 'slotflow';
+import { subflowInfo, toMermaid, type FlowDefinition, type Job, type JobSnapshot } from 'slotflow';
 
 /** A routine's machine state, as the monitor colours it. */
 export type MachineState = JobSnapshot['routines'][string]['machine'];
@@ -16,6 +16,8 @@ export interface FlowInfo {
     readonly policy: string;
     readonly maxQueue: number;
     readonly timeoutMs?: number;
+    /** A subflow routine (`asRoutine`): its mappings and the child flow, described the same way. */
+    readonly subflow?: { readonly slots: Readonly<Record<string, string>>; readonly events: Readonly<Record<string, string>>; readonly flow: FlowInfo };
   }[];
   readonly connections: readonly { readonly name: string; readonly from: string; readonly to: string; readonly maxIterations?: number }[];
   readonly entry: string | null;
@@ -33,6 +35,7 @@ export function describeFlow(flow: FlowDefinition): FlowInfo {
       policy: inst.policy.name,
       maxQueue: inst.maxQueue,
       ...(inst.timeoutMs !== undefined ? { timeoutMs: inst.timeoutMs } : {}),
+      ...subflowOf(inst.routine),
     })),
     connections: flow.connections.map((c) => ({
       name: c.name,
@@ -43,6 +46,11 @@ export function describeFlow(flow: FlowDefinition): FlowInfo {
     entry: flow.entry ? `${flow.entry.routine}.${flow.entry.slot}` : null,
     mermaid: toMermaid(flow),
   };
+}
+
+function subflowOf(routine: unknown): { subflow?: NonNullable<FlowInfo['routines'][number]['subflow']> } {
+  const sub = subflowInfo(routine);
+  return sub ? { subflow: { slots: sub.slots, events: sub.events, flow: describeFlow(sub.flow) } } : {};
 }
 
 export interface JobSummary {

@@ -8,6 +8,7 @@ import {
   ResourceError,
   UnknownResourceError,
   ThreadResourceError,
+  SubflowError,
   ActivationEndedError,
   ActivationTimeoutError,
   createFlow,
@@ -72,6 +73,7 @@ const samples: Record<string, () => SlotflowError> = {
   UnknownResourceError: () => new UnknownResourceError('dbb', ['db'], { flowId: 'f', routineId: 'r' }),
   ResourceError: () => new ResourceError('db', 'create', new Error('ECONNREFUSED'), { flowId: 'f', routineId: 'r' }),
   ThreadResourceError: () => new ThreadResourceError('f', 'r', 'db'),
+  SubflowError: () => new SubflowError('f', 'r', 'job-1/r/1', 'child', 'failed', new Error('child broke')),
   ManifestError: () => new ManifestError([{ path: 'routines.collect.policy.n', message: 'expected a positive integer, got -1' }], 'flow.yaml'),
 };
 

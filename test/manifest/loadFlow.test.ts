@@ -156,7 +156,7 @@ entry: { routine: fetch, slot: trigger }
       "routines.fetch.onError: expected 'stop', 'continue', 'skip' or { retry: { max }, then? }, got 'explode'",
       'routines.fetch.timeoutMs: expected a number of milliseconds from 0 and up, got -5',
       'routines.collect.policy.n: expected a positive integer, got -1',
-      "routines.collect.maxQueu: unknown field 'maxQueu'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
+      "routines.collect.maxQueu: unknown field 'maxQueu'; expected one of 'type', 'slots', 'events', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
       "routines.join.policy.type: unknown policy 'sometimes'; expected one of 'immediate', 'batch', 'allReady', 'interval', 'window'",
       "routines.ghost.type: unknown routine type 'phantom'; expected one of 'fetcher', 'collector', 'joiner', 'counter' (the registered routines)",
       "routines.short.policy: policy 'batch' takes parameters; write { type: batch, ... }",
@@ -166,7 +166,7 @@ entry: { routine: fetch, slot: trigger }
       "connections[2].to: routine 'join' (type 'joiner') has no slot 'middle'; expected one of 'left', 'right'",
       'connections[2].until: syntax error at column 4 of "n >": expected a value after \'>\', got the end',
       'connections[3]: expected { from, to, name?, maxIterations?, until?, onExhausted? }, got 7',
-      "colour: unknown field 'colour'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry' (or any x-* field, ignored)",
+      "colour: unknown field 'colour'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry', 'flows' (or any x-* field, ignored)",
     ]);
     expect(error.message.split('\n')).toHaveLength(1 + error.problems.length);
     expect(error.message).toContain('is invalid (14 problems)');
@@ -239,8 +239,8 @@ connections:
     ]);
     // Only top-level x-* fields are ignored; any other unknown field is still a problem.
     expect(lines(manifestError(() => loadFlow({ id: 'x', 'x-note': 1, extra: 2, routines: { a: { type: 'fetcher', 'x-note': 3 } } } as unknown as FlowManifest, { routines })).problems)).toEqual([
-      "routines.a.x-note: unknown field 'x-note'; expected one of 'type', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
-      "extra: unknown field 'extra'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry' (or any x-* field, ignored)",
+      "routines.a.x-note: unknown field 'x-note'; expected one of 'type', 'slots', 'events', 'config', 'policy', 'onError', 'timeoutMs', 'maxQueue', 'isolation', 'resourceLimits'",
+      "extra: unknown field 'extra'; expected one of '$schema', 'id', 'defaults', 'routines', 'connections', 'entry', 'flows' (or any x-* field, ignored)",
     ]);
   });
 
@@ -258,7 +258,7 @@ connections:
 
   it('rejects a document that is not a manifest object, and a missing id and routines', () => {
     expect(manifestError(() => loadFlow('just text', { routines })).problems).toEqual([
-      { path: '', message: "expected a manifest object { id, routines, connections?, entry?, defaults? }, got 'just text'" },
+      { path: '', message: "expected a manifest object { id, routines, connections?, entry?, defaults?, flows? }, got 'just text'" },
     ]);
     expect(lines(manifestError(() => loadFlow({} as FlowManifest, { routines })).problems)).toEqual([
       'id: missing; expected a flow id (a non-empty string)',

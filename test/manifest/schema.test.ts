@@ -11,7 +11,7 @@ describe('manifestJsonSchema', () => {
   it('describes the manifest fields, strictly', () => {
     const schema = manifestJsonSchema() as { $schema: string; properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(Object.keys(schema.properties)).toEqual(['$schema', 'id', 'defaults', 'routines', 'connections', 'entry']);
+    expect(Object.keys(schema.properties)).toEqual(['$schema', 'id', 'defaults', 'routines', 'connections', 'entry', 'flows']);
     expect(schema.required).toEqual(['id', 'routines']);
     expect(schema.additionalProperties).toBe(false);
     expect(JSON.stringify(schema)).toContain('"enum":["immediate","allReady"]');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFlow, createRuntime, defineRoutine, type Runtime } from 'slotflow';
+import { asRoutine, createFlow, createRuntime, defineRoutine, type Runtime } from 'slotflow';
 import { createServer, type MonitorServer } from 'slotflow/server';
 import { Gate } from '../helpers/deferred.js';
 
@@ -48,14 +48,20 @@ beforeAll(async () => {
       .connect('fetch.output', 'audit.input')
       .entry('fetch', 'input'),
   );
+  const steps = createFlow('steps')
+    .add('x', routine('x', false))
+    .add('y', routine('y', false))
+    .add('z', routine('z', false))
+    .connect('x.output', 'y.input')
+    .connect('y.output', 'z.input')
+    .entry('x', 'input');
+  runtime.register(steps);
   runtime.register(
-    createFlow('steps')
-      .add('x', routine('x', false))
-      .add('y', routine('y', false))
-      .add('z', routine('z', false))
-      .connect('x.output', 'y.input')
-      .connect('y.output', 'z.input')
-      .entry('x', 'input'),
+    createFlow('nested')
+      .add('first', routine('first', false))
+      .add('inner', asRoutine(steps, { name: 'steps', slots: { input: 'x.input' }, events: { output: 'z.output' } }))
+      .connect('first.output', 'inner.input')
+      .entry('first', 'input'),
   );
   server = await createServer(runtime, { port: 0 });
   const origin = new URL(server.url).origin;
@@ -110,7 +116,7 @@ async function waitFor(check: () => boolean): Promise<void> {
 
 describe('monitor page', () => {
   it('lists the flows, and jobs appear and change status live', async () => {
-    await expect(page.locator('#flows .flow-name').allTextContents()).resolves.toEqual(['orders', 'steps']);
+    await expect(page.locator('#flows .flow-name').allTextContents()).resolves.toEqual(['orders', 'steps', 'nested']);
     const job = runtime.exec('orders', { params: { n: 1 }, jobId: 'live-1' });
     await row('live-1').waitFor(WAIT);
     await page.locator('#jobs tr[data-job="live-1"] .status', { hasText: /^running$/ }).waitFor(WAIT);
@@ -146,6 +152,24 @@ describe('monitor page', () => {
     await page.locator('.tabs [data-tab="events"]').click();
     await page.locator('#events', { hasText: 'job.completed' }).waitFor(WAIT);
     await page.locator('.tabs [data-tab="timeline"]').click();
+  }, BUDGET);
+
+  it('draws a subflow routine with its child flow nested in a box, and lists the child job', async () => {
+    const job = runtime.exec('nested', { params: { n: 1 }, jobId: 'nested-1' });
+    expect((await job.wait()).outputs['inner.output']).toEqual([{ n: 5 }]);
+    await row('nested-1').click(WAIT);
+    await page.locator('#job:not([hidden])').waitFor(WAIT);
+    await page.locator('#graph .cluster', { hasText: 'steps (subflow of inner)' }).waitFor(WAIT);
+    for (const id of ['first', 'inner', 'inner::x', 'inner::y', 'inner::z']) await page.locator(`#graph .node[data-routine="${id}"]`).waitFor(WAIT);
+    await expect(page.locator('#graph .node.nested').count()).resolves.toBe(3);
+    // first -> inner, x -> y -> z inside the box, and the two mapped edges (inner -> x, z -> inner).
+    await expect(page.locator('#graph .edge').count()).resolves.toBe(5);
+    await expect(page.locator('#graph .edge.mapped').count()).resolves.toBe(2);
+    // The nested nodes sit inside the box.
+    const box = await page.locator('#graph .cluster rect').boundingBox();
+    const node = await page.locator('#graph .node[data-routine="inner::y"] rect.box').boundingBox();
+    expect(box && node && node.x >= box.x && node.y >= box.y && node.x + node.width <= box.x + box.width && node.y + node.height <= box.y + box.height).toBe(true);
+    await row('nested-1/inner/1').waitFor(WAIT);
   }, BUDGET);
 
   it('pause, resume and cancel drive the job', async () => {

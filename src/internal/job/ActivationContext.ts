@@ -11,6 +11,7 @@ import { produce } from './immer.js';
 import { reportProgress } from './progress.js';
 import type { RoutineCell } from './RoutineCell.js';
 import { payloadIssues } from './validatePayload.js';
+import { ACTIVATION_HOST } from './subflowPorts.js';
 
 const JOB = Symbol('job');
 const CELL = Symbol('cell');
@@ -119,6 +120,11 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
       this[GUARD_LIVE]('progress()');
       reportProgress(this[JOB], this[CELL], update);
     };
+  }
+
+  /** Subflows (`asRoutine`) reach the job running this activation through this key. */
+  get [ACTIVATION_HOST](): { readonly job: ActivationJob; readonly cell: RoutineCell; readonly act: Activation } {
+    return { job: this[JOB], cell: this[CELL], act: this[ACT] };
   }
 
   get resource(): RunContext<unknown, unknown, unknown, unknown>['resource'] {

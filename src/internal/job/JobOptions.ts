@@ -15,4 +15,6 @@ export interface JobOptions {
   readonly from?: JobSnapshot;
   /** Per-routine overrides for this job (`exec({ overrides })`), checked. */
   readonly overrides?: Overrides;
+  /** Subflows: the job whose activation started this one (`asRoutine`); it takes no `maxJobs` place. */
+  readonly parentId?: string;
 }

@@ -28,6 +28,7 @@ import { Router } from './Router.js';
 import { cutShort, scheduleActivation } from './runActivation.js';
 import { StepGate } from './StepGate.js';
 import { announceEnd, announceStatus } from './jobEvents.js';
+import type { ChildJobs } from './subflowPorts.js';
 
 export class JobRunner {
   readonly flowId: string;
@@ -42,6 +43,9 @@ export class JobRunner {
   jobObserved = 0;
   /** Called on every change the state view shows (the runtime's checkpointer listens here). */
   onChange: (() => void) | undefined;
+  /** Subflows: the child jobs of this job's running subflow activations, and a child job's emissions. */
+  children: ChildJobs | undefined;
+  onEmitted: ((routineId: string, event: string, payload: Payload) => void) | undefined;
   /** Params (or the initial post) were delivered: the job got its `maxJobs` place (now or before a restore). */
   admitted: boolean;
   /** When the job's `timeoutMs` runs out (clock time). */
@@ -186,7 +190,7 @@ export class JobRunner {
       }
       this.#deadline = clock.setTimeout(timeout, left);
     }
-    const failure = this.admitted ? undefined : this.#deliverFirst();
+    const failure = this.admitted ? undefined : this.#router.deliverFirst(this.options);
     this.admitted = true;
     if (failure) {
       this.fail(failure);
@@ -197,21 +201,7 @@ export class JobRunner {
     this.#sendAndSettle(from ? { type: 'start', paused, completing: from.completing } : { type: 'start' });
   }
 
-  /**
-   * The job's first deliveries. Without keepAlive the entry is always triggered (params default to `{}`): a job that
-   * ran nothing would report `completed` with nothing done. A keepAlive job waits for posts, so only given params
-   * trigger it; a job opened by a post (`initial`) has that post as its first delivery.
-   */
-  #deliverFirst(): Error | undefined {
-    const { entry } = this.flow;
-    const { initial, keepAlive } = this.options;
-    const params = this.options.params ?? (keepAlive || initial ? undefined : {});
-    const first = params !== undefined && entry ? this.#router.deliver(entry.routine, entry.slot, params) : undefined;
-    const second = initial ? this.#router.deliver(initial.routine, initial.slot, initial.payload) : undefined;
-    return first ?? second;
-  }
-
-  /** The job as JSON-ready data. */
+  /** The job as JSON-ready data (with its subflows' running child jobs, cut at the same moment). */
   snapshot(): JobSnapshot {
     return takeSnapshot(this);
   }
@@ -237,6 +227,7 @@ export class JobRunner {
    * everything while an inspector watches.
    */
   emitted(routineId: string, event: string, payload: Payload): Error | undefined {
+    this.onEmitted?.(routineId, event, payload);
     if (this.#directRouting && (this.status === 'running' || this.status === 'paused')) return this.#router.route(routineId, event, payload);
     const failure = this.#supervisor.sendRouting({ type: 'routine.emitted', routineId, event, payload });
     this.settle();
@@ -346,6 +337,7 @@ export class JobRunner {
     const previous = this.status;
     this.status = status;
     this.data.touch();
+    this.children?.status(status);
     if (this.wantsEvents) announceStatus(this, previous, status);
   }
 

@@ -17,6 +17,7 @@ import type { CycleRecord, JobStatus } from '../../job/JobState.js';
 import type { ValidationMode } from '../../job/RuntimeServices.js';
 import type { Payload } from '../../routine/index.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
+import type { JobOptions } from './JobOptions.js';
 import type { RoutineCell } from './RoutineCell.js';
 import { payloadIssues } from './validatePayload.js';
 
@@ -44,6 +45,20 @@ export interface RoutedJob {
 
 export class Router {
   constructor(private readonly job: RoutedJob) {}
+
+  /**
+   * The job's first deliveries. Without keepAlive the entry is always triggered (params default to `{}`): a job that
+   * ran nothing would report `completed` with nothing done. A keepAlive job waits for posts, so only given params
+   * trigger it; a job opened by a post (`initial`) has that post as its first delivery.
+   */
+  deliverFirst(options: Pick<JobOptions, 'params' | 'initial' | 'keepAlive'>): Error | undefined {
+    const { entry } = this.job.flow;
+    const { initial, keepAlive } = options;
+    const params = options.params ?? (keepAlive || initial ? undefined : {});
+    const first = params !== undefined && entry ? this.deliver(entry.routine, entry.slot, params) : undefined;
+    const second = initial ? this.deliver(initial.routine, initial.slot, initial.payload) : undefined;
+    return first ?? second;
+  }
 
   /**
    * Routes one emission. Returns the first failure (the delivery stops there), or `undefined`. An exhausted

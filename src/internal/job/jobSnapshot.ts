@@ -39,12 +39,15 @@ export interface SnapshotJob {
   readonly cells: ReadonlyMap<string, RoutineCell>;
   readonly data: JobStateView;
   readonly services: { readonly clock: { now(): number } };
+  /** Subflows: the child jobs of running subflow activations, cut with their parent. */
+  readonly children: ChildJobs | undefined;
   /** A restored timed policy's timer is armed again. */
   armPolicyTimer(cell: RoutineCell): void;
 }
 import { dict } from '../../util/dict.js';
 import { overridesSnapshot } from '../../job/overrides.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
+import type { ChildJobs } from './subflowPorts.js';
 
 export function takeSnapshot(job: SnapshotJob): JobSnapshot {
   const now = job.services.clock.now();
@@ -55,6 +58,7 @@ export function takeSnapshot(job: SnapshotJob): JobSnapshot {
   const { params, initial, keepAlive, timeoutMs } = job.options;
   const outputs = dict<unknown[]>();
   for (const [key, payloads] of Object.entries(data.outputs)) outputs[key] = [...payloads];
+  const children = job.children?.snapshots();
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
@@ -79,6 +83,7 @@ export function takeSnapshot(job: SnapshotJob): JobSnapshot {
     ...(job.error ? { error: serializeError(job.error) } : {}),
     routines,
     ...(job.options.overrides ? { overrides: overridesSnapshot(job.options.overrides) } : {}),
+    ...(children ? { children } : {}),
   };
 }
 

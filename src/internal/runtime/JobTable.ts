@@ -36,6 +36,11 @@ export class JobTable {
   }
 
   /** The unfinished jobs' runners (a job whose cleanups still run is one), in creation order. */
+  /** The runner of an unfinished job. */
+  runner(jobId: string): JobRunner | undefined {
+    return this.#live.get(jobId);
+  }
+
   live(): IterableIterator<JobRunner> {
     return this.#live.values();
   }

@@ -10,14 +10,13 @@ import { isFinalStatus } from '../../types/JobStatus.js';
 import { assertOverrides, restoreOverrides } from '../../job/overrides.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import { parseSnapshot } from '../../persistence/parseSnapshot.js';
-import type { ExecOptions } from '../../runtime/ExecOptions.js';
 import type { AnyFlow } from './FlowRegistry.js';
-import { startJob, type JobStarter } from './startJob.js';
+import { startJob, type JobStarter, type StartOptions } from './startJob.js';
 
 const FROM_SNAPSHOT = ['params', 'jobId', 'timeoutMs', 'keepAlive'] as const;
 
 /** Restores the job of snapshot `value` into `flowOrId` (default: the registered flow it names). */
-export function restoreJob(starter: JobStarter, migrate: ((snapshot: unknown) => unknown) | undefined, value: unknown, flowOrId: string | AnyFlow | undefined, options: ExecOptions): Job {
+export function restoreJob(starter: JobStarter, migrate: ((snapshot: unknown) => unknown) | undefined, value: unknown, flowOrId: string | AnyFlow | undefined, options: StartOptions): Job {
   for (const key of FROM_SNAPSHOT)
     if (options[key] !== undefined) throw new InvalidOptionError(`exec({ from, ${key} })`, `no '${key}' with 'from' (the snapshot's own is used)`, options[key]);
   const from = parseSnapshot(value, migrate);
@@ -27,7 +26,8 @@ export function restoreJob(starter: JobStarter, migrate: ((snapshot: unknown) =>
   const flow = flowOf(starter, from, flowOrId);
   assertFits(flow, from);
   const overrides = restoreOverrides(flow, from.jobId, from.overrides, assertOverrides(flow, options.overrides));
-  const restored: { -readonly [K in keyof ExecOptions]: ExecOptions[K] } = { jobId: from.jobId, keepAlive: from.keepAlive };
+  const restored: { -readonly [K in keyof StartOptions]: StartOptions[K] } = { jobId: from.jobId, keepAlive: from.keepAlive };
+  if (options.parentId !== undefined) restored.parentId = options.parentId;
   if (overrides) restored.overrides = overrides;
   if (options.signal) restored.signal = options.signal;
   if (options.breakpoints) restored.breakpoints = options.breakpoints;

@@ -13,6 +13,7 @@ import type { RuntimeOptions } from '../../runtime/RuntimeOptions.js';
 import type { ThreadsOptions } from '../../threads/index.js';
 import { assertKnownKeys } from '../../util/assertKnownKeys.js';
 import { assertLimit, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '../../util/assertOption.js';
+import { DEFAULT_MAX_SUBFLOW_DEPTH } from '../../subflow/subflowDepth.js';
 
 /** The default bound of one store call (`storeTimeoutMs`). */
 export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
@@ -36,6 +37,7 @@ const RUNTIME_KEYS = [
   'storeTimeoutMs',
   'threads',
   'resources',
+  'maxSubflowDepth',
 ] as const satisfies readonly (keyof RuntimeOptions)[];
 
 /** Sizes and modes of the runtime, checked and defaulted. */
@@ -48,6 +50,7 @@ export interface RuntimeLimits {
   readonly validation: ValidationMode;
   readonly clock: Clock;
   readonly metrics: boolean;
+  readonly maxSubflowDepth: number;
 }
 
 /** Persistence settings, checked and defaulted; `store` undefined means no checkpointing. */
@@ -106,7 +109,9 @@ function resolveLimits(options: RuntimeOptions): RuntimeLimits {
     throw new InvalidOptionError('clock', 'an object with now(), setTimeout() and clearTimeout()', clock);
   const metrics = options.metrics ?? true;
   if (typeof metrics !== 'boolean') throw new InvalidOptionError('metrics', 'a boolean', metrics);
-  return { concurrency, maxJobs, retain, historyLimit, reuseActors, validation, clock, metrics };
+  const maxSubflowDepth = options.maxSubflowDepth ?? DEFAULT_MAX_SUBFLOW_DEPTH;
+  assertPositiveInteger('maxSubflowDepth', maxSubflowDepth);
+  return { concurrency, maxJobs, retain, historyLimit, reuseActors, validation, clock, metrics, maxSubflowDepth };
 }
 
 function resolveStoreSettings(options: RuntimeOptions): StoreSettings {

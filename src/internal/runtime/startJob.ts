@@ -16,6 +16,7 @@ import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { EventBus } from '../../runtime/EventBus.js';
 import type { ExecOptions } from '../../runtime/ExecOptions.js';
 import { assertDuration } from '../../util/assertOption.js';
+import { assertSubflowDepth } from '../../subflow/subflowDepth.js';
 import type { Admission } from './Admission.js';
 import type { FlowRegistry } from './FlowRegistry.js';
 import type { JobTable } from './JobTable.js';
@@ -28,13 +29,21 @@ export interface JobStarter {
   readonly table: JobTable;
   readonly flows: FlowRegistry;
   readonly admission: Admission<JobRunner>;
+  readonly maxSubflowDepth: number;
 }
+
+/** `exec` options as the runtime passes them on, with the parent of a subflow's child job. */
+export type StartOptions = ExecOptions & { readonly parentId?: string };
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Starts a job of `flow` and returns its handle; `initial` is a first post, `from` a snapshot the job continues. */
-export function startJob(starter: JobStarter, flow: FlowDefinition, options: ExecOptions, initial: JobOptions['initial'], from?: JobSnapshot): Job {
+export function startJob(starter: JobStarter, flow: FlowDefinition, options: StartOptions, initial: JobOptions['initial'], from?: JobSnapshot): Job {
   const jobOptions = checkJobOptions(options);
+  const { parentId } = options;
+  // A child's depth was checked with its top-level job's flow.
+  if (parentId === undefined) assertSubflowDepth(flow, starter.maxSubflowDepth);
+  else jobOptions.parentId = parentId;
   const jobId = jobIdOf(starter.table, options.jobId);
   if (options.breakpoints !== undefined) breakpointRoutines(flow, 'exec({ breakpoints })', options.breakpoints);
   if (options.overrides !== undefined) {
@@ -71,9 +80,12 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Exe
   queueMicrotask(() => {
     runner.wantEvents = false;
   });
-  checkpointer?.track(runner);
+  // A subflow's child is checkpointed inside its parent's snapshot, not on its own.
+  if (parentId === undefined) checkpointer?.track(runner);
   if (options.signal) cancelOnAbort(runner, options.signal);
-  starter.admission.enter(runner);
+  // A subflow's child runs in its parent's place: waiting for a place of its own could deadlock.
+  if (parentId === undefined) starter.admission.enter(runner);
+  else runner.admit();
   return job;
 }
 

@@ -54,7 +54,8 @@ export async function stopRuntime(runtime: Stoppable, options: { readonly wait?:
   if (options.suspend) {
     const checkpointer = runtime.checkpointer;
     if (!checkpointer) throw new InvalidOptionError('shutdown({ suspend })', 'a runtime created with a store (createRuntime({ store }))', true);
-    const suspended = [...runtime.live()].map((runner) => {
+    // Children are saved inside their parents' snapshots.
+    const suspended = [...runtime.live()].filter((runner) => runner.options.parentId === undefined).map((runner) => {
       const saved = checkpointer.suspend(runner);
       runner.cancel('runtime suspended');
       return saved;

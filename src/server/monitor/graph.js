@@ -31,7 +31,7 @@ export function drawGraph(svg, flow, onToggleBreakpoint) {
   const fit = (graph) => (narrow ? box.clientWidth / graph.graph().width : Math.min(box.clientWidth / graph.graph().width, box.clientHeight / graph.graph().height));
   const wide = layout(flow, 'LR');
   const tall = layout(flow, 'TB');
-  const { g, edges } = fit(tall.g) > fit(wide.g) * 1.05 ? tall : wide;
+  const { g, edges, nodes, clusters } = fit(tall.g) > fit(wide.g) * 1.05 ? tall : wide;
   const { width, height } = g.graph();
   svg.setAttribute('viewBox', `0 0 ${Math.max(width, 200)} ${Math.max(height, 120)}`);
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
@@ -42,11 +42,20 @@ export function drawGraph(svg, flow, onToggleBreakpoint) {
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,1 L9,5 L0,9 z' }, marker);
 
+  // A subflow's child flow: a box around its routines, behind everything else.
+  const clusterLayer = el('g', { class: 'clusters' }, svg);
+  for (const cluster of clusters) {
+    const n = g.node(cluster.id);
+    const group = el('g', { class: 'cluster', 'data-subflow': cluster.id }, clusterLayer);
+    el('rect', { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height, rx: 9 }, group);
+    text(group, n.x - n.width / 2 + 10, n.y - n.height / 2 + 15, 'label', clip(cluster.label, Math.floor(n.width / 6.6)));
+  }
+
   const edgeLayer = el('g', { class: 'edges' }, svg);
   const handles = { nodes: new Map(), edges: [] };
-  for (const { c, from, to, label } of edges) {
-    const e = g.edge(from, to, c.name);
-    const group = el('g', { class: `edge${c.maxIterations ? ' bounded' : ''}` }, edgeLayer);
+  for (const { c, name, from, to, label } of edges) {
+    const e = g.edge(from, to, name);
+    const group = el('g', { class: `edge${c.maxIterations ? ' bounded' : ''}${c.mapped ? ' mapped' : ''}` }, edgeLayer);
     el('path', { d: smooth(e.points), 'marker-end': 'url(#arrow)' }, group);
     const lw = label.length * 6.4 + 8;
     el('rect', { x: e.x - lw / 2, y: e.y - 8, width: lw, height: 16, rx: 4 }, group);
@@ -57,35 +66,39 @@ export function drawGraph(svg, flow, onToggleBreakpoint) {
   }
 
   const nodeLayer = el('g', { class: 'nodes' }, svg);
-  for (const r of flow.routines) {
-    const n = g.node(r.id);
+  for (const { id, r, nested } of nodes) {
+    const n = g.node(id);
     const x = n.x - W / 2;
     const y = n.y - H / 2;
-    const group = el('g', { class: 'node m-idle', transform: `translate(${x},${y})`, 'data-routine': r.id }, nodeLayer);
+    const group = el('g', { class: `node m-idle${nested ? ' nested' : ''}`, transform: `translate(${x},${y})`, 'data-routine': id }, nodeLayer);
     el('rect', { class: 'box', width: W, height: H, rx: 7 }, group);
     el('rect', { class: 'rail', x: 0, y: 8, width: 3, height: H - 16, rx: 1.5 }, group);
     text(group, 14, 21, 'title', clip(r.id, 18));
-    const state = text(group, W - 12, 21, 'state', 'idle');
+    const state = text(group, W - 12, 21, 'state', nested ? '' : 'idle');
     state.setAttribute('text-anchor', 'end');
-    text(group, 14, 37, 'sub', clip(`${r.type} · ${r.policy}`, 28));
+    text(group, 14, 37, 'sub', clip(r.subflow ? `subflow ${r.subflow.flow.id} · ${r.policy}` : `${r.type} · ${r.policy}`, 28));
     const meta = text(group, 14, 54, 'meta', '');
     const queues = el('g', { class: 'q', transform: `translate(14, 60)` }, group);
     el('rect', { class: 'progress-bg', x: 0, y: H - 3, width: W, height: 3 }, group).setAttribute('visibility', 'hidden');
     const bar = el('rect', { class: 'progress', x: 0, y: H - 3, width: 0, height: 3 }, group);
-    const bp = el('g', { class: 'bp', transform: `translate(${W - 12}, ${H - 13})`, role: 'button', tabindex: 0, 'aria-label': `breakpoint on ${r.id}` }, group);
-    el('circle', { r: 5.5 }, bp);
-    const bpTitle = el('title', {}, bp);
-    bpTitle.textContent = 'Pause before this routine runs (breakpoint)';
-    bp.addEventListener('click', (e) => {
-      e.stopPropagation();
-      onToggleBreakpoint(r.id);
-    });
-    bp.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') onToggleBreakpoint(r.id);
-    });
+    // A routine of a subflow's child flow runs in child jobs: breakpoints are the parent job's, so it has none.
+    if (!nested) {
+      const bp = el('g', { class: 'bp', transform: `translate(${W - 12}, ${H - 13})`, role: 'button', tabindex: 0, 'aria-label': `breakpoint on ${r.id}` }, group);
+      el('circle', { r: 5.5 }, bp);
+      const bpTitle = el('title', {}, bp);
+      bpTitle.textContent = 'Pause before this routine runs (breakpoint)';
+      bp.addEventListener('click', (e) => {
+        e.stopPropagation();
+        onToggleBreakpoint(r.id);
+      });
+      bp.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') onToggleBreakpoint(r.id);
+      });
+    }
     const title = el('title', {}, group);
-    title.textContent = `${r.id}: ${r.type}\nslots: ${r.slots.join(', ')}\nevents: ${r.events.join(', ') || '(none)'}\npolicy: ${r.policy}`;
-    handles.nodes.set(r.id, { group, state, meta, queues, bar, slots: r.slots });
+    title.textContent = `${r.id}: ${r.type}\nslots: ${r.slots.join(', ')}\nevents: ${r.events.join(', ') || '(none)'}\npolicy: ${r.policy}${r.subflow ? `\nsubflow: ${r.subflow.flow.id}` : ''}`;
+    // Nested routines are drawn, not coloured: their state is that of the child jobs (listed with the jobs).
+    if (!nested) handles.nodes.set(r.id, { group, state, meta, queues, bar, slots: r.slots });
   }
   return handles;
 }
@@ -107,20 +120,52 @@ export function fitGraph(svg) {
   svg.style.height = `${narrow ? height * scale : Math.max(height * scale, box.clientHeight - 2)}px`;
 }
 
+/** Separates a subflow routine's id from its child flow's routine ids in node ids (`etl::load`). */
+const NESTED = '::';
+
 function layout(flow, rankdir) {
-  const g = new dagre.graphlib.Graph({ multigraph: true });
+  const g = new dagre.graphlib.Graph({ multigraph: true, compound: true });
   g.setGraph({ rankdir, nodesep: rankdir === 'LR' ? 26 : 40, ranksep: rankdir === 'LR' ? 36 : 28, edgesep: 14, marginx: 24, marginy: 24 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const r of flow.routines) g.setNode(r.id, { width: W, height: H });
-  const edges = flow.connections.map((c) => {
+  const out = { edges: [], nodes: [], clusters: [] };
+  addFlow(g, flow, '', undefined, out);
+  dagre.layout(g);
+  return { g, ...out };
+}
+
+/** Adds a flow's routines and connections; a subflow routine's child flow goes in a cluster of its own, recursively. */
+function addFlow(g, flow, prefix, cluster, out) {
+  const edge = (c, from, to, label) => {
+    const name = prefix + c.name;
+    g.setEdge(from, to, { label, width: label.length * 6.4 + 10, height: 16, labelpos: 'c' }, name);
+    out.edges.push({ c, name, from, to, label });
+  };
+  for (const r of flow.routines) {
+    const id = prefix + r.id;
+    g.setNode(id, { width: W, height: H });
+    if (cluster) g.setParent(id, cluster);
+    out.nodes.push({ id, r, nested: cluster !== undefined });
+    if (!r.subflow) continue;
+    const child = `${id}${NESTED}`;
+    const box = `${child}flow`;
+    g.setNode(box, { paddingTop: 28 });
+    if (cluster) g.setParent(box, cluster);
+    out.clusters.push({ id: box, label: `${r.subflow.flow.id} (subflow of ${r.id})` });
+    addFlow(g, r.subflow.flow, child, box, out);
+    for (const [slot, target] of Object.entries(r.subflow.slots)) {
+      const [to, childSlot] = splitRef(target);
+      edge({ name: `${r.id}.${slot}->${target}`, from: `${r.id}.${slot}`, to: target, mapped: true }, id, child + to, slot === childSlot ? slot : `${slot} → ${childSlot}`);
+    }
+    for (const [event, source] of Object.entries(r.subflow.events)) {
+      const [from, childEvent] = splitRef(source);
+      edge({ name: `${source}->${r.id}.${event}`, from: source, to: `${r.id}.${event}`, mapped: true }, child + from, id, event === childEvent ? event : `${childEvent} → ${event}`);
+    }
+  }
+  for (const c of flow.connections) {
     const [from, event] = splitRef(c.from);
     const [to, slot] = splitRef(c.to);
-    const label = event === slot ? event : `${event} → ${slot}`;
-    g.setEdge(from, to, { label, width: label.length * 6.4 + 10, height: 16, labelpos: 'c' }, c.name);
-    return { c, from, to, label };
-  });
-  dagre.layout(g);
-  return { g, edges };
+    edge(c, prefix + from, prefix + to, event === slot ? event : `${event} → ${slot}`);
+  }
 }
 
 function splitRef(ref) {
