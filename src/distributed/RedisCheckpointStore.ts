@@ -1,8 +1,9 @@
 /**
- * RedisCheckpointStore: the checkpoint store of a worker's local runtime. Every save is fenced with the BullMQ lock
- * token of the job it belongs to (see scripts.ts), and writes, in one step, the snapshot, the job's `JobState` as
- * remote readers see it, its status, and how many control messages the snapshot has applied (so a worker taking
- * the job over applies each message exactly once).
+ * RedisCheckpointStore: the checkpoint store of a worker's local runtime. Every save is one Lua call (one round
+ * trip), fenced with the BullMQ lock token of the job it belongs to (see scripts.ts), which writes the snapshot, the
+ * job's status, how many control messages the snapshot has applied (so a worker taking the job over applies each
+ * message exactly once), and the job's events buffered since the last write. Remote readers derive the job's
+ * `JobState` from the snapshot (`stateOfSnapshot`), so it is not serialised a second time on every save.
  */
 import { CheckpointError, isFinalStatus, parseSnapshot, type CheckpointStore, type JobSnapshot } from 'slotflow';
 import type { Keys } from './keys.js';
@@ -13,8 +14,8 @@ export interface Holding {
   readonly token: string;
   /** Control messages applied so far. */
   readonly cursor: number;
-  /** The job's state now, as wire JSON (read in the same tick as the snapshot the runtime saves). */
-  state(): string;
+  /** The job's events (wire JSON) not written yet; the caller writes them (read in the same tick as the snapshot). */
+  takeEvents(): string[];
 }
 
 /** A save was refused: another worker holds the job now. */
@@ -30,6 +31,7 @@ export class RedisCheckpointStore implements CheckpointStore {
   constructor(
     readonly redis: FencedRedis,
     readonly keys: Keys,
+    readonly maxEvents: number,
   ) {}
 
   hold(jobId: string, holding: Holding): void {
@@ -45,9 +47,9 @@ export class RedisCheckpointStore implements CheckpointStore {
     const holding = this.#holdings.get(jobId);
     if (!holding) throw new CheckpointError('save', jobId, new LockLostError(jobId));
     // Both read now, before any await: they match the snapshot the runtime just took.
-    const state = holding.state();
+    const events = holding.takeEvents();
     const cursor = holding.cursor;
-    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), holding.token, JSON.stringify(snapshot), state, snapshot.status, cursor);
+    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), this.keys.events(jobId), holding.token, this.maxEvents, JSON.stringify(snapshot), snapshot.status, cursor, ...events);
     if (written !== 1) throw new CheckpointError('save', jobId, new LockLostError(jobId));
   }
 
