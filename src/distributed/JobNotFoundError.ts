@@ -5,7 +5,7 @@
 import { SlotflowError } from 'slotflow';
 
 export class JobNotFoundError extends SlotflowError {
-  readonly code = 'JOB_NOT_FOUND';
+  readonly code = 'JOB_NOT_FOUND' as const;
   constructor(
     readonly jobId: string,
     readonly queue: string,

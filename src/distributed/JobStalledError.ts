@@ -5,7 +5,7 @@
 import { SlotflowError } from 'slotflow';
 
 export class JobStalledError extends SlotflowError {
-  readonly code = 'JOB_STALLED';
+  readonly code = 'JOB_STALLED' as const;
   constructor(
     readonly jobId: string,
     /** BullMQ's reason, e.g. 'job stalled more than allowable limit'. */

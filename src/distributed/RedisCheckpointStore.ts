@@ -14,6 +14,8 @@ export interface Holding {
   readonly token: string;
   /** Control messages applied so far. */
   readonly cursor: number;
+  /** A checkpoint of the job is in Redis (it was restored from one, or saved here). */
+  saved: boolean;
   /** The job's events (wire JSON) not written yet; the caller writes them (read in the same tick as the snapshot). */
   takeEvents(): string[];
 }
@@ -46,6 +48,10 @@ export class RedisCheckpointStore implements CheckpointStore {
     const { jobId } = snapshot;
     const holding = this.#holdings.get(jobId);
     if (!holding) throw new CheckpointError('save', jobId, new LockLostError(jobId));
+    // Until an activation finished, a checkpoint holds nothing a restart from the job's params and its control list
+    // would not rebuild: the first save (as the job starts) is skipped, its events go with the next write.
+    if (!holding.saved && !progressed(snapshot)) return;
+    holding.saved = true;
     // Both read now, before any await: they match the snapshot the runtime just took.
     const events = holding.takeEvents();
     const cursor = holding.cursor;
@@ -73,4 +79,11 @@ export class RedisCheckpointStore implements CheckpointStore {
   async delete(): Promise<void> {
     // Nothing to do here; see above.
   }
+}
+
+/** True once an activation of the job finished (or failed). */
+function progressed(snapshot: JobSnapshot): boolean {
+  if (snapshot.history.length > 0) return true;
+  for (const routine of Object.values(snapshot.routines)) if (routine.activations > 0 || routine.errors > 0) return true;
+  return false;
 }

@@ -82,7 +82,8 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
   }
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
-  const redis = withProducerScripts(connections.open());
+  // Auto-pipelined: the records of jobs queued in the same turn (`Promise.all` of many `exec`s) leave in one write.
+  const redis = withProducerScripts(connections.open({ pipelined: true }));
   const replies = new Replies(connections, keys.replyChannel);
   let queue: Queue<QueuedJob> | undefined;
   let closed = false;

@@ -93,6 +93,7 @@ interface Holding {
   readonly token: string;
   cursor: number;
   job: Job | undefined;
+  saved: boolean;
   /** Another worker holds the job now: nothing more is written. */
   lost: boolean;
   /** Suspended by `close()`: handed back, not finished. */
@@ -123,7 +124,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
   const onError = options.onError ?? ((error: Error) => { process.emitWarning(error.message, { code: 'SLOTFLOW_WORKER' }); });
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
-  const redis: FencedRedis = withScripts(connections.open());
+  const redis: FencedRedis = withScripts(connections.open({ pipelined: true }));
   const store = new RedisCheckpointStore(redis, keys, o.maxEvents);
   const retentionMs = o.retainFinishedMs === Number.POSITIVE_INFINITY ? 0 : o.retainFinishedMs;
   const holdings = new Map<string, Holding>();
@@ -152,7 +153,11 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
   const flush = (holding: Holding): void => {
     if (holding.buffer.length === 0 || holding.lost) return;
     const events = holding.buffer.splice(0);
-    holding.appended = redis.slotflowAppend(keys.lock(holding.id), keys.events(holding.id), holding.token, o.maxEvents, ...events).then(
+    // Until the first checkpoint the status is written here, so `listJobs` sees the job run (never a final one: the
+    // final write sets that).
+    const status = holding.job?.status;
+    const shown = !holding.saved && status !== undefined && !isFinalStatus(status) ? status : '';
+    holding.appended = redis.slotflowAppend(keys.lock(holding.id), keys.job(holding.id), keys.events(holding.id), holding.token, o.maxEvents, shown, ...events).then(
       (written) => {
         if (written !== 1) abort(holding, new LockLostError(holding.id));
       },
@@ -261,6 +266,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       draining: false,
       again: false,
       poked: false,
+      saved: false,
       buffer: [],
       final: undefined,
       appended: Promise.resolve(),
@@ -269,14 +275,17 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     // Held from here: a control message published while the job is being read or created is not missed (`poked`).
     holdings.set(id, holding);
     try {
-      // One round trip: the checkpoint (when a worker ran the job before) and the control messages sent so far.
-      const [read, sent] = (await redis.multi().hmget(keys.job(id), 'snapshot', 'status', 'cursor').lrange(keys.control(id), 0, -1).exec()) ?? [];
-      if (read?.[0] || sent?.[0]) throw (read?.[0] ?? sent?.[0]) as Error;
-      const [snapshot, status, cursor] = read?.[1] as (string | null)[];
+      // A job no worker started before has no checkpoint: it starts at once, and its control messages (those sent
+      // before it started too) are read while it runs. Else one round trip reads the checkpoint and the messages.
+      const fresh = bullJob.attemptsStarted === 1 && bullJob.stalledCounter === 0;
+      const [[snapshot, status, cursor], sent] = fresh
+        ? [[null, null, null], undefined]
+        : await Promise.all([redis.hmget(keys.job(id), 'snapshot', 'status', 'cursor'), redis.lrange(keys.control(id), 0, -1)]);
       // Finished by a worker that died before BullMQ recorded it.
       if (status && isFinalStatus(status as never)) return status;
       holding.cursor = Number(cursor ?? 0);
-      const early = (sent?.[1] as string[]).slice(holding.cursor);
+      holding.saved = snapshot !== null;
+      const early = sent?.slice(holding.cursor);
       const fail = async (error: Error): Promise<string> => {
         const at = Date.now();
         const state = { jobId: id, flowId: data.flowId, status: 'failed', params: data.params, outputs: {}, routines: {}, shared: {}, log: [], history: [], cycles: {}, error: errorData(error), startedAt: at, finishedAt: at };
@@ -293,7 +302,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     }
   };
 
-  const run = async (bullJob: BullJob<QueuedJob>, holding: Holding, snapshot: string | undefined, early: string[], fail: (error: Error) => Promise<string>): Promise<string> => {
+  const run = async (bullJob: BullJob<QueuedJob>, holding: Holding, snapshot: string | undefined, early: string[] | undefined, fail: (error: Error) => Promise<string>): Promise<string> => {
     const { id, token } = holding;
     const data = bullJob.data;
     let job: Job;
@@ -308,8 +317,8 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     job.events$.subscribe((event) => {
       relay(holding, event);
     });
-    apply(holding, job, early);
-    if (holding.poked) void drain(holding);
+    if (early) apply(holding, job, early);
+    if (!early || holding.poked) void drain(holding);
     const state = await job.wait();
     if (holding.suspended) {
       flush(holding);
@@ -320,11 +329,12 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       counts.released++;
       throw new LockLostError(id);
     }
-    // Saves still in flight carry events; the rest go with the final write (no save of the finished job first).
-    await job.checkpoint().catch(() => undefined);
-    await holding.appended;
+    // No save of the finished job (its last write is this one), and no wait for saves or appends in flight: they
+    // were sent first on the same connection, so Redis runs them first; the rest of the events go with this write.
     const final = holding.final ?? toWire({ type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: state.error } : {}) });
-    if (holding.lost || !(await finish(id, token, toWire(state), state.status, [...holding.takeEvents(), final]))) {
+    // The final state as readers derive it from a snapshot: plain JSON (errors are data there already).
+    const finalState = JSON.stringify(stateOfSnapshot(job.snapshot()));
+    if (holding.lost || !(await finish(id, token, finalState, state.status, [...holding.takeEvents(), final]))) {
       counts.released++;
       throw new LockLostError(id);
     }

@@ -21,10 +21,11 @@ redis.call('HSET', KEYS[2], 'snapshot', ARGV[3], 'status', ARGV[4], 'cursor', AR
 xaddAll(KEYS[3], ARGV[2], 6)
 return 1`;
 
-/** KEYS: lock, events stream. ARGV: token, max events, event... */
+/** KEYS: lock, job hash, events stream. ARGV: token, max events, status ('' = as it is), event... */
 const APPEND = `${XADD_ALL}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-xaddAll(KEYS[2], ARGV[2], 3)
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'status', ARGV[3]) end
+xaddAll(KEYS[3], ARGV[2], 4)
 return 1`;
 
 /**
@@ -80,7 +81,7 @@ return 1`;
 
 export interface FencedRedis extends Redis {
   slotflowSave(lock: string, hash: string, stream: string, token: string, maxLen: number, snapshot: string, status: string, cursor: number, ...events: string[]): Promise<number>;
-  slotflowAppend(lock: string, stream: string, token: string, maxLen: number, ...events: string[]): Promise<number>;
+  slotflowAppend(lock: string, hash: string, stream: string, token: string, maxLen: number, status: string, ...events: string[]): Promise<number>;
   slotflowFinish(
     lock: string,
     hash: string,
@@ -107,7 +108,7 @@ export interface ProducerRedis extends Redis {
 /** Adds the worker's scripts to a connection (ioredis sends EVALSHA, loading a script on its first use). */
 export function withScripts(redis: Redis): FencedRedis {
   redis.defineCommand('slotflowSave', { numberOfKeys: 3, lua: SAVE });
-  redis.defineCommand('slotflowAppend', { numberOfKeys: 2, lua: APPEND });
+  redis.defineCommand('slotflowAppend', { numberOfKeys: 3, lua: APPEND });
   redis.defineCommand('slotflowFinish', { numberOfKeys: 7, lua: FINISH });
   return redis as FencedRedis;
 }
