@@ -158,7 +158,10 @@ export class DistributedJob {
     try {
       const [status, held] = await connections.bounded(redis.slotflowSend(keys.job(this.id), keys.control(this.id), keys.lock(this.id), JSON.stringify(message), keys.channel, this.id));
       if (status === '') throw new JobNotFoundError(this.id, keys.queue);
-      if (isFinalStatus(status as JobStatus)) return finished(status);
+      if (isFinalStatus(status as JobStatus)) {
+        finished(status);
+        return;
+      }
       if (held !== 1) return;
       for (;;) {
         let timer: NodeJS.Timeout | undefined;
@@ -172,11 +175,20 @@ export class DistributedJob {
         ]).finally(() => {
           clearTimeout(timer);
         });
-        if (reply) return settle(reply);
+        if (reply) {
+          settle(reply);
+          return;
+        }
         this.context.assertOpen(`wait for the reply to '${body.op}'`);
         const [stored, now, stillHeld] = ((await connections.bounded(redis.multi().hget(keys.replies(this.id), message.id).hget(keys.job(this.id), 'status').exists(keys.lock(this.id)).exec())) ?? []).map((r) => r[1]);
-        if (typeof stored === 'string') return settle(JSON.parse(stored) as ControlReply);
-        if (typeof now === 'string' && isFinalStatus(now as JobStatus)) return finished(now);
+        if (typeof stored === 'string') {
+          settle(JSON.parse(stored) as ControlReply);
+          return;
+        }
+        if (typeof now === 'string' && isFinalStatus(now as JobStatus)) {
+          finished(now);
+          return;
+        }
         if (stillHeld !== 1) return;
       }
     } finally {
@@ -199,6 +211,8 @@ function readEvents(context: JobContext, id: string, onEvent: (event: RemoteJobE
         const reply = (await reader.xread('COUNT', 500, 'BLOCK', 1_000, 'STREAMS', context.keys.events(id), from));
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by cancel() while xread waits
         if (cancelled) return;
+        // A quiet second: a job whose records expired (or never existed) would be waited for forever.
+        if (!reply && (await reader.exists(context.keys.job(id))) === 0) throw new JobNotFoundError(id, context.keys.queue);
         for (const [, entries] of reply ?? []) {
           for (const [entryId, fields] of entries) {
             from = entryId;

@@ -2,14 +2,12 @@
  * Replies: a producer's side of control-message replies. One subscriber connection (opened on the first control
  * message) hears every reply of the queue's workers and hands each to the call waiting for it.
  */
-import type { Redis } from 'ioredis';
 import type { Connections } from './connections.js';
 import type { ControlReply } from './wire.js';
 
 export class Replies {
   readonly #waiters = new Map<string, (reply: ControlReply) => void>();
   #listening: Promise<void> | undefined;
-  #subscriber: Redis | undefined;
 
   constructor(
     readonly connections: Connections,
@@ -19,8 +17,8 @@ export class Replies {
   /** Resolves once subscribed: a reply published after this is heard. */
   listen(): Promise<void> {
     this.#listening ??= (async () => {
+      // Closed with the runtime's other connections (`closeAll`).
       const subscriber = this.connections.open();
-      this.#subscriber = subscriber;
       subscriber.on('message', (_channel: string, text: string) => {
         let replies: ControlReply[];
         try {
@@ -35,7 +33,6 @@ export class Replies {
       } catch (error) {
         // The next call tries again.
         this.#listening = undefined;
-        this.#subscriber = undefined;
         this.connections.release(subscriber);
         throw error;
       }

@@ -334,7 +334,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     const final = holding.final ?? toWire({ type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: state.error } : {}) });
     // The final state as readers derive it from a snapshot: plain JSON (errors are data there already).
     const finalState = JSON.stringify(stateOfSnapshot(job.snapshot()));
-    if (holding.lost || !(await finish(id, token, finalState, state.status, [...holding.takeEvents(), final]))) {
+    if (!(await finish(id, token, finalState, state.status, [...holding.takeEvents(), final]))) {
       counts.released++;
       throw new LockLostError(id);
     }

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowNotFoundError, InvalidOptionError, JobFinishedError, UnknownSlotError } from 'slotflow';
-import { createDistributedRuntime, createWorker, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
+import { createDistributedRuntime, createWorker, JobNotFoundError, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
 import { useRedisServer } from './useRedisServer.js';
 import { testFlows } from './fixtures/flows.js';
 
@@ -164,7 +164,8 @@ describe('retention', () => {
         await sleep(200);
       }
       expect(await producer.getJob(job.id)).toBeUndefined();
-      await expect(job.post('echo', 'input', { text: 'gone' })).rejects.toMatchObject({ name: 'JobNotFoundError', code: 'JOB_NOT_FOUND' });
+      await expect(job.post('echo', 'input', { text: 'gone' })).rejects.toBeInstanceOf(JobNotFoundError);
+      await expect(job.wait({ timeoutMs: 20_000 })).rejects.toMatchObject({ name: 'JobNotFoundError', code: 'JOB_NOT_FOUND', jobId: job.id });
       // The next job to finish trims the queue's job list.
       const next = await producer.exec('gate', { params: { text: 'next' } });
       await next.wait({ timeoutMs: 30_000 });
