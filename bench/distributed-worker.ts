@@ -80,7 +80,7 @@ if (mode === 'raw') {
     },
   });
   const flow = createFlow('order').add('parse', parse).add('price', price).add('summarise', summarise).connect('parse.parsed', 'price.parsed').connect('price.priced', 'summarise.priced');
-  // Recovery is measured with the defaults users get (lockDurationMs and stalledIntervalMs 5 s).
+  // Recovery is measured with the defaults users get (lockDurationMs 5 s, stalledIntervalMs 2 s).
   const worker = createWorker({ connection: url, queue, flows: [flow], concurrency: 10, runtime: { metrics: false }, onError: () => undefined });
   await worker.ready();
   process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));

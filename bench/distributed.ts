@@ -7,7 +7,7 @@
  * - checkpoint cost: fenced saves per job and Redis-side µs per save (INFO commandstats of EVALSHA), and the worker
  *   CPU per job of each contender.
  * - recovery: SIGKILL the worker running a job (steps of 200 ms), time until another worker runs its next
- *   activation, with the default lockDurationMs / stalledIntervalMs (5 s each); median of 5.
+ *   activation, with the default lockDurationMs / stalledIntervalMs (5 s / 2 s); median of 5.
  * Needs `redis-server` on PATH (skipped otherwise). Workers load the source through tsx.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -199,9 +199,9 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       `| slotflow/distributed (checkpoint after every activation) | ${sf.toFixed(0)} | ${cpuSf.toFixed(0)} |`,
       '',
       `slotflow / raw: ${(100 * (sf / raw)).toFixed(0)}% (target >= 60%)`,
-      `Redis scripts per job (fenced saves + event appends + finish): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
+      `Redis scripts per job (BullMQ's and slotflow's fenced saves, event appends, final write): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
       `worker CPU per activation above raw BullMQ's step (runtime + checkpoint + events): ${(report.checkpointCpuUsPerActivation ?? 0).toFixed(0)} µs`,
-      `recovery after SIGKILL (defaults 5 s / 5 s): ${recoveries.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; median ${((report.recoveryMedianMs ?? 0) / 1000).toFixed(1)} s (target <= 10 s)`,
+      `recovery after SIGKILL (defaults lockDurationMs 5 s, stalledIntervalMs 2 s): ${recoveries.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; median ${((report.recoveryMedianMs ?? 0) / 1000).toFixed(1)} s (target <= 10 s)`,
       '',
     ].join('\n');
     return { report, table };

@@ -1,8 +1,9 @@
 /**
- * RedisCheckpointStore: the checkpoint store of a worker's local runtime. Every save is fenced with the BullMQ lock
- * token of the job it belongs to (see scripts.ts), and writes, in one step, the snapshot, the job's `JobState` as
- * remote readers see it, its status, and how many control messages the snapshot has applied (so a worker taking
- * the job over applies each message exactly once).
+ * RedisCheckpointStore: the checkpoint store of a worker's local runtime. Every save is one Lua call (one round
+ * trip), fenced with the BullMQ lock token of the job it belongs to (see scripts.ts), which writes the snapshot, the
+ * job's status, how many control messages the snapshot has applied (so a worker taking the job over applies each
+ * message exactly once), and the job's events buffered since the last write. Remote readers derive the job's
+ * `JobState` from the snapshot (`stateOfSnapshot`), so it is not serialised a second time on every save.
  */
 import { CheckpointError, isFinalStatus, parseSnapshot, type CheckpointStore, type JobSnapshot } from 'slotflow';
 import type { Keys } from './keys.js';
@@ -13,8 +14,10 @@ export interface Holding {
   readonly token: string;
   /** Control messages applied so far. */
   readonly cursor: number;
-  /** The job's state now, as wire JSON (read in the same tick as the snapshot the runtime saves). */
-  state(): string;
+  /** A checkpoint of the job is in Redis (it was restored from one, or saved here). */
+  saved: boolean;
+  /** The job's events (wire JSON) not written yet; the caller writes them (read in the same tick as the snapshot). */
+  takeEvents(): string[];
 }
 
 /** A save was refused: another worker holds the job now. */
@@ -30,6 +33,7 @@ export class RedisCheckpointStore implements CheckpointStore {
   constructor(
     readonly redis: FencedRedis,
     readonly keys: Keys,
+    readonly maxEvents: number,
   ) {}
 
   hold(jobId: string, holding: Holding): void {
@@ -44,10 +48,14 @@ export class RedisCheckpointStore implements CheckpointStore {
     const { jobId } = snapshot;
     const holding = this.#holdings.get(jobId);
     if (!holding) throw new CheckpointError('save', jobId, new LockLostError(jobId));
+    // Until an activation finished, a checkpoint holds nothing a restart from the job's params and its control list
+    // would not rebuild: the first save (as the job starts) is skipped, its events go with the next write.
+    if (!holding.saved && !progressed(snapshot)) return;
+    holding.saved = true;
     // Both read now, before any await: they match the snapshot the runtime just took.
-    const state = holding.state();
+    const events = holding.takeEvents();
     const cursor = holding.cursor;
-    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), holding.token, JSON.stringify(snapshot), state, snapshot.status, cursor);
+    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), this.keys.events(jobId), holding.token, this.maxEvents, JSON.stringify(snapshot), snapshot.status, cursor, ...events);
     if (written !== 1) throw new CheckpointError('save', jobId, new LockLostError(jobId));
   }
 
@@ -71,4 +79,11 @@ export class RedisCheckpointStore implements CheckpointStore {
   async delete(): Promise<void> {
     // Nothing to do here; see above.
   }
+}
+
+/** True once an activation of the job finished (or failed). */
+function progressed(snapshot: JobSnapshot): boolean {
+  if (snapshot.history.length > 0) return true;
+  for (const routine of Object.values(snapshot.routines)) if (routine.activations > 0 || routine.errors > 0) return true;
+  return false;
 }

@@ -29,10 +29,14 @@ export class Connections {
     this.target = describe(source);
   }
 
-  /** A new connection owned by us (BullMQ needs `maxRetriesPerRequest: null` on the ones it blocks on). */
-  open(): Redis {
+  /**
+   * A new connection owned by us (BullMQ needs `maxRetriesPerRequest: null` on the ones it blocks on). `pipelined`:
+   * commands issued in the same turn of the event loop leave in one socket write (ioredis auto-pipelining), which
+   * profiles showed to matter: on a busy machine each write costs tens of µs. Never for a connection that blocks.
+   */
+  open(options: { readonly pipelined?: boolean } = {}): Redis {
     if (this.#closed) throw new ConnectionError(this.target, this.#timeoutMs, new Error('the connections are closed'));
-    const own: RedisOptions = { maxRetriesPerRequest: null, connectTimeout: this.#timeoutMs, retryStrategy: (times) => Math.min(times * 100, 1_000) };
+    const own: RedisOptions = { maxRetriesPerRequest: null, connectTimeout: this.#timeoutMs, retryStrategy: (times) => Math.min(times * 100, 1_000), ...(options.pipelined ? { enableAutoPipelining: true } : {}) };
     const source = this.#source;
     // (ioredis's own option types do not survive exactOptionalPropertyTypes, hence the casts.)
     const redis = source instanceof Redis ? source.duplicate(own as never) : typeof source === 'string' ? new Redis(source, own as never) : new Redis({ ...source, ...own } as never);

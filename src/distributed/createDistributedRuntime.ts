@@ -9,6 +9,8 @@ import { Connections, type RedisConnection } from './connections.js';
 import { DistributedJob, type JobContext } from './DistributedJob.js';
 import { Keys } from './keys.js';
 import { assertOptions } from './options.js';
+import { Replies } from './Replies.js';
+import { withProducerScripts } from './scripts.js';
 import type { QueuedJob } from './wire.js';
 
 /** Options of `createDistributedRuntime`. */
@@ -69,7 +71,7 @@ const EXEC_KNOWN = ['params', 'jobId', 'keepAlive', 'timeoutMs'];
  * const state = await job.wait({ timeoutMs: 30_000 });
  */
 export function createDistributedRuntime(options: DistributedRuntimeOptions): DistributedRuntime {
-  const o = assertOptions('createDistributedRuntime(options)', options, KNOWN, { concurrency: 1, lockDurationMs: 1, stalledIntervalMs: 1, maxStalledCount: 0, connectTimeoutMs: 5_000, maxEvents: 1 });
+  const o = assertOptions('createDistributedRuntime(options)', options, KNOWN, { concurrency: 1, lockDurationMs: 1, stalledIntervalMs: 1, maxStalledCount: 0, connectTimeoutMs: 5_000, maxEvents: 1, retainFinishedMs: 1 });
   const flows = new Map<string, FlowDefinition>();
   if (options.flows !== undefined) {
     if (!Array.isArray(options.flows)) throw new InvalidOptionError('createDistributedRuntime({ flows })', 'an array of flows', options.flows);
@@ -80,14 +82,16 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
   }
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
-  const redis = connections.open();
+  // Auto-pipelined: the records of jobs queued in the same turn (`Promise.all` of many `exec`s) leave in one write.
+  const redis = withProducerScripts(connections.open({ pipelined: true }));
+  const replies = new Replies(connections, keys.replyChannel);
   let queue: Queue<QueuedJob> | undefined;
   let closed = false;
   let starting: Promise<void> | undefined;
   const assertOpen = (action: string): void => {
     if (closed) throw new RuntimeClosedError(action);
   };
-  const context: JobContext = { redis, keys, connections, flows, assertOpen };
+  const context: JobContext = { redis, keys, connections, replies, flows, assertOpen };
 
   const ready = (): Promise<void> =>
     (starting ??= (async () => {
@@ -119,10 +123,9 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
       }
       await ready();
       const data: QueuedJob = { flowId, ...(params ? { params } : {}), ...(keepAlive ? { keepAlive } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
-      const created = await connections.bounded(redis.hsetnx(keys.job(jobId), 'flowId', flowId));
+      // Two round trips: our record of the job (refused when the id is taken), then BullMQ's.
+      const created = await connections.bounded(redis.slotflowCreate(keys.job(jobId), keys.jobs, jobId, flowId, Date.now()));
       if (created !== 1) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this queue has', jobId);
-      const now = Date.now();
-      await connections.bounded(redis.multi().hset(keys.job(jobId), 'status', 'queued', 'createdAt', String(now)).zadd(keys.jobs, now, jobId).exec());
       await connections.bounded((queue as Queue<QueuedJob>).add(flowId, data, { jobId }));
       return new DistributedJob(jobId, flowId, context);
     },

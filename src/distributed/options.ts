@@ -4,6 +4,8 @@
 import { InvalidOptionError } from 'slotflow';
 
 export const DEFAULT_MAX_EVENTS = 10_000;
+/** A finished job's records are kept this long (one day): long enough for a late `wait()`, short enough to not pile up. */
+export const DEFAULT_RETAIN_FINISHED_MS = 86_400_000;
 
 interface Checked {
   readonly queue: string;
@@ -14,6 +16,7 @@ interface Checked {
   readonly maxStalledCount: number;
   readonly connectTimeoutMs: number;
   readonly maxEvents: number;
+  readonly retainFinishedMs: number;
 }
 
 const POSITIVE = ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'connectTimeoutMs', 'maxEvents'] as const;
@@ -35,6 +38,12 @@ export function assertOptions(where: string, options: unknown, known: readonly s
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new InvalidOptionError(`${where}.${key}`, 'a positive integer', value);
     out[key] = value;
+  }
+  const retain = given.retainFinishedMs;
+  if (retain !== undefined) {
+    if (typeof retain !== 'number' || !(retain === Number.POSITIVE_INFINITY || (Number.isInteger(retain) && retain > 0)))
+      throw new InvalidOptionError(`${where}.retainFinishedMs`, 'a positive integer of milliseconds, or Infinity to keep finished jobs', retain);
+    out.retainFinishedMs = retain;
   }
   const stalls = given.maxStalledCount;
   if (stalls !== undefined) {

@@ -1,41 +1,121 @@
 /**
- * The Lua scripts that fence a worker's writes with the BullMQ lock token of the job it holds. Each checks
- * `<job key>:lock` and writes only while it still holds the caller's token, in one atomic step: a worker whose lock
- * expired (it stalled, and another worker took the job) can no longer overwrite the new owner's checkpoint or add
- * events to the job's stream. They return 1 when written, 0 when fenced off.
+ * The Lua scripts of slotflow/distributed, one round trip each.
+ *
+ * The worker's writes are fenced with the BullMQ lock token of the job it holds: each checks `<job key>:lock` and
+ * writes only while it still holds the caller's token, in one atomic step, so a worker whose lock expired (it
+ * stalled, and another worker took the job) can no longer overwrite the new owner's checkpoint or add events to the
+ * job's stream. They return 1 when written, 0 when fenced off.
  */
 import type { Redis } from 'ioredis';
 
-/** KEYS: lock, job hash. ARGV: token, snapshot, state, status, cursor. */
-const SAVE = `
+/** Appends ARGV[from..] to the stream KEYS[k] (capped at ARGV[max] entries, approximately). */
+const XADD_ALL = `
+local function xaddAll(stream, max, from)
+  for i = from, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', max, '*', 'e', ARGV[i]) end
+end`;
+
+/** KEYS: lock, job hash, events stream. ARGV: token, max events, snapshot, status, cursor, event... */
+const SAVE = `${XADD_ALL}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], 'snapshot', ARGV[2], 'state', ARGV[3], 'status', ARGV[4], 'cursor', ARGV[5])
+redis.call('HSET', KEYS[2], 'snapshot', ARGV[3], 'status', ARGV[4], 'cursor', ARGV[5])
+xaddAll(KEYS[3], ARGV[2], 6)
 return 1`;
 
-/** KEYS: lock, events stream. ARGV: token, max length, event... */
-const APPEND = `
+/** KEYS: lock, job hash, events stream. ARGV: token, max events, status ('' = as it is), event... */
+const APPEND = `${XADD_ALL}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 3, #ARGV do redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'status', ARGV[3]) end
+xaddAll(KEYS[3], ARGV[2], 4)
 return 1`;
 
-/** KEYS: lock, job hash, events stream. ARGV: token, max length, state, status, final event. */
-const FINISH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+/**
+ * KEYS: lock, job hash, events stream, control list, replies hash, jobs (sorted set), expiring (sorted set).
+ * ARGV: token ('' = the job's lock must be gone instead, and its status not final yet), max events, state, status,
+ * retention ms (0 = keep), now, event... (the final event last).
+ *
+ * Writes the final state and events, then gives the job's keys their retention and drops from `jobs` the ids whose
+ * retention ran out (at most 100 per call, so the cost is spread over finishing jobs).
+ */
+const FINISH = `${XADD_ALL}
+if ARGV[1] == '' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+  local status = redis.call('HGET', KEYS[2], 'status')
+  if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
+elseif redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'state', ARGV[3], 'status', ARGV[4])
 redis.call('HDEL', KEYS[2], 'snapshot')
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[5])
+xaddAll(KEYS[3], ARGV[2], 7)
+local retention = tonumber(ARGV[5])
+if retention > 0 then
+  local now = tonumber(ARGV[6])
+  for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], retention) end
+  local id = string.match(KEYS[2], ':job:(.*)$')
+  redis.call('ZADD', KEYS[7], now + retention, id)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 100)
+  if #gone > 0 then
+    redis.call('ZREM', KEYS[6], unpack(gone))
+    redis.call('ZREM', KEYS[7], unpack(gone))
+  end
+end
+return 1`;
+
+/**
+ * The producer's control message. KEYS: job hash, control list, lock. ARGV: message, channel, job id.
+ * Returns [status or '' for no such job, 1 when a worker holds the job now]; a finished (or unknown) job gets
+ * nothing appended.
+ */
+const SEND = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'', 0} end
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status, 0} end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return {status, redis.call('EXISTS', KEYS[3])}`;
+
+/** A new job's record. KEYS: job hash, jobs. ARGV: id, flow id, now. Returns 0 when the id is taken. */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'flowId', ARGV[2], 'status', 'queued', 'createdAt', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1`;
 
 export interface FencedRedis extends Redis {
-  slotflowSave(lock: string, hash: string, token: string, snapshot: string, state: string, status: string, cursor: number): Promise<number>;
-  slotflowAppend(lock: string, stream: string, token: string, maxLen: number, ...events: string[]): Promise<number>;
-  slotflowFinish(lock: string, hash: string, stream: string, token: string, maxLen: number, state: string, status: string, event: string): Promise<number>;
+  slotflowSave(lock: string, hash: string, stream: string, token: string, maxLen: number, snapshot: string, status: string, cursor: number, ...events: string[]): Promise<number>;
+  slotflowAppend(lock: string, hash: string, stream: string, token: string, maxLen: number, status: string, ...events: string[]): Promise<number>;
+  slotflowFinish(
+    lock: string,
+    hash: string,
+    stream: string,
+    control: string,
+    replies: string,
+    jobs: string,
+    expiring: string,
+    token: string,
+    maxLen: number,
+    state: string,
+    status: string,
+    retentionMs: number,
+    now: number,
+    ...events: string[]
+  ): Promise<number>;
 }
 
-/** Adds the scripts to a connection (ioredis sends EVALSHA, loading a script on its first use). */
+export interface ProducerRedis extends Redis {
+  slotflowSend(hash: string, control: string, lock: string, message: string, channel: string, jobId: string): Promise<[string, number]>;
+  slotflowCreate(hash: string, jobs: string, jobId: string, flowId: string, now: number): Promise<number>;
+}
+
+/** Adds the worker's scripts to a connection (ioredis sends EVALSHA, loading a script on its first use). */
 export function withScripts(redis: Redis): FencedRedis {
-  redis.defineCommand('slotflowSave', { numberOfKeys: 2, lua: SAVE });
-  redis.defineCommand('slotflowAppend', { numberOfKeys: 2, lua: APPEND });
-  redis.defineCommand('slotflowFinish', { numberOfKeys: 3, lua: FINISH });
+  redis.defineCommand('slotflowSave', { numberOfKeys: 3, lua: SAVE });
+  redis.defineCommand('slotflowAppend', { numberOfKeys: 3, lua: APPEND });
+  redis.defineCommand('slotflowFinish', { numberOfKeys: 7, lua: FINISH });
   return redis as FencedRedis;
+}
+
+/** Adds the producer's scripts to a connection. */
+export function withProducerScripts(redis: Redis): ProducerRedis {
+  redis.defineCommand('slotflowSend', { numberOfKeys: 3, lua: SEND });
+  redis.defineCommand('slotflowCreate', { numberOfKeys: 2, lua: CREATE });
+  return redis as ProducerRedis;
 }

@@ -2,17 +2,11 @@
  * `slotflow worker`: runs a manifest's jobs from a Redis queue; SIGTERM hands running jobs back and exits 0.
  */
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createDistributedRuntime } from 'slotflow/distributed';
-import { startRedis, type RedisServer } from './redisServer.js';
+import { useRedisServer } from './useRedisServer.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await server.stop();
-}, 30_000);
+const server = useRedisServer();
 
 it('slotflow worker runs the jobs of a manifest and exits 0 on SIGTERM', async () => {
   const child = spawn(

@@ -5,10 +5,11 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectionError } from 'slotflow';
 import { createDistributedRuntime, createWorker } from 'slotflow/distributed';
-import { freePort, startRedis, type RedisServer } from './redisServer.js';
+import { freePort } from './redisServer.js';
+import { useRedisServer } from './useRedisServer.js';
 import { testFlows } from './fixtures/flows.js';
 
 const script = fileURLToPath(new URL('./fixtures/connect.ts', import.meta.url));
@@ -27,13 +28,7 @@ function runFixture(url: string, timeoutMs: number): Promise<{ code: number; out
   });
 }
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await server.stop();
-}, 30_000);
+const server = useRedisServer();
 
 describe('Redis unreachable', () => {
   it('ready() and exec() reject with ConnectionError within connectTimeoutMs, and the process exits', async () => {

@@ -4,20 +4,21 @@
  */
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowNotFoundError, InvalidOptionError, JobFinishedError, UnknownSlotError } from 'slotflow';
-import { createDistributedRuntime, createWorker, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
-import { startRedis, type RedisServer } from './redisServer.js';
+import { createDistributedRuntime, createWorker, JobNotFoundError, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
+import { useRedisServer } from './useRedisServer.js';
 import { testFlows } from './fixtures/flows.js';
 
-let server: RedisServer;
+const server = useRedisServer();
 let fixtures: ReturnType<typeof testFlows>;
 const opened: { close(): Promise<void> }[] = [];
 let queueNo = 0;
 
-beforeAll(async () => {
-  server = await startRedis();
+beforeAll(() => {
   fixtures = testFlows(server.url, 5);
-}, 30_000);
+});
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((o) => o.close()));
@@ -25,10 +26,9 @@ afterEach(async () => {
 
 afterAll(async () => {
   await fixtures.close();
-  await server.stop();
-}, 30_000);
+});
 
-function setup(options: { flows?: boolean } = {}): { queue: string; producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
+function setup(options: { flows?: boolean; retainFinishedMs?: number } = {}): { queue: string; producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
   const queue = `p${String(++queueNo)}`;
   const producer = createDistributedRuntime({ connection: server.url, queue, ...(options.flows ? { flows: fixtures.flows } : {}) });
   opened.push(producer);
@@ -36,7 +36,7 @@ function setup(options: { flows?: boolean } = {}): { queue: string; producer: Di
     queue,
     producer,
     worker: async () => {
-      const worker = createWorker({ connection: server.url, queue, flows: fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000 });
+      const worker = createWorker({ connection: server.url, queue, flows: fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined, ...(options.retainFinishedMs === undefined ? {} : { retainFinishedMs: options.retainFinishedMs }) });
       opened.push(worker);
       await worker.ready();
       return worker;
@@ -85,6 +85,102 @@ describe('control messages', () => {
     expect(state.error?.name).toBe('JobCancelledError');
     await expect(job.post('echo', 'input', { text: 'late' })).rejects.toBeInstanceOf(JobFinishedError);
   }, 45_000);
+});
+
+describe('control messages that fail on the worker', () => {
+  it('reject the caller with the typed error the worker raised (no flows on the producer: no local check)', async () => {
+    const { producer, worker } = setup();
+    await worker();
+    const job = await producer.exec('gate', { keepAlive: true });
+    const events = firstValueFrom(job.events$.pipe(toArray()));
+    const unknownRoutine = await job.post('nobody', 'input', { text: 'x' }).catch((e: unknown) => e);
+    expect(unknownRoutine).toBeInstanceOf(UnknownSlotError);
+    expect(unknownRoutine).toMatchObject({ name: 'UnknownSlotError', code: 'UNKNOWN_SLOT' });
+    expect((unknownRoutine as Error).message).toContain('nobody');
+    const unknownSlot = await job.post('echo', 'output', { text: 'x' }).catch((e: unknown) => e);
+    expect(unknownSlot).toBeInstanceOf(UnknownSlotError);
+    expect((unknownSlot as Error).message).toMatch(/has no slot 'output'/);
+    // The job goes on: a good message after the bad ones is applied, in order.
+    await job.post('echo', 'input', { text: 'fine' });
+    await job.pause();
+    await job.resume();
+    await job.complete();
+    const state = await job.wait({ timeoutMs: 30_000 });
+    expect(state.outputs['echo.said']).toEqual([{ text: 'fine' }]);
+    // Nothing dropped silently: each failure is in the job's events too.
+    const warnings = (await events).filter((e) => e.type === 'job.warning');
+    expect(warnings.map((w) => (w as { code: string }).code)).toEqual(['control.failed', 'control.failed']);
+  }, 45_000);
+
+  it('to a finished job: post, complete, pause and resume reject JobFinishedError; cancel stays a no-op', async () => {
+    const { producer, worker } = setup();
+    await worker();
+    const job = await producer.exec('gate', { params: { text: 'once' } });
+    expect((await job.wait({ timeoutMs: 30_000 })).status).toBe('completed');
+    for (const send of [() => job.post('echo', 'input', { text: 'late' }), () => job.complete(), () => job.pause(), () => job.resume()]) {
+      const error = await send().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobFinishedError);
+      expect(error).toMatchObject({ jobId: job.id, status: 'completed' });
+    }
+    await expect(job.cancel('too late')).resolves.toBeUndefined();
+    expect((await job.getState())?.status).toBe('completed');
+  }, 45_000);
+
+  it('sent while no worker holds the job resolve once stored; a failure when applied is in the job events', async () => {
+    const { producer, worker } = setup();
+    const job = await producer.exec('gate', { keepAlive: true });
+    await job.post('nobody', 'input', { text: 'x' });
+    await job.complete();
+    await worker();
+    const state = await job.wait({ timeoutMs: 30_000 });
+    expect(state.status).toBe('completed');
+    const events = await firstValueFrom(job.events$.pipe(toArray()));
+    const warning = events.find((e) => e.type === 'job.warning');
+    expect(warning).toMatchObject({ code: 'control.failed' });
+    expect((warning as { message: string }).message).toMatch(/UnknownSlotError/);
+  }, 45_000);
+});
+
+describe('retention', () => {
+  it("a finished job's keys expire after retainFinishedMs, and listJobs forgets it", async () => {
+    const { producer, worker, queue } = setup({ retainFinishedMs: 1_500 });
+    const redis = new Redis(server.url);
+    try {
+      await worker();
+      const job = await producer.exec('gate', { keepAlive: true });
+      await job.post('echo', 'input', { text: 'kept a while' });
+      await job.complete();
+      expect((await job.wait({ timeoutMs: 30_000 })).status).toBe('completed');
+      const keys = [`slotflow:${queue}:job:${job.id}`, `slotflow:${queue}:ev:${job.id}`, `slotflow:${queue}:ctl:${job.id}`, `slotflow:${queue}:re:${job.id}`];
+      for (const key of keys) {
+        const ttl = await redis.pttl(key);
+        expect(ttl, key).toBeGreaterThan(0);
+        expect(ttl, key).toBeLessThanOrEqual(1_500);
+      }
+      // Redis expires them on its own clock: wait (generously) until they are gone.
+      const deadline = Date.now() + 30_000;
+      while ((await redis.exists(...keys)) > 0) {
+        if (Date.now() > deadline) throw new Error('the keys did not expire');
+        await sleep(200);
+      }
+      expect(await producer.getJob(job.id)).toBeUndefined();
+      await expect(job.post('echo', 'input', { text: 'gone' })).rejects.toBeInstanceOf(JobNotFoundError);
+      await expect(job.wait({ timeoutMs: 20_000 })).rejects.toMatchObject({ name: 'JobNotFoundError', code: 'JOB_NOT_FOUND', jobId: job.id });
+      // The next job to finish trims the queue's job list.
+      const next = await producer.exec('gate', { params: { text: 'next' } });
+      await next.wait({ timeoutMs: 30_000 });
+      expect((await producer.listJobs()).map((j) => j.jobId)).toEqual([next.id]);
+      expect(await redis.zscore(`slotflow:${queue}:jobs`, job.id)).toBeNull();
+    } finally {
+      await redis.quit();
+    }
+  }, 60_000);
+
+  it('retainFinishedMs is checked: a positive integer of ms, or Infinity', () => {
+    for (const bad of [0, -1, 1.5, '1000', Number.NaN]) expect(() => createWorker({ connection: server.url, flows: fixtures.flows, retainFinishedMs: bad as never })).toThrow(/retainFinishedMs.*positive integer of milliseconds, or Infinity/);
+    const keep = createWorker({ connection: server.url, flows: fixtures.flows, retainFinishedMs: Number.POSITIVE_INFINITY });
+    opened.push(keep);
+  });
 });
 
 describe('events$', () => {

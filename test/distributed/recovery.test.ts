@@ -6,19 +6,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDistributedRuntime, type DistributedRuntime } from 'slotflow/distributed';
-import { startRedis, type RedisServer } from './redisServer.js';
+import { useRedisServer } from './useRedisServer.js';
 import { forkWorker, killAll } from './workers.js';
 import { STEPS } from './fixtures/flows.js';
 
-let server: RedisServer;
+const server = useRedisServer();
 let redis: Redis;
 let producer: DistributedRuntime;
 let queueNo = 0;
 
-beforeAll(async () => {
-  server = await startRedis();
+beforeAll(() => {
   redis = new Redis(server.url);
-}, 30_000);
+});
 
 afterEach(async () => {
   await producer.close();
@@ -27,8 +26,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await redis.quit();
-  await server.stop();
-}, 30_000);
+});
 
 function queue(): string {
   producer = createDistributedRuntime({ connection: server.url, queue: `q${String(++queueNo)}` });
@@ -133,6 +131,39 @@ describe('worker.close()', () => {
     expect(state.status).toBe('completed');
     expect(state.outputs['done.result']).toEqual([{ steps: STEPS }]);
     expectOnceExceptInFlight(await counts(job.id));
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  }, 90_000);
+});
+
+describe('a job whose workers die more often than maxStalledCount', () => {
+  it('fails with JobStalledError: wait, getState and events$ settle', async () => {
+    const q = queue();
+    const a = forkWorker(server.url, q, 250);
+    await a.ready;
+    const job = await producer.exec('chain', { params: { n: 1 } });
+    await untilStarted(job.id, 'step3');
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBe('SIGKILL');
+    // No take-over allowed: BullMQ fails the job at its first stall, and the worker that finds it writes its end.
+    const b = forkWorker(server.url, q, 250, { maxStalledCount: 0 });
+    await b.ready;
+    const events: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      job.events$.subscribe({ next: (e) => events.push(e.type), complete: resolve, error: reject });
+    });
+    const state = await job.wait({ timeoutMs: 60_000 });
+    expect(state.status).toBe('failed');
+    expect(state.error).toMatchObject({ name: 'JobStalledError', code: 'JOB_STALLED' });
+    expect(state.error?.message).toContain('maxStalledCount');
+    // The state is the last checkpoint's, ended: the steps that finished before the kill are in it.
+    expect(state.routines.step?.activations).toBeGreaterThanOrEqual(2);
+    expect((await job.getState())?.status).toBe('failed');
+    expect(await job.status()).toBe('failed');
+    await ended;
+    expect(events.at(-1)).toBe('job.failed');
+    // Never run again after the kill: the job was not handed to b.
+    expect((await counts(job.id)).step4).toBeUndefined();
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
   }, 90_000);

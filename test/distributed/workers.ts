@@ -17,8 +17,9 @@ export interface WorkerProcess {
   readonly exited: Promise<number | string>;
 }
 
-export function forkWorker(url: string, queue: string, workMs: number): WorkerProcess {
-  const child = fork(script, [url, queue, String(workMs)], { execArgv: ['--conditions=development', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** `options`: more `createWorker` options (JSON data), over the fixture's (lock 2 s, stalled check every 1 s). */
+export function forkWorker(url: string, queue: string, workMs: number, options: Record<string, unknown> = {}): WorkerProcess {
+  const child = fork(script, [url, queue, String(workMs), JSON.stringify(options)], { execArgv: ['--conditions=development', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   forked.add(child);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
