@@ -13,7 +13,7 @@ import type { ServeOptions } from './serveCommand.js';
 // The commands load the runtime when they run, so `--help`, `--version` and a bad flag answer at once.
 const commands = () => import('./commands.js');
 
-/** Errors whose message lists every problem: printed as they are (`name` is the class name, SPEC). */
+/** Errors whose message lists every problem: printed as they are (`name` is the class name). */
 const LISTS_PROBLEMS = new Set(['ManifestError', 'FlowValidationError']);
 
 export async function runCli(argv: readonly string[]): Promise<number> {

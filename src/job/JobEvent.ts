@@ -1,5 +1,5 @@
 /**
- * JobEvent: what `job.events$` and `runtime.events$` carry (SPEC 6).
+ * JobEvent: what `job.events$` and `runtime.events$` carry.
  */
 import type { Payload } from '../routine/index.js';
 

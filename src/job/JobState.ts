@@ -1,5 +1,5 @@
 /**
- * JobState: the immutable view of one job (SPEC 4). A new object whenever something changed; parts that did not
+ * JobState: the immutable view of one job. A new object whenever something changed; parts that did not
  * change are shared with the previous snapshot.
  */
 import type { Payload } from '../routine/index.js';

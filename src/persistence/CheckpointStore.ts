@@ -1,6 +1,6 @@
 /**
  * CheckpointStore: where a runtime with a `store` saves job snapshots, and `runtime.recover()` finds the jobs a
- * crashed process left unfinished (SPEC 5).
+ * crashed process left unfinished.
  *
  * The runtime calls `save` for one job at a time (never two saves of the same job at once, never reordered), with
  * the latest snapshot only: intermediate ones are coalesced. A store may be shared by several processes (a Redis

@@ -1,6 +1,6 @@
 /**
  * JobSnapshot: the versioned, JSON-serialisable form of a job that `job.snapshot()` returns, checkpoint stores
- * save, and `runtime.restore()` continues (SPEC 5).
+ * save, and `runtime.restore()` continues.
  *
  * Times are the runtime clock's milliseconds (`Date.now()` with the system clock). Due times are absolute, so a
  * job restored later fires an overdue timer at once instead of waiting its full delay again.

@@ -1,5 +1,5 @@
 /**
- * createFileStore: the embedded checkpoint store, one JSON file per job in a directory (SPEC 5).
+ * createFileStore: the embedded checkpoint store, one JSON file per job in a directory.
  *
  * Layout (`<name>` is the job id made file-safe, see jobFileName.ts):
  *   <dir>/<name>.json                          the last snapshot of an unfinished job

@@ -1,5 +1,5 @@
 /**
- * The built-in activation policies (SPEC 1.1): immediate, batch, allReady, interval, window, custom.
+ * The built-in activation policies: immediate, batch, allReady, interval, window, custom.
  */
 import { dict } from '../util/dict.js';
 import { InvalidOptionError } from '../errors/index.js';

@@ -1,5 +1,5 @@
 /**
- * ErrorStrategy: what happens when an activation fails (SPEC 1.2).
+ * ErrorStrategy: what happens when an activation fails.
  */
 
 /** Retry settings: re-run the same activation with the same consumed data. */

@@ -1,5 +1,5 @@
 /**
- * slotflow/rx: RxJS operators and Observables over slotflow jobs (SPEC 6).
+ * slotflow/rx: RxJS operators and Observables over slotflow jobs.
  *
  * Everything here imports the core through the public `slotflow` entry, so it shares the application's runtime.
  */

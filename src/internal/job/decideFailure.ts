@@ -1,5 +1,5 @@
 /**
- * decideFailure: applies an error strategy (SPEC 1.2) to one failed attempt.
+ * decideFailure: applies an error strategy to one failed attempt.
  */
 import type { ErrorStrategy, FailureDecision } from '../../routine/index.js';
 

@@ -1,5 +1,5 @@
 /**
- * Job snapshots (SPEC 5): `takeSnapshot` turns a live job into JSON-ready data; `restoreRoutines` puts a fresh
+ * Job snapshots: `takeSnapshot` turns a live job into JSON-ready data; `restoreRoutines` puts a fresh
  * job's routine actors back where the snapshot left them.
  *
  * A snapshot is taken between machine transitions (JavaScript runs one at a time), so a payload is either in a
