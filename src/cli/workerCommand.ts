@@ -5,6 +5,7 @@
  * line shows the jobs running, done and failed.
  */
 import type { FlowBuilder, RoutineMap } from 'slotflow';
+import type { WorkerStats } from 'slotflow/distributed';
 import { CliError, messageOf } from './CliError.js';
 import { loadManifestFlow } from './loadManifest.js';
 
@@ -17,13 +18,7 @@ export interface WorkerCommandOptions {
 
 export async function workerCommand(manifests: readonly string[], options: WorkerCommandOptions): Promise<number> {
   const { stdout, stderr } = process;
-  // Loaded here: bullmq and ioredis are optional, needed by this command only.
-  let distributed: typeof import('slotflow/distributed');
-  try {
-    distributed = await import('slotflow/distributed');
-  } catch (error) {
-    throw new CliError(`slotflow worker needs the packages 'bullmq' and 'ioredis' (npm install bullmq ioredis): ${messageOf(error)}`);
-  }
+  const distributed = await loadDistributed();
   if (!/^rediss?:\/\//.test(options.redis)) throw new CliError(`--redis: expected a redis:// or rediss:// URL, got '${options.redis}'.`);
   const flows: FlowBuilder<RoutineMap>[] = [];
   for (const manifest of manifests) flows.push(await loadManifestFlow(manifest, options.routines));
@@ -38,29 +33,8 @@ export async function workerCommand(manifests: readonly string[], options: Worke
       stderr.write(`slotflow worker: ${error.message}\n`);
     },
   });
-  const tty = stdout.isTTY;
-  const line = {
-    shown: false,
-    clear() {
-      if (this.shown) stdout.write('\r\x1b[2K');
-      this.shown = false;
-    },
-    draw() {
-      const s = worker.stats();
-      stdout.write(`\r\x1b[2Kqueue '${options.queue}': ${String(s.running)} running, ${String(s.completed)} done, ${String(s.failed)} failed, ${String(s.cancelled)} cancelled`);
-      this.shown = true;
-    },
-  };
-
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<string>((resolve) => {
-    stop = () => { resolve(''); };
-    const onSignal = (signal: NodeJS.Signals) => {
-      resolve(signal);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  const line = statusLine(worker, options.queue);
+  const { stopped, stop } = untilSignal();
   try {
     await worker.ready();
   } catch (error) {
@@ -70,7 +44,7 @@ export async function workerCommand(manifests: readonly string[], options: Worke
   }
   const names = flows.map((f) => `'${f.id}'`).join(', ');
   stdout.write(`slotflow worker: consuming queue '${options.queue}' (flows ${names}) at ${options.redis.replace(/\/\/[^@/]*@/, '//')}; Ctrl-C or SIGTERM to stop.\n`);
-  const timer = tty ? setInterval(() => { line.draw(); }, 250) : undefined;
+  const timer = stdout.isTTY ? setInterval(() => { line.draw(); }, 250) : undefined;
   const signal = await stopped;
   if (timer) clearInterval(timer);
   line.clear();
@@ -79,4 +53,50 @@ export async function workerCommand(manifests: readonly string[], options: Worke
   const s = worker.stats();
   stdout.write(`slotflow worker: stopped (${String(s.completed)} done, ${String(s.failed)} failed, ${String(s.cancelled)} cancelled, ${String(s.released)} handed back).\n`);
   return 0;
+}
+
+/** slotflow/distributed, loaded here and not at the top: bullmq and ioredis are optional, needed by this command only. */
+async function loadDistributed(): Promise<typeof import('slotflow/distributed')> {
+  try {
+    return await import('slotflow/distributed');
+  } catch (error) {
+    throw new CliError(`slotflow worker needs the packages 'bullmq' and 'ioredis' (npm install bullmq ioredis): ${messageOf(error)}`);
+  }
+}
+
+/**
+ * The one live line a terminal shows (queue, running, done, failed). Its own object because the worker's error
+ * reports must clear it first, so an error never lands in the middle of the line.
+ */
+function statusLine(worker: { stats(): WorkerStats }, queue: string) {
+  const { stdout } = process;
+  return {
+    shown: false,
+    clear() {
+      if (this.shown) stdout.write('\r\x1b[2K');
+      this.shown = false;
+    },
+    draw() {
+      const s = worker.stats();
+      stdout.write(`\r\x1b[2Kqueue '${queue}': ${String(s.running)} running, ${String(s.completed)} done, ${String(s.failed)} failed, ${String(s.cancelled)} cancelled`);
+      this.shown = true;
+    },
+  };
+}
+
+/**
+ * Resolves with the name of the first SIGTERM or SIGINT; `stop()` resolves it with '' instead. Listening starts
+ * here, before the worker connects, so a Ctrl-C while connecting is not the default instant exit.
+ */
+function untilSignal(): { stopped: Promise<string>; stop: () => void } {
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => {
+    stop = () => { resolve(''); };
+    const onSignal = (signal: NodeJS.Signals) => {
+      resolve(signal);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  return { stopped, stop };
 }
