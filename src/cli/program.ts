@@ -18,7 +18,11 @@ const LISTS_PROBLEMS = new Set(['ManifestError', 'FlowValidationError']);
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const { stdout, stderr } = process;
+  // A command's action sets the exit code; commander's own errors (a bad flag, --help) are thrown and mapped below.
   let code = 0;
+  const setCode = (value: number) => {
+    code = value;
+  };
   const program = new Command('slotflow')
     .description('Run, check and draw slotflow flow manifests.')
     .version(pkg.version, '-v, --version')
@@ -28,7 +32,41 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       writeErr: (text) => stderr.write(text),
     })
     .exitOverride();
+  addRun(program, setCode);
+  addValidate(program);
+  addGraph(program);
+  addServe(program, setCode);
+  addWorker(program, setCode);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    return reportError(error);
+  }
+}
 
+/** Prints what went wrong as the user needs to read it and returns the exit code (see the top of this file). */
+function reportError(error: unknown): number {
+  const { stderr } = process;
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof CliError) {
+    stderr.write(`slotflow: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && LISTS_PROBLEMS.has(error.name)) {
+    stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  // slotflow's own errors (a `code`) say what was wrong; anything else gets its stack.
+  const own = error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+  stderr.write(`slotflow: ${own ? `${error.name}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  return 1;
+}
+
+// One function per command: each holds its flags, help text and action, read together.
+
+/** `slotflow run`: see runCommand.ts. */
+function addRun(program: Command, setCode: (code: number) => void): void {
   program
     .command('run')
     .description("Run jobs of a manifest's flow, show progress, print a per-routine summary.")
@@ -50,9 +88,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         '\nExample:\n  slotflow run flow.yaml --routines routines.ts --params \'{"url":"https://example.com"}\' --jobs 100 --out results',
     )
     .action(async (manifest: string, options: RunOptions) => {
-      code = await (await commands()).runCommand(manifest, options);
+      setCode(await (await commands()).runCommand(manifest, options));
     });
+}
 
+/** `slotflow validate`: prints every problem of the manifest, or one line saying what it holds. */
+function addValidate(program: Command): void {
+  const { stdout } = process;
   program
     .command('validate')
     .description('Check a manifest against the routines it names; print every problem.')
@@ -66,7 +108,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       const entry = flow.entry ? `, entry ${flow.entry.routine}.${flow.entry.slot}` : '';
       stdout.write(`valid: ${manifest}: flow '${flow.id}' (${routines} routine${routines === 1 ? '' : 's'}, ${connections} connection${connections === 1 ? '' : 's'}${entry})\n`);
     });
+}
 
+/** `slotflow graph`: the flow as Mermaid; without --routines, sketched from the manifest alone. */
+function addGraph(program: Command): void {
+  const { stdout } = process;
   program
     .command('graph')
     .description("Print the manifest's flow as a Mermaid flowchart.")
@@ -78,7 +124,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       const flow = options.routines === undefined ? sketchManifestFlow(manifest) : await loadManifestFlow(manifest, options.routines);
       stdout.write(`${flow.toMermaid()}\n`);
     });
+}
 
+/** `slotflow serve`: see serveCommand.ts. */
+function addServe(program: Command, setCode: (code: number) => void): void {
   program
     .command('serve')
     .description("Serve the monitor and the HTTP API for a manifest's flow: watch, start and drive its jobs in a browser.")
@@ -94,9 +143,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         '\nExample:\n  slotflow serve flow.yaml --routines routines.ts --store .slotflow\n  # then open http://127.0.0.1:7400',
     )
     .action(async (manifest: string, options: ServeOptions) => {
-      code = await (await commands()).serveCommand(manifest, options);
+      setCode(await (await commands()).serveCommand(manifest, options));
     });
+}
 
+/** `slotflow worker`: see workerCommand.ts; loaded apart from the other commands, as it needs bullmq and ioredis. */
+function addWorker(program: Command, setCode: (code: number) => void): void {
   program
     .command('worker')
     .description('Run the flows of these manifests as a distributed worker on a Redis queue (BullMQ), until SIGTERM or Ctrl-C.')
@@ -107,25 +159,6 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('--concurrency <n>', 'jobs this worker holds at once', positiveInteger, 10)
     .addHelpText('after', '\nSIGTERM or Ctrl-C: running jobs are checkpointed and handed back to the queue, then the worker exits 0.\n\nExample:\n  slotflow worker flow.yaml --routines routines.ts --redis redis://127.0.0.1:6379 --queue orders')
     .action(async (manifests: string[], options: import('./workerCommand.js').WorkerCommandOptions) => {
-      code = await (await import('./workerCommand.js')).workerCommand(manifests, options);
+      setCode(await (await import('./workerCommand.js')).workerCommand(manifests, options));
     });
-
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return code;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof CliError) {
-      stderr.write(`slotflow: ${error.message}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof Error && LISTS_PROBLEMS.has(error.name)) {
-      stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    // slotflow's own errors (a `code`) say what was wrong; anything else gets its stack.
-    const own = error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
-    stderr.write(`slotflow: ${own ? `${error.name}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
-    return 1;
-  }
 }
