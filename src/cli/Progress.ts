@@ -8,19 +8,11 @@
  */
 import cliProgress from 'cli-progress';
 import type { JobEvent, JobState } from 'slotflow';
+import { createProgressTally, type JobOutcome, type ProgressCounts, type ProgressTally } from './ProgressTally.js';
 import { messageOf } from './CliError.js';
 import { printable, printableId } from './terminalText.js';
 
-export interface ProgressCounts {
-  completed: number;
-  failed: number;
-  cancelled: number;
-  /** Stopped by Ctrl-C or SIGTERM with a store: kept there, unfinished, for the next run. */
-  suspended: number;
-}
-
-/** How a job ended for this run: its final status, or `suspended` (kept in the store). */
-export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'suspended';
+export type { JobOutcome, ProgressCounts } from './ProgressTally.js';
 
 export interface Progress {
   /** A job ended for this run (`outcome` defaults to its status). */
@@ -44,99 +36,53 @@ export interface ProgressOptions {
   readonly lines: NodeJS.WritableStream;
 }
 
-/** `done / total` of a `routine.progress` event, between 0 and 1; undefined when the event does not carry one. */
-function fractionOf(event: unknown): number | undefined {
-  const { done, total } = event as { done?: unknown; total?: unknown };
-  if (typeof done !== 'number' || typeof total !== 'number' || !Number.isFinite(done) || !Number.isFinite(total) || total <= 0) return undefined;
-  return Math.min(1, Math.max(0, done / total));
-}
-
 function outcomeOf(state: JobState): JobOutcome {
   return state.status === 'completed' || state.status === 'failed' ? state.status : 'cancelled';
 }
 
+/** How a job's end, a note and the end of the run show: the part that differs between a terminal and a pipe. */
+type Shown = Pick<Progress, 'job' | 'note' | 'stop'>;
+
 export function createProgress(options: ProgressOptions): Progress {
-  const counts: ProgressCounts = { completed: 0, failed: 0, cancelled: 0, suspended: 0 };
-  const started = performance.now();
-  let activations = 0;
-  /** Running activations per job (`jobId` -> `routineId` -> reported fraction, 0 until one is reported). */
-  const running = new Map<string, Map<string, number>>();
-  let runningCount = 0;
-  const rate = () => {
-    const seconds = (performance.now() - started) / 1000;
-    return seconds > 0 ? Math.round(activations / seconds) : 0;
-  };
-  const done = () => counts.completed + counts.failed + counts.cancelled + counts.suspended;
-  let total = options.total;
-
-  const onEvent = (event: JobEvent) => {
-    // Matched by type string: `routine.progress` may come from a newer runtime than this CLI knows.
-    const type: string = event.type;
-    const { jobId } = event;
-    const routineId = (event as { routineId?: unknown }).routineId;
-    if (typeof routineId !== 'string') {
-      if (type === 'job.completed' || type === 'job.failed' || type === 'job.cancelled') dropJob(jobId);
-      return;
-    }
-    if (type === 'routine.started') {
-      let routines = running.get(jobId);
-      if (!routines) running.set(jobId, (routines = new Map<string, number>()));
-      if (!routines.has(routineId)) runningCount++;
-      routines.set(routineId, 0);
-    } else if (type === 'routine.completed' || type === 'routine.failed') {
-      activations++;
-      const routines = running.get(jobId);
-      if (routines?.delete(routineId)) runningCount--;
-      if (routines?.size === 0) running.delete(jobId);
-    } else if (type === 'routine.progress') {
-      const fraction = fractionOf(event);
-      const routines = running.get(jobId);
-      if (fraction !== undefined && routines?.has(routineId)) routines.set(routineId, fraction);
-    }
-  };
-  const dropJob = (jobId: string) => {
-    runningCount -= running.get(jobId)?.size ?? 0;
-    running.delete(jobId);
-  };
-  /** Counts a job that ended for this run; true when more jobs ended than were announced (resumed ones). */
-  const endJob = (state: JobState, outcome: JobOutcome): boolean => {
-    dropJob(state.jobId);
-    counts[outcome]++;
-    if (done() <= total) return false;
-    total = done();
-    return true;
-  };
-  /** The progress of either kind: what counts is shared, how a job, a note and the end show differs. */
-  const progress = (shown: Pick<Progress, 'job' | 'note' | 'stop'>): Progress => ({
+  const tally = createProgressTally(options.total);
+  // What counts is shared; how it shows differs.
+  const shown = options.live ? liveBar(tally, options.stream) : plainLines(tally, options.lines);
+  return {
     ...shown,
-    counts,
+    counts: tally.counts,
     get activations() {
-      return activations;
+      return tally.activations;
     },
-    event: onEvent,
-  });
+    event: (event) => {
+      tally.event(event);
+    },
+  };
+}
 
-  if (!options.live) {
-    const width = String(total).length;
-    return progress({
-      job(state, outcome = outcomeOf(state)) {
-        endJob(state, outcome);
-        const ms = state.finishedAt === undefined ? '' : ` in ${Math.round(state.finishedAt - state.startedAt)} ms`;
-        const why = outcome === 'suspended' ? ` (kept in the store, status ${state.status})` : state.error ? `: ${printable(firstLine(messageOf(state.error)))}` : '';
-        options.lines.write(`[${String(done()).padStart(width)}/${total}] job ${printableId(state.jobId)} ${outcome}${ms}${why}\n`);
-      },
-      note(text) {
-        options.lines.write(`${text}\n`);
-      },
-      stop() {
-        // Nothing live to stop.
-      },
-    });
-  }
+/** Elsewhere than a terminal (a pipe, a CI log): one line per finished job, no ANSI codes. */
+function plainLines(tally: ProgressTally, lines: NodeJS.WritableStream): Shown {
+  const width = String(tally.total).length;
+  return {
+    job(state, outcome = outcomeOf(state)) {
+      tally.endJob(state, outcome);
+      const ms = state.finishedAt === undefined ? '' : ` in ${Math.round(state.finishedAt - state.startedAt)} ms`;
+      const why = outcome === 'suspended' ? ` (kept in the store, status ${state.status})` : state.error ? `: ${printable(firstLine(messageOf(state.error)))}` : '';
+      lines.write(`[${String(tally.done()).padStart(width)}/${tally.total}] job ${printableId(state.jobId)} ${outcome}${ms}${why}\n`);
+    },
+    note(text) {
+      lines.write(`${text}\n`);
+    },
+    stop() {
+      // Nothing live to stop.
+    },
+  };
+}
 
+/** On a terminal: one live bar, redrawn a few times a second. */
+function liveBar(tally: ProgressTally, stream: NodeJS.WriteStream): Shown {
   const bar = new cliProgress.SingleBar(
     {
-      stream: options.stream,
+      stream,
       format: 'jobs {bar} {jobs}/{total} | activations: {activations} done, {running} running{share} | {rate}/s | {outcomes} | {duration_formatted}',
       hideCursor: true,
       clearOnComplete: false,
@@ -144,53 +90,43 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  /** Finished jobs plus, for each running job, the mean reported fraction of its running activations. */
-  const value = () => {
-    let partial = 0;
-    for (const routines of running.values()) {
-      if (routines.size === 0) continue;
-      let sum = 0;
-      for (const fraction of routines.values()) sum += fraction;
-      partial += sum / routines.size;
-    }
-    return Math.min(total, done() + partial);
-  };
   const share = () => {
-    const partial = value() - done();
-    return partial > 0 ? ` (${Math.round((100 * partial) / Math.max(1, running.size))}% of the running jobs)` : '';
+    const partial = tally.value() - tally.done();
+    return partial > 0 ? ` (${Math.round((100 * partial) / Math.max(1, tally.runningJobs))}% of the running jobs)` : '';
   };
+  const { counts } = tally;
   const outcomes = () => `${counts.completed} completed, ${counts.failed} failed, ${counts.cancelled} cancelled${counts.suspended > 0 ? `, ${counts.suspended} suspended` : ''}`;
-  const payload = () => ({ outcomes: outcomes(), jobs: done(), activations, running: runningCount, share: share(), rate: rate() });
-  bar.start(total, 0, payload());
+  const payload = () => ({ outcomes: outcomes(), jobs: tally.done(), activations: tally.activations, running: tally.running, share: share(), rate: tally.rate() });
+  bar.start(tally.total, 0, payload());
   // Activations and reported progress change without a job finishing: redraw a few times a second.
   const ticker = setInterval(() => {
-    bar.update(value(), payload());
+    bar.update(tally.value(), payload());
   }, 250);
   ticker.unref();
   let stopped = false;
-  return progress({
+  return {
     job(state, outcome = outcomeOf(state)) {
-      if (endJob(state, outcome)) bar.setTotal(total);
-      bar.update(value(), payload());
+      if (tally.endJob(state, outcome)) bar.setTotal(tally.total);
+      bar.update(tally.value(), payload());
     },
     note(text) {
       if (stopped) {
-        options.stream.write(`${text}\n`);
+        stream.write(`${text}\n`);
         return;
       }
       // The bar restores the cursor to where it started when it stops: stop it, write, and start it again below.
       bar.stop();
-      options.stream.write(`${text}\n`);
-      bar.start(total, value(), payload());
+      stream.write(`${text}\n`);
+      bar.start(tally.total, tally.value(), payload());
     },
     stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(ticker);
-      bar.update(value(), payload());
+      bar.update(tally.value(), payload());
       bar.stop();
     },
-  });
+  };
 }
 
 function firstLine(text: string): string {
