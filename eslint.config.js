@@ -57,6 +57,8 @@ export default defineConfig(
       'src/clock/**/*.ts',
       'src/util/**/*.ts',
       'src/types/**/*.ts',
+      'src/server/**/*.ts',
+      'src/server/monitor/**/*.js',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
