@@ -59,6 +59,7 @@ export default defineConfig(
       'src/types/**/*.ts',
       'src/server/**/*.ts',
       'src/server/monitor/**/*.js',
+      'src/distributed/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
