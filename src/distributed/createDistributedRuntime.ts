@@ -72,14 +72,7 @@ const EXEC_KNOWN = ['params', 'jobId', 'keepAlive', 'timeoutMs'];
  */
 export function createDistributedRuntime(options: DistributedRuntimeOptions): DistributedRuntime {
   const o = assertOptions('createDistributedRuntime(options)', options, KNOWN, { concurrency: 1, lockDurationMs: 1, stalledIntervalMs: 1, maxStalledCount: 0, connectTimeoutMs: 5_000, maxEvents: 1, retainFinishedMs: 1 });
-  const flows = new Map<string, FlowDefinition>();
-  if (options.flows !== undefined) {
-    if (!Array.isArray(options.flows)) throw new InvalidOptionError('createDistributedRuntime({ flows })', 'an array of flows', options.flows);
-    for (const flow of options.flows as readonly (FlowBuilder<RoutineMap> | FlowDefinition)[]) {
-      const compiled = 'compile' in flow ? flow.compile() : flow;
-      flows.set(compiled.id, compiled);
-    }
-  }
+  const flows = compileFlows(options.flows);
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
   // Auto-pipelined: the records of jobs queued in the same turn (`Promise.all` of many `exec`s) leave in one write.
@@ -104,25 +97,8 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
     ready,
     async exec(flow, execOptions = {}) {
       assertOpen('exec a job');
-      const flowId = typeof flow === 'string' ? flow : (flow as { id?: unknown }).id;
-      if (typeof flowId !== 'string' || flowId === '') throw new InvalidOptionError('exec(flow)', 'a flow id or a flow', flow);
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
-      if (typeof execOptions !== 'object' || execOptions === null) throw new InvalidOptionError('exec(options)', 'an options object', execOptions);
-      for (const key of Object.keys(execOptions)) if (!EXEC_KNOWN.includes(key)) throw new InvalidOptionError(`exec(options).${key}`, `a known option (one of ${EXEC_KNOWN.map((k) => `'${k}'`).join(', ')})`, (execOptions as Record<string, unknown>)[key]);
-      const { params, keepAlive, timeoutMs } = execOptions;
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
-      if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new InvalidOptionError('exec({ params })', 'a plain object', params);
-      if (keepAlive !== undefined && typeof keepAlive !== 'boolean') throw new InvalidOptionError('exec({ keepAlive })', 'a boolean', keepAlive);
-      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw new InvalidOptionError('exec({ timeoutMs })', 'a positive number of milliseconds', timeoutMs);
-      const jobId = execOptions.jobId ?? uuidv7();
-      if (typeof jobId !== 'string' || jobId === '' || jobId.includes(':') || /^\d+$/.test(jobId)) throw new InvalidOptionError('exec({ jobId })', "a non-empty string without ':' that is not a number", jobId);
-      if (flows.size > 0) {
-        const known = flows.get(flowId);
-        if (!known) throw new FlowNotFoundError(flowId, [...flows.keys()]);
-        if (params !== undefined && !known.entry) throw new UnknownSlotError(flowId, '(entry)', '(entry)', [...known.routines.keys()], 'routine');
-      }
+      const { flowId, jobId, data } = checkExec(flow, execOptions, flows);
       await ready();
-      const data: QueuedJob = { flowId, ...(params ? { params } : {}), ...(keepAlive ? { keepAlive } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
       // Two round trips: our record of the job (refused when the id is taken), then BullMQ's.
       const created = await connections.bounded(redis.slotflowCreate(keys.job(jobId), keys.jobs, jobId, flowId, Date.now()));
       if (created !== 1) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this queue has', jobId);
@@ -138,19 +114,7 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
     async listJobs(filter = {}) {
       assertOpen('list jobs');
       await ready();
-      const wanted = filter.status === undefined ? undefined : new Set<string>(typeof filter.status === 'string' ? [filter.status] : filter.status);
-      const ids = await connections.bounded(redis.zrange(keys.jobs, 0, -1));
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.job(id), 'flowId', 'status', 'createdAt');
-      const rows = (await connections.bounded(pipeline.exec())) ?? [];
-      const out: JobSummary[] = [];
-      ids.forEach((jobId, i) => {
-        const [flowId, status, createdAt] = (rows[i]?.[1] ?? []) as (string | null)[];
-        if (!flowId) return;
-        const summary = { jobId, flowId, status: (status ?? 'queued') as JobStatus, createdAt: Number(createdAt ?? 0) };
-        if (!wanted || wanted.has(summary.status)) out.push(summary);
-      });
-      return out;
+      return listSummaries(context, filter);
     },
     async close() {
       if (closed) return;
@@ -160,4 +124,59 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
       await connections.closeAll();
     },
   };
+}
+
+/** The `flows` option compiled once, by id: what `exec` checks flow ids, entries and slots against. */
+function compileFlows(given: DistributedRuntimeOptions['flows']): Map<string, FlowDefinition> {
+  const flows = new Map<string, FlowDefinition>();
+  if (given === undefined) return flows;
+  if (!Array.isArray(given)) throw new InvalidOptionError('createDistributedRuntime({ flows })', 'an array of flows', given);
+  for (const flow of given as readonly (FlowBuilder<RoutineMap> | FlowDefinition)[]) {
+    const compiled = 'compile' in flow ? flow.compile() : flow;
+    flows.set(compiled.id, compiled);
+  }
+  return flows;
+}
+
+/**
+ * Checks `exec`'s arguments before anything reaches Redis (a bad job is refused in the caller's process, not found
+ * failed in a worker later) and returns what is queued.
+ */
+function checkExec(flow: unknown, execOptions: DistributedExecOptions, flows: ReadonlyMap<string, FlowDefinition>): { flowId: string; jobId: string; data: QueuedJob } {
+  const flowId = typeof flow === 'string' ? flow : (flow as { id?: unknown }).id;
+  if (typeof flowId !== 'string' || flowId === '') throw new InvalidOptionError('exec(flow)', 'a flow id or a flow', flow);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+  if (typeof execOptions !== 'object' || execOptions === null) throw new InvalidOptionError('exec(options)', 'an options object', execOptions);
+  for (const key of Object.keys(execOptions)) if (!EXEC_KNOWN.includes(key)) throw new InvalidOptionError(`exec(options).${key}`, `a known option (one of ${EXEC_KNOWN.map((k) => `'${k}'`).join(', ')})`, (execOptions as Record<string, unknown>)[key]);
+  const { params, keepAlive, timeoutMs } = execOptions;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers are not type-checked
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new InvalidOptionError('exec({ params })', 'a plain object', params);
+  if (keepAlive !== undefined && typeof keepAlive !== 'boolean') throw new InvalidOptionError('exec({ keepAlive })', 'a boolean', keepAlive);
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw new InvalidOptionError('exec({ timeoutMs })', 'a positive number of milliseconds', timeoutMs);
+  const jobId = execOptions.jobId ?? uuidv7();
+  if (typeof jobId !== 'string' || jobId === '' || jobId.includes(':') || /^\d+$/.test(jobId)) throw new InvalidOptionError('exec({ jobId })', "a non-empty string without ':' that is not a number", jobId);
+  if (flows.size > 0) {
+    const known = flows.get(flowId);
+    if (!known) throw new FlowNotFoundError(flowId, [...flows.keys()]);
+    if (params !== undefined && !known.entry) throw new UnknownSlotError(flowId, '(entry)', '(entry)', [...known.routines.keys()], 'routine');
+  }
+  const data: QueuedJob = { flowId, ...(params ? { params } : {}), ...(keepAlive ? { keepAlive } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  return { flowId, jobId, data };
+}
+
+/** The queue's jobs, oldest first: one read of the index, then one pipelined read of every job's record. */
+async function listSummaries({ redis, keys, connections }: JobContext, filter: { readonly status?: JobStatus | readonly JobStatus[] }): Promise<JobSummary[]> {
+  const wanted = filter.status === undefined ? undefined : new Set<string>(typeof filter.status === 'string' ? [filter.status] : filter.status);
+  const ids = await connections.bounded(redis.zrange(keys.jobs, 0, -1));
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(keys.job(id), 'flowId', 'status', 'createdAt');
+  const rows = (await connections.bounded(pipeline.exec())) ?? [];
+  const out: JobSummary[] = [];
+  ids.forEach((jobId, i) => {
+    const [flowId, status, createdAt] = (rows[i]?.[1] ?? []) as (string | null)[];
+    if (!flowId) return;
+    const summary = { jobId, flowId, status: (status ?? 'queued') as JobStatus, createdAt: Number(createdAt ?? 0) };
+    if (!wanted || wanted.has(summary.status)) out.push(summary);
+  });
+  return out;
 }

@@ -6,30 +6,18 @@
  * that dies loses nothing: BullMQ's stalled check hands the job to another worker, which restores it from its last
  * checkpoint. `close()` suspends the running jobs (saved as they are) and hands them back to the queue.
  */
-import { Worker as BullWorker, WaitingError, type Job as BullJob } from 'bullmq';
-import {
-  CheckpointError,
-  createRuntime,
-  FlowNotFoundError,
-  InvalidOptionError,
-  isFinalStatus,
-  parseSnapshot,
-  RuntimeClosedError,
-  type FlowBuilder,
-  type FlowDefinition,
-  type Job,
-  type JobEvent,
-  type RoutineMap,
-  type RuntimeOptions,
-} from 'slotflow';
+import { Worker as BullWorker } from 'bullmq';
+import { CheckpointError, createRuntime, InvalidOptionError, type FlowBuilder, type FlowDefinition, type RoutineMap, type Runtime, type RuntimeOptions } from 'slotflow';
 import { Connections, type RedisConnection } from './connections.js';
+import { ControlRelay } from './ControlRelay.js';
+import type { HeldJob } from './HeldJob.js';
+import { JobProcessor, type WorkerCounts } from './JobProcessor.js';
+import { JobWriter } from './JobWriter.js';
 import { Keys } from './keys.js';
 import { LockLostError, RedisCheckpointStore } from './RedisCheckpointStore.js';
 import { withScripts, type FencedRedis } from './scripts.js';
 import { assertOptions, DEFAULT_MAX_EVENTS, DEFAULT_RETAIN_FINISHED_MS } from './options.js';
-import { applyControl } from './applyControl.js';
-import { JobStalledError } from './JobStalledError.js';
-import { errorData, eventToWire, isFinalEvent, stateOfSnapshot, toWire, type ControlReply, type QueuedJob } from './wire.js';
+import type { QueuedJob } from './wire.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -87,29 +75,26 @@ export interface DistributedWorker {
   stats(): WorkerStats;
 }
 
-/** One job this worker holds. */
-interface Holding {
-  readonly id: string;
-  readonly token: string;
-  cursor: number;
-  job: Job | undefined;
-  saved: boolean;
-  /** Another worker holds the job now: nothing more is written. */
-  lost: boolean;
-  /** Suspended by `close()`: handed back, not finished. */
-  suspended: boolean;
-  draining: boolean;
-  again: boolean;
-  /** A control message was published before the job was created: read the list again once it is. */
-  poked: boolean;
-  /** Events (wire JSON) not written yet: the next save carries them, or an append on the next turn. */
-  buffer: string[];
-  final: string | undefined;
-  appended: Promise<unknown>;
-  takeEvents(): string[];
-}
-
 const KNOWN = ['connection', 'queue', 'flows', 'concurrency', 'runtime', 'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'connectTimeoutMs', 'maxEvents', 'retainFinishedMs', 'prefix', 'onError'];
+
+type CheckedOptions = ReturnType<typeof assertOptions>;
+
+/** The parts of a worker, wired once by `createWorker`; `start` and `close` read them. */
+interface WorkerParts {
+  readonly o: CheckedOptions;
+  readonly keys: Keys;
+  readonly connections: Connections;
+  readonly redis: FencedRedis;
+  readonly runtime: Runtime;
+  readonly holdings: Map<string, HeldJob>;
+  readonly writer: JobWriter;
+  readonly control: ControlRelay;
+  readonly processor: JobProcessor;
+  readonly retentionMs: number;
+  readonly onError: (error: Error) => void;
+  /** Set by `close()`; `bull` once `start` created BullMQ's worker. */
+  readonly life: { closing: boolean; bull: BullWorker<QueuedJob> | undefined };
+}
 
 /**
  * Creates a worker; call `ready()` to learn whether it reached Redis.
@@ -127,281 +112,102 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
   const redis: FencedRedis = withScripts(connections.open({ pipelined: true }));
   const store = new RedisCheckpointStore(redis, keys, o.maxEvents);
   const retentionMs = o.retainFinishedMs === Number.POSITIVE_INFINITY ? 0 : o.retainFinishedMs;
-  const holdings = new Map<string, Holding>();
-  const counts = { completed: 0, failed: 0, cancelled: 0, released: 0 };
-  let closing = false;
+  const holdings = new Map<string, HeldJob>();
+  const counts: WorkerCounts = { completed: 0, failed: 0, cancelled: 0, released: 0 };
+  const life: WorkerParts['life'] = { closing: false, bull: undefined };
 
-  const abort = (holding: Holding, why: Error): void => {
-    if (holding.lost) return;
-    holding.lost = true;
-    store.release(holding.id);
+  // Another worker holds the job now: stop writing and stop running this copy.
+  const abort = (held: HeldJob, why: Error): void => {
+    if (held.lost) return;
+    held.lost = true;
+    store.release(held.id);
     onError(why);
-    holding.job?.cancel(why.message);
+    held.job?.cancel(why.message);
   };
-
-  const runtime = createRuntime({
-    ...options.runtime,
-    store,
-    onCheckpointError: (error: CheckpointError) => {
-      const holding = error.jobId === undefined ? undefined : holdings.get(error.jobId);
-      if (holding && error.cause instanceof LockLostError) abort(holding, error.cause);
-      else onError(error);
-    },
-  });
-  for (const flow of options.flows as readonly (FlowBuilder<RoutineMap> | FlowDefinition)[]) runtime.register(flow);
-
-  const flush = (holding: Holding): void => {
-    if (holding.buffer.length === 0 || holding.lost) return;
-    const events = holding.buffer.splice(0);
-    // Until the first checkpoint the status is written here, so `listJobs` sees the job run (never a final one: the
-    // final write sets that).
-    const status = holding.job?.status;
-    const shown = !holding.saved && status !== undefined && !isFinalStatus(status) ? status : '';
-    holding.appended = redis.slotflowAppend(keys.lock(holding.id), keys.job(holding.id), keys.events(holding.id), holding.token, o.maxEvents, shown, ...events).then(
-      (written) => {
-        if (written !== 1) abort(holding, new LockLostError(holding.id));
-      },
-      (error: unknown) => {
-        onError(new CheckpointError('save', holding.id, error));
-      },
-    );
-  };
-
-  const relay = (holding: Holding, event: JobEvent): void => {
-    if (holding.lost || holding.suspended) return;
-    const text = eventToWire(event);
-    if (isFinalEvent(event)) {
-      holding.final = text;
-      return;
-    }
-    buffer(holding, text);
-  };
-
-  /** Usually the checkpoint of the same change takes the events along first; else one append per turn. */
-  const buffer = (holding: Holding, text: string): void => {
-    if (holding.buffer.push(text) === 1)
-      setImmediate(() => {
-        flush(holding);
-      });
-  };
-
-  /** Applies messages in order; the replies go back to the callers (one write), failures into the job's events too. */
-  const apply = (holding: Holding, job: Job, messages: readonly string[]): void => {
-    const replies: ControlReply[] = [];
-    for (const text of messages) {
-      const { reply, warning } = applyControl(job, text);
-      // With the message applied, in the same tick: the next checkpoint counts it as applied.
-      holding.cursor++;
-      if (reply) replies.push(reply);
-      if (warning !== undefined) buffer(holding, warning);
-    }
-    if (replies.length === 0) return;
-    const multi = redis.multi();
-    for (const reply of replies) multi.hset(keys.replies(holding.id), reply.id, JSON.stringify(reply));
-    multi.publish(keys.replyChannel, JSON.stringify(replies)).exec().catch((error: unknown) => {
-      onError(error as Error);
-    });
-  };
-
-  /** Applies the job's control messages from its cursor on, in order (one drain at a time per job). */
-  const drain = async (holding: Holding): Promise<void> => {
-    if (holding.draining) {
-      holding.again = true;
-      return;
-    }
-    holding.draining = true;
-    try {
-      do {
-        holding.again = false;
-        const messages = await redis.lrange(keys.control(holding.id), holding.cursor, -1);
-        const job = holding.job;
-        if (!job || holding.lost || holding.suspended) return;
-        apply(holding, job, messages);
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a drain() call while lrange waits
-      } while (holding.again);
-    } catch (error) {
-      onError(error as Error);
-    } finally {
-      holding.draining = false;
-    }
-  };
-
-  const handBack = async (bullJob: BullJob<QueuedJob>, token: string): Promise<never> => {
-    counts.released++;
-    await bullJob.moveToWait(token);
-    throw new WaitingError();
-  };
-
-  /**
-   * Writes a job's final state, its last events and the final event in one step, and starts its retention. Fenced
-   * by `token`; without one (a job BullMQ failed itself) only while no worker holds the job and it is not final.
-   */
-  const finish = async (id: string, token: string, state: string, status: string, events: readonly string[]): Promise<boolean> =>
-    (await redis.slotflowFinish(keys.lock(id), keys.job(id), keys.events(id), keys.control(id), keys.replies(id), keys.jobs, keys.expiring, token, o.maxEvents, state, status, retentionMs, Date.now(), ...events)) === 1;
-
-  /** A job BullMQ failed without our processor finishing it (stalled too often, a processor crash): final state. */
-  const finishFailed = async (id: string, flowId: string, params: QueuedJob['params'], reason: Error): Promise<void> => {
-    const [snapshot] = await redis.hmget(keys.job(id), 'snapshot');
-    const error = errorData(reason.message === 'job stalled more than allowable limit' ? new JobStalledError(id, reason.message) : reason);
-    const at = Date.now();
-    const last = snapshot ? stateOfSnapshot(parseSnapshot(JSON.parse(snapshot))) : undefined;
-    const state = last
-      ? { ...last, status: 'failed', error, finishedAt: at }
-      : { jobId: id, flowId, status: 'failed', params, outputs: {}, routines: {}, shared: {}, log: [], history: [], cycles: {}, error, startedAt: at, finishedAt: at };
-    await finish(id, '', JSON.stringify(state), 'failed', [JSON.stringify({ type: 'job.failed', jobId: id, flowId, at, error })]);
-  };
-
-  const processJob = async (bullJob: BullJob<QueuedJob>, token?: string): Promise<string> => {
-    const id = bullJob.id as string;
-    if (token === undefined) throw new Error('BullMQ gave no lock token');
-    if (closing) return handBack(bullJob, token);
-    const data = bullJob.data;
-    const holding: Holding = {
-      id,
-      token,
-      cursor: 0,
-      job: undefined,
-      lost: false,
-      suspended: false,
-      draining: false,
-      again: false,
-      poked: false,
-      saved: false,
-      buffer: [],
-      final: undefined,
-      appended: Promise.resolve(),
-      takeEvents: () => holding.buffer.splice(0),
-    };
-    // Held from here: a control message published while the job is being read or created is not missed (`poked`).
-    holdings.set(id, holding);
-    try {
-      // A job no worker started before has no checkpoint: it starts at once, and its control messages (those sent
-      // before it started too) are read while it runs. Else one round trip reads the checkpoint and the messages.
-      const fresh = bullJob.attemptsStarted === 1 && bullJob.stalledCounter === 0;
-      const [[snapshot, status, cursor], sent] = fresh
-        ? [[null, null, null], undefined]
-        : await Promise.all([redis.hmget(keys.job(id), 'snapshot', 'status', 'cursor'), redis.lrange(keys.control(id), 0, -1)]);
-      // Finished by a worker that died before BullMQ recorded it.
-      if (status && isFinalStatus(status as never)) return status;
-      holding.cursor = Number(cursor ?? 0);
-      holding.saved = snapshot !== null;
-      const early = sent?.slice(holding.cursor);
-      const fail = async (error: Error): Promise<string> => {
-        const at = Date.now();
-        const state = { jobId: id, flowId: data.flowId, status: 'failed', params: data.params, outputs: {}, routines: {}, shared: {}, log: [], history: [], cycles: {}, error: errorData(error), startedAt: at, finishedAt: at };
-        if (!(await finish(id, token, JSON.stringify(state), 'failed', [JSON.stringify({ type: 'job.failed', jobId: id, flowId: data.flowId, at, error: errorData(error) })]))) throw new LockLostError(id);
-        counts.failed++;
-        return 'failed';
-      };
-      if (!runtime.flowIds.includes(data.flowId)) return await fail(new FlowNotFoundError(data.flowId, runtime.flowIds));
-      store.hold(id, holding);
-      return await run(bullJob, holding, snapshot ?? undefined, early, fail);
-    } finally {
-      holdings.delete(id);
-      store.release(id);
-    }
-  };
-
-  const run = async (bullJob: BullJob<QueuedJob>, holding: Holding, snapshot: string | undefined, early: string[] | undefined, fail: (error: Error) => Promise<string>): Promise<string> => {
-    const { id, token } = holding;
-    const data = bullJob.data;
-    let job: Job;
-    try {
-      job = snapshot ? runtime.restore(parseSnapshot(JSON.parse(snapshot))) : runtime.exec(data.flowId, { jobId: id, ...(data.params ? { params: data.params } : {}), ...(data.keepAlive ? { keepAlive: true } : {}), ...(data.timeoutMs !== undefined ? { timeoutMs: data.timeoutMs } : {}) });
-    } catch (error) {
-      if (error instanceof RuntimeClosedError) return await handBack(bullJob, token);
-      // A checkpoint this release cannot restore (or a flow that changed under it): the job fails, typed.
-      return await fail(error as Error);
-    }
-    holding.job = job;
-    job.events$.subscribe((event) => {
-      relay(holding, event);
-    });
-    if (early) apply(holding, job, early);
-    if (!early || holding.poked) void drain(holding);
-    const state = await job.wait();
-    if (holding.suspended) {
-      flush(holding);
-      await holding.appended;
-      return await handBack(bullJob, token);
-    }
-    if (holding.lost) {
-      counts.released++;
-      throw new LockLostError(id);
-    }
-    // No save of the finished job (its last write is this one), and no wait for saves or appends in flight: they
-    // were sent first on the same connection, so Redis runs them first; the rest of the events go with this write.
-    const final = holding.final ?? toWire({ type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: state.error } : {}) });
-    // The final state as readers derive it from a snapshot: plain JSON (errors are data there already).
-    const finalState = JSON.stringify(stateOfSnapshot(job.snapshot()));
-    if (!(await finish(id, token, finalState, state.status, [...holding.takeEvents(), final]))) {
-      counts.released++;
-      throw new LockLostError(id);
-    }
-    counts[state.status as 'completed' | 'failed' | 'cancelled']++;
-    return state.status;
-  };
-
-  let bull: BullWorker<QueuedJob> | undefined;
-  let subscriber: ReturnType<Connections['open']> | undefined;
+  const runtime = localRuntime(options, store, holdings, abort, onError);
+  const writer = new JobWriter({ redis, keys, maxEvents: o.maxEvents, retentionMs, onError, abort });
+  const control = new ControlRelay({ redis, keys, onError, buffer: (held, text) => { writer.buffer(held, text); } });
+  const processor = new JobProcessor({ runtime, store, redis, keys, holdings, counts, writer, control, isClosing: () => life.closing });
+  const parts: WorkerParts = { o, keys, connections, redis, runtime, holdings, writer, control, processor, retentionMs, onError, life };
   let starting: Promise<void> | undefined;
 
-  const start = async (): Promise<void> => {
-    await connections.ping(redis);
-    subscriber = connections.open();
-    subscriber.on('message', (_channel: string, id: string) => {
-      const holding = holdings.get(id);
-      if (!holding) return;
-      if (holding.job) void drain(holding);
-      else holding.poked = true;
-    });
-    await connections.bounded(subscriber.subscribe(keys.channel));
-    if (closing) return;
-    bull = new BullWorker<QueuedJob>(o.queue, processJob, {
-      connection: connections.open(),
-      prefix: o.prefix,
-      concurrency: o.concurrency,
-      lockDuration: o.lockDurationMs,
-      stalledInterval: o.stalledIntervalMs,
-      maxStalledCount: o.maxStalledCount,
-      // BullMQ's own records of finished jobs: a bounded number, for no longer than slotflow's.
-      removeOnComplete: { count: 1000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
-      removeOnFail: { count: 5000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
-      autorun: true,
-    });
-    // BullMQ failed a job itself (it stalled more than maxStalledCount times, or our processor threw): without a
-    // final slotflow state, `wait()` on the producer would never settle.
-    bull.on('failed', (bullJob, error) => {
-      if (!bullJob?.id || error instanceof LockLostError) return;
-      finishFailed(bullJob.id, bullJob.data.flowId, bullJob.data.params, error).catch((failure: unknown) => {
-        onError(failure as Error);
-      });
-    });
-    bull.on('error', (error) => {
-      // A stale worker's moveToFailed of a job another worker took over ends here, as do lost connections.
-      if (!closing) onError(error);
-    });
-    await connections.bounded(bull.waitUntilReady());
-  };
-
   return {
-    ready: () => (starting ??= start()),
+    ready: () => (starting ??= start(parts)),
     async close() {
-      if (closing) return;
-      closing = true;
+      if (life.closing) return;
+      life.closing = true;
       await (starting ?? Promise.resolve()).catch(() => undefined);
-      // Stop fetching first, then suspend what runs: each processor sees `suspended` and hands its job back.
-      const stopped = bull?.close();
-      for (const holding of holdings.values()) holding.suspended = true;
-      try {
-        await runtime.shutdown({ suspend: true });
-      } catch (error) {
-        onError(error as Error);
-      }
-      await stopped?.catch(() => undefined);
-      await connections.closeAll();
+      await close(parts);
     },
     stats: () => ({ running: holdings.size, ...counts }),
   };
 }
 
+/**
+ * The runtime that runs the worker's jobs, saving into Redis. A save refused for a lost lock aborts that job (it is
+ * another worker's now); any other checkpoint failure is reported and the job goes on.
+ */
+function localRuntime(options: WorkerOptions, store: RedisCheckpointStore, holdings: ReadonlyMap<string, HeldJob>, abort: (held: HeldJob, why: Error) => void, onError: (error: Error) => void): Runtime {
+  const runtime = createRuntime({
+    ...options.runtime,
+    store,
+    onCheckpointError: (error: CheckpointError) => {
+      const held = error.jobId === undefined ? undefined : holdings.get(error.jobId);
+      if (held && error.cause instanceof LockLostError) abort(held, error.cause);
+      else onError(error);
+    },
+  });
+  for (const flow of options.flows) runtime.register(flow);
+  return runtime;
+}
+
+/** Listens for control messages first (none is missed once a job is taken), then starts consuming the queue. */
+async function start({ o, keys, connections, redis, holdings, control, processor, life, onError, writer, retentionMs }: WorkerParts): Promise<void> {
+  await connections.ping(redis);
+  const subscriber = connections.open();
+  subscriber.on('message', (_channel: string, id: string) => {
+    const held = holdings.get(id);
+    if (held) control.poke(held);
+  });
+  await connections.bounded(subscriber.subscribe(keys.channel));
+  if (life.closing) return;
+  const bull = new BullWorker<QueuedJob>(o.queue, processor.process, {
+    connection: connections.open(),
+    prefix: o.prefix,
+    concurrency: o.concurrency,
+    lockDuration: o.lockDurationMs,
+    stalledInterval: o.stalledIntervalMs,
+    maxStalledCount: o.maxStalledCount,
+    // BullMQ's own records of finished jobs: a bounded number, for no longer than slotflow's.
+    removeOnComplete: { count: 1000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
+    removeOnFail: { count: 5000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
+    autorun: true,
+  });
+  life.bull = bull;
+  // BullMQ failed a job itself (it stalled more than maxStalledCount times, or our processor threw): without a
+  // final slotflow state, `wait()` on the producer would never settle.
+  bull.on('failed', (bullJob, error) => {
+    if (!bullJob?.id || error instanceof LockLostError) return;
+    writer.finishFailed(bullJob.id, bullJob.data.flowId, bullJob.data.params, error).catch((failure: unknown) => {
+      onError(failure as Error);
+    });
+  });
+  bull.on('error', (error) => {
+    // A stale worker's moveToFailed of a job another worker took over ends here, as do lost connections.
+    if (!life.closing) onError(error);
+  });
+  await connections.bounded(bull.waitUntilReady());
+}
+
+/** Stop fetching first, then suspend what runs: each processor sees `suspended` and hands its job back. */
+async function close({ life, holdings, runtime, connections, onError }: WorkerParts): Promise<void> {
+  const stopped = life.bull?.close();
+  for (const held of holdings.values()) held.suspended = true;
+  try {
+    await runtime.shutdown({ suspend: true });
+  } catch (error) {
+    onError(error as Error);
+  }
+  await stopped?.catch(() => undefined);
+  await connections.closeAll();
+}

@@ -59,7 +59,24 @@ function unfinished(job: Job): Job {
   return job;
 }
 
+/**
+ * Registers the JSON API. Split by what a route does (read, start, drive a live job, stream) so each part stays
+ * small; registration order is kept as it was, since Hono matches routes in the order they are added.
+ */
 export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
+  readRoutes(app, runtime);
+  app.post('/api/jobs', async (c) => {
+    const { flowId, params, jobId, keepAlive, breakpoints: points } = await body(c, 'POST /api/jobs', execBody);
+    const job = runtime.exec(flowId, { ...(params ? { params } : {}), ...(jobId ? { jobId } : {}), ...(keepAlive !== undefined ? { keepAlive } : {}), ...(points ? { breakpoints: points } : {}) });
+    return sendJson(c, { id: job.id }, 201);
+  });
+  controlRoutes(app, runtime);
+  app.get('/api/metrics', (c) => sendJson(c, runtime.metrics()));
+  eventsRoute(app, runtime, hub);
+}
+
+/** The read-only routes: flows, the job list (with its status filter checked here) and one job's detail. */
+function readRoutes(app: Hono, runtime: Runtime): void {
   app.get('/api/flows', (c) => sendJson(c, runtime.flowIds.map((id) => runtime.getFlow(id)).filter((f) => f !== undefined).map(describeFlow)));
 
   app.get('/api/jobs', (c) => {
@@ -75,13 +92,10 @@ export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
   });
 
   app.get('/api/jobs/:id', (c) => sendJson(c, jobDetail(jobOf(runtime, c.req.param('id')))));
+}
 
-  app.post('/api/jobs', async (c) => {
-    const { flowId, params, jobId, keepAlive, breakpoints: points } = await body(c, 'POST /api/jobs', execBody);
-    const job = runtime.exec(flowId, { ...(params ? { params } : {}), ...(jobId ? { jobId } : {}), ...(keepAlive !== undefined ? { keepAlive } : {}), ...(points ? { breakpoints: points } : {}) });
-    return sendJson(c, { id: job.id }, 201);
-  });
-
+/** The routes that drive a job that has not finished: post to a slot, set breakpoints, and the control actions. */
+function controlRoutes(app: Hono, runtime: Runtime): void {
   app.post('/api/jobs/:id/post', async (c) => {
     const job = unfinished(jobOf(runtime, c.req.param('id')));
     const { routineId, slot, payload } = await body(c, 'POST /api/jobs/:id/post', postBody);
@@ -102,9 +116,10 @@ export function apiRoutes(app: Hono, runtime: Runtime, hub: EventHub): void {
       act(job, action);
       return sendJson(c, { id: job.id, status: job.status });
     });
+}
 
-  app.get('/api/metrics', (c) => sendJson(c, runtime.metrics()));
-
+/** Server-Sent Events, optionally for one job and some event types; the client is closed when the request ends. */
+function eventsRoute(app: Hono, runtime: Runtime, hub: EventHub): void {
   app.get('/api/events', (c) => {
     const jobId = c.req.query('jobId') ?? '';
     const job = jobId === '' ? undefined : jobOf(runtime, jobId);

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { InvalidOptionError, type Runtime } from 'slotflow';
 import { apiRoutes, sendJson } from './apiRoutes.js';
 import { loadAssets } from './assets.js';
@@ -79,27 +79,43 @@ function checkOptions(runtime: unknown, options: unknown): { port: number; host:
  */
 export async function createServer(runtime: Runtime, options: ServerOptions = {}): Promise<MonitorServer> {
   const { port, host, token, heartbeatMs } = checkOptions(runtime, options);
-  const assets = loadAssets();
   const hub = new EventHub(runtime, heartbeatMs);
-  const app = new Hono();
-  const expected = token === undefined ? undefined : digest(token);
+  const app = buildApp(runtime, hub, token);
+  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
+  await listen(server, port, host);
+  return monitorServer(server, hub);
+}
 
+/** The Hono app: errors as JSON, the token check in front of `/api/*`, the API routes, then the page's assets. */
+function buildApp(runtime: Runtime, hub: EventHub, token: string | undefined): Hono {
+  const app = new Hono();
   app.onError((error, c) => sendJson(c, { error: { name: error.name, message: error.message } }, statusOf(error)));
   app.notFound((c) => {
     throw new RouteNotFoundError(c.req.method, c.req.path);
   });
-
-  app.use('/api/*', async (c, next) => {
-    if (expected) {
-      const header = c.req.header('authorization');
-      const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token');
-      if (given === undefined || given === '') throw new UnauthorizedError(false);
-      if (!timingSafeEqual(digest(given), expected)) throw new UnauthorizedError(true);
-    }
-    await next();
-  });
+  if (token !== undefined) app.use('/api/*', tokenCheck(digest(token)));
   apiRoutes(app, runtime, hub);
+  assetRoutes(app);
+  return app;
+}
 
+/**
+ * The bearer token check (header, or `?token=` for EventSource, which cannot set headers). Digests are compared
+ * in constant time so the answer's timing says nothing about how much of a guess was right.
+ */
+function tokenCheck(expected: Buffer): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token');
+    if (given === undefined || given === '') throw new UnauthorizedError(false);
+    if (!timingSafeEqual(digest(given), expected)) throw new UnauthorizedError(true);
+    await next();
+  };
+}
+
+/** The monitor page's files, served from memory; any other path is a typed 404. */
+function assetRoutes(app: Hono): void {
+  const assets = loadAssets();
   app.get('*', (c) => {
     const asset = assets.get(c.req.path);
     if (!asset) throw new RouteNotFoundError(c.req.method, c.req.path);
@@ -111,15 +127,21 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
       'x-content-type-options': 'nosniff',
     });
   });
+}
 
-  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
-  await new Promise<void>((resolve, reject) => {
+/** Resolves once listening; a listen error (port taken, bad host) rejects instead of crashing the process. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
+}
+
+/** The handle given to the user: where it listens, and an idempotent close that also ends open event streams. */
+function monitorServer(server: Server, hub: EventHub): MonitorServer {
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

@@ -25,13 +25,7 @@ function clip(s, n) {
 /** Draws `flow` into `svg`; returns the per-routine handles `update` changes. */
 export function drawGraph(svg, flow, onToggleBreakpoint) {
   svg.replaceChildren();
-  // Left to right or top to bottom, whichever shows the flow larger in its box.
-  const box = svg.parentElement;
-  const narrow = matchMedia('(max-width: 860px)').matches;
-  const fit = (graph) => (narrow ? box.clientWidth / graph.graph().width : Math.min(box.clientWidth / graph.graph().width, box.clientHeight / graph.graph().height));
-  const wide = layout(flow, 'LR');
-  const tall = layout(flow, 'TB');
-  const { g, edges, nodes, clusters } = fit(tall.g) > fit(wide.g) * 1.05 ? tall : wide;
+  const { g, edges, nodes, clusters } = chooseLayout(svg, flow);
   const { width, height } = g.graph();
   svg.setAttribute('viewBox', `0 0 ${Math.max(width, 200)} ${Math.max(height, 120)}`);
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
@@ -41,66 +35,91 @@ export function drawGraph(svg, flow, onToggleBreakpoint) {
   const defs = el('defs', {}, svg);
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,1 L9,5 L0,9 z' }, marker);
+  // Layers in paint order: clusters behind edges, edges behind nodes.
+  drawClusters(el('g', { class: 'clusters' }, svg), g, clusters);
+  const handles = { nodes: new Map(), edges: drawEdges(el('g', { class: 'edges' }, svg), g, edges) };
+  const nodeLayer = el('g', { class: 'nodes' }, svg);
+  for (const node of nodes) {
+    const handle = drawNode(nodeLayer, g, node, onToggleBreakpoint);
+    // Nested routines are drawn, not coloured: their state is that of the child jobs (listed with the jobs).
+    if (handle) handles.nodes.set(node.r.id, handle);
+  }
+  return handles;
+}
 
-  // A subflow's child flow: a box around its routines, behind everything else.
-  const clusterLayer = el('g', { class: 'clusters' }, svg);
+/** Left to right or top to bottom, whichever shows the flow larger in its box. */
+function chooseLayout(svg, flow) {
+  const box = svg.parentElement;
+  const narrow = matchMedia('(max-width: 860px)').matches;
+  const fit = (graph) => (narrow ? box.clientWidth / graph.graph().width : Math.min(box.clientWidth / graph.graph().width, box.clientHeight / graph.graph().height));
+  const wide = layout(flow, 'LR');
+  const tall = layout(flow, 'TB');
+  return fit(tall.g) > fit(wide.g) * 1.05 ? tall : wide;
+}
+
+/** A subflow's child flow: a box around its routines, behind everything else. */
+function drawClusters(layer, g, clusters) {
   for (const cluster of clusters) {
     const n = g.node(cluster.id);
-    const group = el('g', { class: 'cluster', 'data-subflow': cluster.id }, clusterLayer);
+    const group = el('g', { class: 'cluster', 'data-subflow': cluster.id }, layer);
     el('rect', { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height, rx: 9 }, group);
     text(group, n.x - n.width / 2 + 10, n.y - n.height / 2 + 15, 'label', clip(cluster.label, Math.floor(n.width / 6.6)));
   }
+}
 
-  const edgeLayer = el('g', { class: 'edges' }, svg);
-  const handles = { nodes: new Map(), edges: [] };
+/** The connections, each with its label; returns the edge handles `update` marks as taken. */
+function drawEdges(layer, g, edges) {
+  const handles = [];
   for (const { c, name, from, to, label } of edges) {
     const e = g.edge(from, to, name);
-    const group = el('g', { class: `edge${c.maxIterations ? ' bounded' : ''}${c.mapped ? ' mapped' : ''}` }, edgeLayer);
+    const group = el('g', { class: `edge${c.maxIterations ? ' bounded' : ''}${c.mapped ? ' mapped' : ''}` }, layer);
     el('path', { d: smooth(e.points), 'marker-end': 'url(#arrow)' }, group);
     const lw = label.length * 6.4 + 8;
     el('rect', { x: e.x - lw / 2, y: e.y - 8, width: lw, height: 16, rx: 4 }, group);
     text(group, e.x, e.y + 3.5, '', label).setAttribute('text-anchor', 'middle');
     const title = el('title', {}, group);
     title.textContent = `${c.from} → ${c.to}${c.maxIterations ? ` (at most ${c.maxIterations} times)` : ''}`;
-    handles.edges.push({ group, from, to });
-  }
-
-  const nodeLayer = el('g', { class: 'nodes' }, svg);
-  for (const { id, r, nested } of nodes) {
-    const n = g.node(id);
-    const x = n.x - W / 2;
-    const y = n.y - H / 2;
-    const group = el('g', { class: `node m-idle${nested ? ' nested' : ''}`, transform: `translate(${x},${y})`, 'data-routine': id }, nodeLayer);
-    el('rect', { class: 'box', width: W, height: H, rx: 7 }, group);
-    el('rect', { class: 'rail', x: 0, y: 8, width: 3, height: H - 16, rx: 1.5 }, group);
-    text(group, 14, 21, 'title', clip(r.id, 18));
-    const state = text(group, W - 12, 21, 'state', nested ? '' : 'idle');
-    state.setAttribute('text-anchor', 'end');
-    text(group, 14, 37, 'sub', clip(r.subflow ? `subflow ${r.subflow.flow.id} · ${r.policy}` : `${r.type} · ${r.policy}`, 28));
-    const meta = text(group, 14, 54, 'meta', '');
-    const queues = el('g', { class: 'q', transform: `translate(14, 60)` }, group);
-    el('rect', { class: 'progress-bg', x: 0, y: H - 3, width: W, height: 3 }, group).setAttribute('visibility', 'hidden');
-    const bar = el('rect', { class: 'progress', x: 0, y: H - 3, width: 0, height: 3 }, group);
-    // A routine of a subflow's child flow runs in child jobs: breakpoints are the parent job's, so it has none.
-    if (!nested) {
-      const bp = el('g', { class: 'bp', transform: `translate(${W - 12}, ${H - 13})`, role: 'button', tabindex: 0, 'aria-label': `breakpoint on ${r.id}` }, group);
-      el('circle', { r: 5.5 }, bp);
-      const bpTitle = el('title', {}, bp);
-      bpTitle.textContent = 'Pause before this routine runs (breakpoint)';
-      bp.addEventListener('click', (e) => {
-        e.stopPropagation();
-        onToggleBreakpoint(r.id);
-      });
-      bp.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' || e.key === ' ') onToggleBreakpoint(r.id);
-      });
-    }
-    const title = el('title', {}, group);
-    title.textContent = `${r.id}: ${r.type}\nslots: ${r.slots.join(', ')}\nevents: ${r.events.join(', ') || '(none)'}\npolicy: ${r.policy}${r.subflow ? `\nsubflow: ${r.subflow.flow.id}` : ''}`;
-    // Nested routines are drawn, not coloured: their state is that of the child jobs (listed with the jobs).
-    if (!nested) handles.nodes.set(r.id, { group, state, meta, queues, bar, slots: r.slots });
+    handles.push({ group, from, to });
   }
   return handles;
+}
+
+/** One routine's box; returns its handle, or undefined for a nested routine (it is not coloured). */
+function drawNode(layer, g, { id, r, nested }, onToggleBreakpoint) {
+  const n = g.node(id);
+  const x = n.x - W / 2;
+  const y = n.y - H / 2;
+  const group = el('g', { class: `node m-idle${nested ? ' nested' : ''}`, transform: `translate(${x},${y})`, 'data-routine': id }, layer);
+  el('rect', { class: 'box', width: W, height: H, rx: 7 }, group);
+  el('rect', { class: 'rail', x: 0, y: 8, width: 3, height: H - 16, rx: 1.5 }, group);
+  text(group, 14, 21, 'title', clip(r.id, 18));
+  const state = text(group, W - 12, 21, 'state', nested ? '' : 'idle');
+  state.setAttribute('text-anchor', 'end');
+  text(group, 14, 37, 'sub', clip(r.subflow ? `subflow ${r.subflow.flow.id} · ${r.policy}` : `${r.type} · ${r.policy}`, 28));
+  const meta = text(group, 14, 54, 'meta', '');
+  const queues = el('g', { class: 'q', transform: `translate(14, 60)` }, group);
+  el('rect', { class: 'progress-bg', x: 0, y: H - 3, width: W, height: 3 }, group).setAttribute('visibility', 'hidden');
+  const bar = el('rect', { class: 'progress', x: 0, y: H - 3, width: 0, height: 3 }, group);
+  // A routine of a subflow's child flow runs in child jobs: breakpoints are the parent job's, so it has none.
+  if (!nested) drawBreakpoint(group, r.id, onToggleBreakpoint);
+  const title = el('title', {}, group);
+  title.textContent = `${r.id}: ${r.type}\nslots: ${r.slots.join(', ')}\nevents: ${r.events.join(', ') || '(none)'}\npolicy: ${r.policy}${r.subflow ? `\nsubflow: ${r.subflow.flow.id}` : ''}`;
+  return nested ? undefined : { group, state, meta, queues, bar, slots: r.slots };
+}
+
+/** The breakpoint toggle of a routine: a button for mouse and keyboard alike. */
+function drawBreakpoint(group, routineId, onToggleBreakpoint) {
+  const bp = el('g', { class: 'bp', transform: `translate(${W - 12}, ${H - 13})`, role: 'button', tabindex: 0, 'aria-label': `breakpoint on ${routineId}` }, group);
+  el('circle', { r: 5.5 }, bp);
+  const bpTitle = el('title', {}, bp);
+  bpTitle.textContent = 'Pause before this routine runs (breakpoint)';
+  bp.addEventListener('click', (e) => {
+    e.stopPropagation();
+    onToggleBreakpoint(routineId);
+  });
+  bp.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') onToggleBreakpoint(routineId);
+  });
 }
 
 /**
