@@ -49,6 +49,15 @@ async function untilStarted(jobId: string, step: string, budgetMs = 45_000): Pro
 }
 
 /** Every step ran, once; only the activation in flight at the interruption may have run twice. */
+/** Until the job's stored checkpoint holds `activations` finished steps. */
+async function untilCheckpointed(job: { getState(): Promise<{ routines: Record<string, { activations: number } | undefined> } | undefined> }, activations: number, budgetMs = 45_000): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  while (((await job.getState())?.routines.step?.activations ?? 0) < activations) {
+    if (Date.now() > deadline) throw new Error(`the checkpoint never held ${activations} activations`);
+    await sleep(20);
+  }
+}
+
 function expectOnceExceptInFlight(seen: Record<string, number>): void {
   for (let n = 1; n <= STEPS; n++) expect(seen[`step${String(n)}`], `step${String(n)}`).toBeGreaterThanOrEqual(1);
   const twice = Object.entries(seen).filter(([, count]) => count > 1);
@@ -143,6 +152,8 @@ describe('a job whose workers die more often than maxStalledCount', () => {
     await a.ready;
     const job = await producer.exec('chain', { params: { n: 1 } });
     await untilStarted(job.id, 'step3');
+    // step3 starting says step2 ended, not that its checkpoint reached Redis yet (another connection writes it).
+    await untilCheckpointed(job, 2);
     a.child.kill('SIGKILL');
     expect(await a.exited).toBe('SIGKILL');
     // No take-over allowed: BullMQ fails the job at its first stall, and the worker that finds it writes its end.
