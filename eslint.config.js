@@ -57,6 +57,7 @@ export default defineConfig(
       'src/clock/**/*.ts',
       'src/util/**/*.ts',
       'src/types/**/*.ts',
+      'src/rx/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
