@@ -58,6 +58,7 @@ export default defineConfig(
       'src/util/**/*.ts',
       'src/types/**/*.ts',
       'src/rx/**/*.ts',
+      'src/threads/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
