@@ -59,6 +59,7 @@ export default defineConfig(
       'src/types/**/*.ts',
       'src/rx/**/*.ts',
       'src/threads/**/*.ts',
+      'src/otel/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
