@@ -60,6 +60,7 @@ export default defineConfig(
       'src/rx/**/*.ts',
       'src/threads/**/*.ts',
       'src/otel/**/*.ts',
+      'src/routine/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
