@@ -61,6 +61,7 @@ export default defineConfig(
       'src/threads/**/*.ts',
       'src/otel/**/*.ts',
       'src/routine/**/*.ts',
+      'src/subflow/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
