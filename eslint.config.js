@@ -62,6 +62,7 @@ export default defineConfig(
       'src/otel/**/*.ts',
       'src/routine/**/*.ts',
       'src/subflow/**/*.ts',
+      'src/flow/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
