@@ -63,6 +63,7 @@ export default defineConfig(
       'src/routine/**/*.ts',
       'src/subflow/**/*.ts',
       'src/flow/**/*.ts',
+      'src/manifest/**/*.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 400 }],
