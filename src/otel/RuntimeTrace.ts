@@ -4,7 +4,7 @@
  */
 import { SpanStatusCode, type Attributes, type HrTime, type Tracer } from '@opentelemetry/api';
 import type { Clock, JobEvent } from 'slotflow';
-import type { JobRef } from './instrument.js';
+import type { JobRef } from './JobRef.js';
 import { JobTrace } from './JobTrace.js';
 
 /**

@@ -8,14 +8,11 @@ import { trace, type Tracer } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import { InvalidOptionError, systemClock, type Clock, type Runtime } from 'slotflow';
 import { assertKnownKeys } from '../util/assertSubpathKeys.js';
+import type { JobRef } from './JobRef.js';
 import { RuntimeTrace } from './RuntimeTrace.js';
 import { VERSION } from './version.js';
 
-/** The job a span name is asked for. */
-export interface JobRef {
-  readonly jobId: string;
-  readonly flowId: string;
-}
+export type { JobRef } from './JobRef.js';
 
 export interface InstrumentOptions {
   /**

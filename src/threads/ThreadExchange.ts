@@ -11,7 +11,7 @@ import type { Payload, RunContext } from '../routine/index.js';
 import { moduleProblem } from './moduleProblem.js';
 import { deserializeError, serializeError, type FromThread, type SerializedError, type ThreadTask, type ToThread } from './protocol.js';
 import type { ThreadPools } from './ThreadPools.js';
-import type { ThreadTarget } from './runInThread.js';
+import type { ThreadTarget } from './ThreadTarget.js';
 
 export type Context = RunContext<Record<string, Payload>, Record<string, Payload>, Record<string, unknown>, unknown>;
 export type RunTask = (task: ThreadTask, options: { transferList: readonly MessagePort[]; signal: AbortSignal }) => Promise<unknown>;

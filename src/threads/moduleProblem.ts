@@ -3,7 +3,7 @@
  * thread itself; either way the flow is invalid, so the job fails with it.
  */
 import { FlowValidationError } from '../errors/index.js';
-import type { ThreadTarget } from './runInThread.js';
+import type { ThreadTarget } from './ThreadTarget.js';
 
 /** Fails the job (through `failJob`) with a `FlowValidationError` naming the routine's module; returns that error. */
 export function moduleProblem(target: ThreadTarget, message: string, failJob: (error: Error) => void): FlowValidationError {

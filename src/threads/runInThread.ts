@@ -6,22 +6,13 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { PayloadError } from '../errors/index.js';
-import type { ThreadResourceLimits } from './isolation.js';
 import { moduleProblem } from './moduleProblem.js';
 import type { ThreadContext } from './protocol.js';
 import { ThreadExchange, type Context } from './ThreadExchange.js';
 import type { ThreadPools } from './ThreadPools.js';
+import type { ThreadTarget } from './ThreadTarget.js';
 
-/** Which routine a threaded activation runs, for the worker and for error messages. */
-export interface ThreadTarget {
-  readonly flowId: string;
-  /** The routine's id in the flow. */
-  readonly routineId: string;
-  /** The definition's `name` and module, which the worker imports. */
-  readonly name: string;
-  readonly module: string;
-  readonly resourceLimits: ThreadResourceLimits | undefined;
-}
+export type { ThreadTarget } from './ThreadTarget.js';
 
 /**
  * Runs one activation of `target` on a worker thread with `ctx` (the activation's context). Resolves or rejects as
