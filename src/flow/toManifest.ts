@@ -13,11 +13,14 @@ import { isBuiltInPolicy, type ActivationPolicy } from '../policies/index.js';
 import type { ErrorStrategy } from '../routine/index.js';
 import type { FlowBuilder } from './FlowBuilder.js';
 import { expressionSourceOf } from './expressionSource.js';
-import type { FlowDefinition } from './FlowDefinition.js';
+import type { Connection, FlowDefinition, RoutineInstance } from './FlowDefinition.js';
 import type { ConnectionManifest, ErrorStrategyManifest, FlowManifest, PolicyManifest, RoutineManifest, SubflowManifest } from './FlowManifest.js';
 import { DEFAULT_MAX_QUEUE } from '../routine/defineRoutine.js';
 import { subflowInfo } from '../subflow/subflowInfo.js';
 import type { RoutineMap } from './types.js';
+
+/** The child flows of a manifest's `flows` section, by id, with the flow each was written from. */
+type SubflowSection = Map<string, { readonly flow: FlowDefinition; readonly manifest: SubflowManifest }>;
 
 /** What a flow graph holds, compiled or not. */
 export type FlowGraph = Pick<FlowDefinition, 'id' | 'routines' | 'connections' | 'entry' | 'onError'>;
@@ -38,64 +41,9 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
   const problems: ManifestProblem[] = [];
   const routines: Record<string, RoutineManifest> = {};
   // Subflows (`asRoutine`): `type: flow:<id>` and the child flows (theirs too) in one `flows` section.
-  const flows = new Map<string, { readonly flow: FlowDefinition; readonly manifest: SubflowManifest }>();
-  for (const [id, inst] of flow.routines) {
-    const path = `routines.${id}`;
-    const sub = subflowInfo(inst.routine);
-    // A subflow routine's settings are written in full: `loadFlow` makes it with asRoutine's defaults.
-    const def = sub ? { ...inst.routine, policy: undefined, onError: undefined, timeoutMs: undefined, maxQueue: DEFAULT_MAX_QUEUE } : inst.routine;
-    const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: sub ? `flow:${sub.flow.id}` : def.name };
-    if (sub) {
-      out.slots = sub.slots;
-      if (Object.keys(sub.events).length > 0) out.events = sub.events;
-      addSubflow(flows, sub.flow, path, problems);
-    }
-    // Entries, then fromEntries: a config key is an own data property whatever its name (`__proto__` included).
-    const configEntries: [string, unknown][] = [];
-    for (const [key, value] of Object.entries(inst.config)) {
-      if (Object.hasOwn(def.config, key) && Object.is((def.config as Record<string, unknown>)[key], value)) continue;
-      const why = notJson(value);
-      if (why === undefined) configEntries.push([key, escapeReferences(value)]);
-      else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
-    }
-    if (configEntries.length > 0) out.config = Object.fromEntries(configEntries);
-    if (inst.policy !== def.policy && !(sub && isBuiltInPolicy(inst.policy) && inst.policy.name === 'immediate')) {
-      const policy = policyManifest(inst.policy);
-      if (policy) out.policy = policy;
-      else problems.push({ path: `${path}.policy`, message: `routine '${id}' has custom policy '${inst.policy.name}', which has no manifest form; use a built-in policy (immediate, batch, allReady, interval, window)` });
-    }
-    if (inst.onError !== def.onError && inst.onError !== undefined) {
-      const strategy = strategyManifest(inst.onError);
-      if (strategy) out.onError = strategy;
-      else problems.push({ path: `${path}.onError.retry.when`, message: `routine '${id}' has a retry \`when\` function, which has no manifest form` });
-    }
-    if (inst.timeoutMs !== def.timeoutMs && inst.timeoutMs !== undefined) out.timeoutMs = inst.timeoutMs;
-    if (inst.maxQueue !== def.maxQueue) out.maxQueue = inst.maxQueue;
-    if (inst.isolation !== def.isolation) out.isolation = inst.isolation;
-    if (inst.resourceLimits !== def.resourceLimits && inst.resourceLimits !== undefined) out.resourceLimits = { ...inst.resourceLimits };
-    routines[id] = out;
-  }
-
-  const connections = flow.connections.map((c, i): ConnectionManifest => {
-    const from = `${c.from.routine}.${c.from.event}`;
-    const to = `${c.to.routine}.${c.to.slot}`;
-    const out: { -readonly [K in keyof ConnectionManifest]: ConnectionManifest[K] } = { from, to };
-    if (c.name !== `${from}->${to}`) out.name = c.name;
-    if (c.bound) {
-      out.maxIterations = c.bound.maxIterations;
-      if (c.bound.until) {
-        const source = expressionSourceOf(c.bound.until);
-        if (source !== undefined) out.until = source;
-        else
-          problems.push({
-            path: `connections[${i}].until`,
-            message: `edge '${c.name}' has an \`until\` function, which has no manifest form; write it as an expression (compileExpression('converged == true') from slotflow/manifest)`,
-          });
-      }
-      if (c.bound.onExhausted === 'fail') out.onExhausted = 'fail';
-    }
-    return out;
-  });
+  const flows: SubflowSection = new Map();
+  for (const [id, inst] of flow.routines) routines[id] = routineManifest(id, inst, flows, problems);
+  const connections = flow.connections.map((c, i) => connectionManifest(c, i, problems));
 
   const defaults = flow.onError === undefined ? undefined : strategyManifest(flow.onError);
   if (flow.onError !== undefined && !defaults) problems.push({ path: 'defaults.onError.retry.when', message: `flow '${flow.id}' has a retry \`when\` function, which has no manifest form` });
@@ -111,8 +59,74 @@ export function manifestOf(flow: FlowGraph): FlowManifest {
   };
 }
 
+/** A routine instance's manifest entry: what the instance sets beyond its definition. */
+function routineManifest(id: string, inst: RoutineInstance, flows: SubflowSection, problems: ManifestProblem[]): RoutineManifest {
+  const path = `routines.${id}`;
+  const sub = subflowInfo(inst.routine);
+  // A subflow routine's settings are written in full: `loadFlow` makes it with asRoutine's defaults.
+  const def = sub ? { ...inst.routine, policy: undefined, onError: undefined, timeoutMs: undefined, maxQueue: DEFAULT_MAX_QUEUE } : inst.routine;
+  const out: { -readonly [K in keyof RoutineManifest]: RoutineManifest[K] } = { type: sub ? `flow:${sub.flow.id}` : def.name };
+  if (sub) {
+    out.slots = sub.slots;
+    if (Object.keys(sub.events).length > 0) out.events = sub.events;
+    addSubflow(flows, sub.flow, path, problems);
+  }
+  const config = configManifest(inst.config, def.config, path, problems);
+  if (config) out.config = config;
+  if (inst.policy !== def.policy && !(sub && isBuiltInPolicy(inst.policy) && inst.policy.name === 'immediate')) {
+    const policy = policyManifest(inst.policy);
+    if (policy) out.policy = policy;
+    else problems.push({ path: `${path}.policy`, message: `routine '${id}' has custom policy '${inst.policy.name}', which has no manifest form; use a built-in policy (immediate, batch, allReady, interval, window)` });
+  }
+  if (inst.onError !== def.onError && inst.onError !== undefined) {
+    const strategy = strategyManifest(inst.onError);
+    if (strategy) out.onError = strategy;
+    else problems.push({ path: `${path}.onError.retry.when`, message: `routine '${id}' has a retry \`when\` function, which has no manifest form` });
+  }
+  if (inst.timeoutMs !== def.timeoutMs && inst.timeoutMs !== undefined) out.timeoutMs = inst.timeoutMs;
+  if (inst.maxQueue !== def.maxQueue) out.maxQueue = inst.maxQueue;
+  if (inst.isolation !== def.isolation) out.isolation = inst.isolation;
+  if (inst.resourceLimits !== def.resourceLimits && inst.resourceLimits !== undefined) out.resourceLimits = { ...inst.resourceLimits };
+  return out;
+}
+
+/** The config keys that differ from the definition's defaults, as JSON (`undefined` when none do). */
+function configManifest(config: object, defaults: object, path: string, problems: ManifestProblem[]): Record<string, unknown> | undefined {
+  // Entries, then fromEntries: a config key is an own data property whatever its name (`__proto__` included).
+  const configEntries: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (Object.hasOwn(defaults, key) && Object.is((defaults as Record<string, unknown>)[key], value)) continue;
+    const why = notJson(value);
+    if (why === undefined) configEntries.push([key, escapeReferences(value)]);
+    else problems.push({ path: `${path}.config.${key}`, message: `${why}; only JSON values can be written to a manifest` });
+  }
+  return configEntries.length > 0 ? Object.fromEntries(configEntries) : undefined;
+}
+
+/** A connection's manifest entry; its name only when it is not the default one. */
+function connectionManifest(c: Connection, i: number, problems: ManifestProblem[]): ConnectionManifest {
+  const from = `${c.from.routine}.${c.from.event}`;
+  const to = `${c.to.routine}.${c.to.slot}`;
+  const out: { -readonly [K in keyof ConnectionManifest]: ConnectionManifest[K] } = { from, to };
+  if (c.name !== `${from}->${to}`) out.name = c.name;
+  if (c.bound) {
+    out.maxIterations = c.bound.maxIterations;
+    if (c.bound.until) {
+      const source = expressionSourceOf(c.bound.until);
+      if (source !== undefined) out.until = source;
+      else
+        problems.push({
+          path: `connections[${i}].until`,
+          message: `edge '${c.name}' has an \`until\` function, which has no manifest form; write it as an expression (compileExpression('converged == true') from slotflow/manifest)`,
+        });
+    }
+    if (c.bound.onExhausted === 'fail') out.onExhausted = 'fail';
+  }
+  return out;
+}
+
 /** Adds a child flow (and the flows it uses) to a manifest's `flows` section; one id must be one flow. */
-function addSubflow(flows: Map<string, { readonly flow: FlowDefinition; readonly manifest: SubflowManifest }>, child: FlowDefinition, path: string, problems: ManifestProblem[]): void {
+function addSubflow(flows: SubflowSection, child: FlowDefinition, path: string, problems: ManifestProblem[]): void {
   const known = flows.get(child.id);
   if (known) {
     if (known.flow !== child) problems.push({ path, message: `two different subflows have the id '${child.id}'; a manifest's flows section holds one flow per id` });

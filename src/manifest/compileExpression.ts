@@ -109,19 +109,10 @@ function tokenize(source: string): Token[] | ExpressionSyntaxProblem {
       continue;
     }
     if (ch === "'" || ch === '"') {
-      let value = '';
-      let j = i + 1;
-      for (; j < source.length && source.charAt(j) !== ch; j++) {
-        if (source.charAt(j) === '\\') {
-          const escaped = ESCAPES[source.charAt(j + 1)];
-          if (escaped === undefined) return { column: j + 1, message: `unknown escape '\\${source.charAt(j + 1)}' in a string; use \\\\, \\', \\", \\n, \\t or \\r` };
-          value += escaped;
-          j++;
-        } else value += source.charAt(j);
-      }
-      if (j >= source.length) return { column, message: `unterminated string: no closing ${ch}` };
-      tokens.push({ kind: 'string', text: value, column });
-      i = j + 1;
+      const scanned = stringAt(source, i);
+      if (!('token' in scanned)) return scanned;
+      tokens.push(scanned.token);
+      i = scanned.end;
       continue;
     }
     NUMBER.lastIndex = i;
@@ -134,16 +125,10 @@ function tokenize(source: string): Token[] | ExpressionSyntaxProblem {
     NAME.lastIndex = i;
     const name = NAME.exec(source);
     if (name) {
-      let text = name[0];
-      i += text.length;
-      while (source.charAt(i) === '.') {
-        NAME.lastIndex = i + 1;
-        const next = NAME.exec(source);
-        if (!next) return { column: i + 2, message: `expected a field name after '${text}.'` };
-        text += `.${next[0]}`;
-        i += next[0].length + 1;
-      }
-      tokens.push({ kind: 'name', text, column });
+      const scanned = pathAt(source, i, name[0]);
+      if (!('token' in scanned)) return scanned;
+      tokens.push(scanned.token);
+      i = scanned.end;
       continue;
     }
     if (ch === '-') {
@@ -156,6 +141,40 @@ function tokenize(source: string): Token[] | ExpressionSyntaxProblem {
   }
   tokens.push({ kind: 'end', text: '', column: source.length + 1 });
   return tokens;
+}
+
+/** A token read by a scanner, and the index just past it; or why it cannot be read. */
+type Scanned = { readonly token: Token; readonly end: number } | ExpressionSyntaxProblem;
+
+/** The string literal opening at `start` (its quote), escapes resolved. */
+function stringAt(source: string, start: number): Scanned {
+  const quote = source.charAt(start);
+  let value = '';
+  let j = start + 1;
+  for (; j < source.length && source.charAt(j) !== quote; j++) {
+    if (source.charAt(j) === '\\') {
+      const escaped = ESCAPES[source.charAt(j + 1)];
+      if (escaped === undefined) return { column: j + 1, message: `unknown escape '\\${source.charAt(j + 1)}' in a string; use \\\\, \\', \\", \\n, \\t or \\r` };
+      value += escaped;
+      j++;
+    } else value += source.charAt(j);
+  }
+  if (j >= source.length) return { column: start + 1, message: `unterminated string: no closing ${quote}` };
+  return { token: { kind: 'string', text: value, column: start + 1 }, end: j + 1 };
+}
+
+/** The dotted name (`stats.n`) starting at `start` with `first`, its first part. */
+function pathAt(source: string, start: number, first: string): Scanned {
+  let text = first;
+  let i = start + first.length;
+  while (source.charAt(i) === '.') {
+    NAME.lastIndex = i + 1;
+    const next = NAME.exec(source);
+    if (!next) return { column: i + 2, message: `expected a field name after '${text}.'` };
+    text += `.${next[0]}`;
+    i += next[0].length + 1;
+  }
+  return { token: { kind: 'name', text, column: start + 1 }, end: i };
 }
 
 class SyntaxProblem extends Error {

@@ -126,30 +126,7 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
 
   const connections = Array.isArray(root.connections) ? (root.connections as unknown[]) : [];
   connections.forEach((value, i) => {
-    const connection = record(value);
-    for (const side of ['from', 'to'] as const) {
-      const ref = connection[side];
-      if (typeof ref !== 'string' || !REF.test(ref)) continue;
-      const [id = '', name = ''] = ref.split('.');
-      const def = checked.definitions.get(id);
-      const kind = side === 'from' ? 'event' : 'slot';
-      if (!ids.includes(id)) problems.push({ path: `connections[${i}].${side}`, message: `unknown routine '${id}' in '${ref}'; expected one of ${quoteList(ids)}` });
-      else if (def && !(kind === 'event' ? def.eventNames : def.slotNames).includes(name)) problems.push({ path: `connections[${i}].${side}`, message: noSuch(id, def, kind, name) });
-    }
-    if (typeof connection.name === 'string') {
-      const reserved = reservedNameProblem('connection name', connection.name);
-      if (reserved !== undefined) problems.push({ path: `connections[${i}].name`, message: reserved });
-    }
-    if (typeof connection.until === 'string' && connection.until !== '') {
-      const compiled = parseExpression(connection.until);
-      if ('column' in compiled) problems.push({ path: `connections[${i}].until`, message: describeSyntaxProblem(connection.until, compiled) });
-      else {
-        checked.until.set(i, compiled);
-        const from = typeof connection.from === 'string' && REF.test(connection.from) ? connection.from : undefined;
-        const problem = from === undefined ? undefined : undeclaredField(connection.until, from, checked.definitions);
-        if (problem !== undefined) problems.push({ path: `connections[${i}].until`, message: problem });
-      }
-    }
+    checkConnection(value, i, ids, checked, problems);
   });
 
   const entry = record(root.entry);
@@ -159,6 +136,34 @@ function checkReferences(doc: unknown, registry: RoutineRegistry, env: Env, prob
     else if (def && typeof entry.slot === 'string' && entry.slot !== '' && !def.slotNames.includes(entry.slot)) problems.push({ path: 'entry.slot', message: noSuch(entry.routine, def, 'slot', entry.slot) });
   }
   return checked;
+}
+
+/** Connection `i`: its routines, event and slot exist, its name is not reserved, its `until` compiles and reads declared fields. */
+function checkConnection(value: unknown, i: number, ids: readonly string[], checked: Checked, problems: ManifestProblem[]): void {
+  const connection = record(value);
+  for (const side of ['from', 'to'] as const) {
+    const ref = connection[side];
+    if (typeof ref !== 'string' || !REF.test(ref)) continue;
+    const [id = '', name = ''] = ref.split('.');
+    const def = checked.definitions.get(id);
+    const kind = side === 'from' ? 'event' : 'slot';
+    if (!ids.includes(id)) problems.push({ path: `connections[${i}].${side}`, message: `unknown routine '${id}' in '${ref}'; expected one of ${quoteList(ids)}` });
+    else if (def && !(kind === 'event' ? def.eventNames : def.slotNames).includes(name)) problems.push({ path: `connections[${i}].${side}`, message: noSuch(id, def, kind, name) });
+  }
+  if (typeof connection.name === 'string') {
+    const reserved = reservedNameProblem('connection name', connection.name);
+    if (reserved !== undefined) problems.push({ path: `connections[${i}].name`, message: reserved });
+  }
+  if (typeof connection.until === 'string' && connection.until !== '') {
+    const compiled = parseExpression(connection.until);
+    if ('column' in compiled) problems.push({ path: `connections[${i}].until`, message: describeSyntaxProblem(connection.until, compiled) });
+    else {
+      checked.until.set(i, compiled);
+      const from = typeof connection.from === 'string' && REF.test(connection.from) ? connection.from : undefined;
+      const problem = from === undefined ? undefined : undeclaredField(connection.until, from, checked.definitions);
+      if (problem !== undefined) problems.push({ path: `connections[${i}].until`, message: problem });
+    }
+  }
 }
 
 const FLOW_TYPE = 'flow:';

@@ -43,68 +43,16 @@ export function defineRoutine<
   assertKnownKeys('defineRoutine(options)', options, ROUTINE_KEYS);
   const name = typeof options.name === 'string' ? options.name : '';
   const problems: string[] = [];
-  const reserved = (what: string, key: string): boolean => {
-    const problem = reservedNameProblem(what, key);
-    if (problem !== undefined) problems.push(problem);
-    return problem !== undefined;
-  };
   if (name === '') problems.push(`expected \`name\` to be a non-empty string, got ${describeValue(options.name)}`);
   if (typeof options.run !== 'function') problems.push('expected `run` to be a function');
-
-  // Null-prototype records: a slot or event named like an Object.prototype member (`constructor`) is a plain key.
-  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = Object.create(null) as Record<string, never>;
-  const slotNames: string[] = [];
-  if (Array.isArray(options.slots)) {
-    for (const slot of options.slots as readonly unknown[]) {
-      if (typeof slot !== 'string' || slot === '') problems.push(`slot names must be non-empty strings, got ${String(slot)}`);
-      else if (slotNames.includes(slot)) problems.push(`slot '${slot}' is declared twice`);
-      else if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
-      else if (!reserved('slot', slot)) {
-        slotNames.push(slot);
-        slotSpecs[slot] = undefined;
-      }
-    }
-  } else if (typeof options.slots === 'object' && (options.slots as unknown) !== null) {
-    for (const [slot, spec] of Object.entries(options.slots as Record<string, unknown>)) {
-      if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
-      else if (reserved('slot', slot)) continue;
-      else if (!isTypeMarker(spec) && !isStandardSchema(spec)) problems.push(`slot '${slot}' must be declared with slot<T>() or a Standard Schema`);
-      else {
-        slotNames.push(slot);
-        slotSpecs[slot] = spec;
-      }
-    }
-  } else problems.push('expected `slots` to be an array of names or a record of slot specs');
+  const { slotNames, slotSpecs } = slotsOf(options.slots, problems);
   if (slotNames.length === 0 && problems.length === 0) problems.push('a routine needs at least one slot');
-
-  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = Object.create(null) as Record<string, never>;
-  const events: unknown = options.events ?? {};
-  const eventsOk = typeof events === 'object' && events !== null && !Array.isArray(events);
-  if (!eventsOk) problems.push(`expected \`events\` to be a record of event specs, got ${describeValue(events)}`);
-  for (const [event, spec] of Object.entries(eventsOk ? (events as Record<string, unknown>) : {})) {
-    if (event.includes('.')) problems.push(`event '${event}' must not contain '.'`);
-    else if (reserved('event', event)) continue;
-    else if (Array.isArray(spec)) {
-      if (spec.some((f) => typeof f !== 'string')) problems.push(`event '${event}' fields must be strings`);
-      else for (const field of spec as string[]) reserved(`field of event '${event}'`, field);
-      eventSpecs[event] = Object.freeze([...(spec as string[])]);
-    } else if (isTypeMarker(spec) || isStandardSchema(spec)) {
-      if (isTypeMarker(spec)) for (const field of spec.fields) reserved(`field of event '${event}'`, field);
-      eventSpecs[event] = spec;
-    }
-    else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
-  }
+  const eventSpecs = eventsOf(options.events, problems);
   problems.push(...isolationProblems(options));
   if (problems.length) throw new RoutineDefinitionError(name || '(unnamed)', problems);
-
-  if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
-  if (options.maxQueue !== undefined) assertPositiveInteger(`routine '${name}' maxQueue`, options.maxQueue);
-  if (options.onError !== undefined) assertErrorStrategy(`routine '${name}' onError`, options.onError);
+  assertOptions(options, name);
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its context object, never `this`
   const { cleanup } = options;
-  if (cleanup !== undefined && typeof cleanup !== 'function') throw new InvalidOptionError(`routine '${name}' cleanup`, 'a function ({ job, routineId, status, state }) => void', cleanup);
-  if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
-    throw new InvalidOptionError(`routine '${name}' policy`, 'a policy from policies.*', options.policy);
 
   return Object.freeze({
     kind: 'slotflow.routine',
@@ -128,6 +76,76 @@ export function defineRoutine<
     run: options.run,
     cleanup,
   });
+}
+
+/** Pushes to `problems` the problem of a reserved slot, event or field name; true if there was one. */
+function reserved(problems: string[], what: string, key: string): boolean {
+  const problem = reservedNameProblem(what, key);
+  if (problem !== undefined) problems.push(problem);
+  return problem !== undefined;
+}
+
+/** The declared slots (names in order, and the spec of each), pushing what is wrong with them to `problems`. */
+function slotsOf(slots: unknown, problems: string[]): { slotNames: string[]; slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> } {
+  // Null-prototype records: a slot or event named like an Object.prototype member (`constructor`) is a plain key.
+  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = Object.create(null) as Record<string, never>;
+  const slotNames: string[] = [];
+  if (Array.isArray(slots)) {
+    for (const slot of slots as readonly unknown[]) {
+      if (typeof slot !== 'string' || slot === '') problems.push(`slot names must be non-empty strings, got ${String(slot)}`);
+      else if (slotNames.includes(slot)) problems.push(`slot '${slot}' is declared twice`);
+      else if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
+      else if (!reserved(problems, 'slot', slot)) {
+        slotNames.push(slot);
+        slotSpecs[slot] = undefined;
+      }
+    }
+  } else if (typeof slots === 'object' && slots !== null) {
+    for (const [slot, spec] of Object.entries(slots as Record<string, unknown>)) {
+      if (slot.includes('.')) problems.push(`slot '${slot}' must not contain '.'`);
+      else if (reserved(problems, 'slot', slot)) continue;
+      else if (!isTypeMarker(spec) && !isStandardSchema(spec)) problems.push(`slot '${slot}' must be declared with slot<T>() or a Standard Schema`);
+      else {
+        slotNames.push(slot);
+        slotSpecs[slot] = spec;
+      }
+    }
+  } else problems.push('expected `slots` to be an array of names or a record of slot specs');
+  return { slotNames, slotSpecs };
+}
+
+/** The declared events and their specs, pushing what is wrong with them to `problems`. */
+function eventsOf(declared: unknown, problems: string[]): Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> {
+  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = Object.create(null) as Record<string, never>;
+  const events: unknown = declared ?? {};
+  const eventsOk = typeof events === 'object' && events !== null && !Array.isArray(events);
+  if (!eventsOk) problems.push(`expected \`events\` to be a record of event specs, got ${describeValue(events)}`);
+  for (const [event, spec] of Object.entries(eventsOk ? (events as Record<string, unknown>) : {})) {
+    if (event.includes('.')) problems.push(`event '${event}' must not contain '.'`);
+    else if (reserved(problems, 'event', event)) continue;
+    else if (Array.isArray(spec)) {
+      if (spec.some((f) => typeof f !== 'string')) problems.push(`event '${event}' fields must be strings`);
+      else for (const field of spec as string[]) reserved(problems, `field of event '${event}'`, field);
+      eventSpecs[event] = Object.freeze([...(spec as string[])]);
+    } else if (isTypeMarker(spec) || isStandardSchema(spec)) {
+      if (isTypeMarker(spec)) for (const field of spec.fields) reserved(problems, `field of event '${event}'`, field);
+      eventSpecs[event] = spec;
+    }
+    else problems.push(`event '${event}' must be declared with a list of field names, event<T>() or a Standard Schema`);
+  }
+  return eventSpecs;
+}
+
+/** The options checked one by one, after the declaration's problems (which are reported together). */
+function assertOptions<S extends SlotsInput, E extends EventsInput, TConfig extends object, TState>(options: RoutineOptions<S, E, TConfig, TState>, name: string): void {
+  if (options.timeoutMs !== undefined) assertDuration(`routine '${name}' timeoutMs`, options.timeoutMs);
+  if (options.maxQueue !== undefined) assertPositiveInteger(`routine '${name}' maxQueue`, options.maxQueue);
+  if (options.onError !== undefined) assertErrorStrategy(`routine '${name}' onError`, options.onError);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its context object, never `this`
+  const { cleanup } = options;
+  if (cleanup !== undefined && typeof cleanup !== 'function') throw new InvalidOptionError(`routine '${name}' cleanup`, 'a function ({ job, routineId, status, state }) => void', cleanup);
+  if (options.policy !== undefined && (typeof options.policy !== 'object' || typeof options.policy.ready !== 'function'))
+    throw new InvalidOptionError(`routine '${name}' policy`, 'a policy from policies.*', options.policy);
 }
 
 /** True for a value returned by `defineRoutine`. */

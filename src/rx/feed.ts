@@ -1,13 +1,11 @@
 /**
  * feed: posts a stream's values into a keepAlive job, waiting while the target slot is full (backpressure).
  */
-import { isObservable, Observable, takeWhile, tap, type ObservableInput, type Subscription } from 'rxjs';
-import { isSlotQueueFullError, JobFinishedError, type Job, type JobEvent, type JobEventType, type JobState } from 'slotflow';
+import { isObservable, Observable, type ObservableInput } from 'rxjs';
+import { JobFinishedError, type Job, type JobState } from 'slotflow';
 import { assertJob, assertName, toObservable } from './assertArgument.js';
 import { isFinalStatus } from './endEvents.js';
-
-/** Events of the target routine after which its slot may have room again: an activation took data, or ended. */
-const CONSUMED: ReadonlySet<JobEventType> = new Set(['routine.started', 'routine.completed', 'routine.failed']);
+import { FeedSubscription } from './FeedSubscription.js';
 
 /**
  * A cold Observable: when subscribed, it posts every value of `source$` into `routineId`'s `slot` of `job` (a
@@ -36,141 +34,12 @@ export function feed<TValue extends object>(job: Job, routineId: string, slot: s
   // An iterable is read one value at a time, as the slot takes them; anything else goes through RxJS's `from`.
   const iterable = isIterable(source$) ? source$ : undefined;
   const values$ = iterable ? undefined : toObservable('feed(source$)', source$);
-  const consumed = (event: JobEvent): boolean => CONSUMED.has(event.type) && 'routineId' in event && event.routineId === routineId;
-
   return new Observable<JobState>((subscriber) => {
     if (isFinalStatus(job.status)) {
       subscriber.error(new JobFinishedError(job.id, job.status));
       return undefined;
     }
-    /** Values read and not yet posted, oldest at `head`. */
-    let held: TValue[] = [];
-    let head = 0;
-    /** The iterable until it is opened (on the first read, so that what it throws fails the job too), then its iterator. */
-    let unopened = iterable;
-    let iterator: Iterator<TValue> | undefined;
-    let reading: Subscription | undefined;
-    /** Set while the slot is full: the wait for the routine to take data. */
-    let waiting: Subscription | undefined;
-    let sourceDone = false;
-    let draining = false;
-
-    const stop = (): void => {
-      waiting?.unsubscribe();
-      reading?.unsubscribe();
-      const open = iterator;
-      iterator = unopened = undefined;
-      held = [];
-      head = 0;
-      open?.return?.();
-    };
-    const fail = (error: unknown): void => {
-      if (subscriber.closed) return;
-      if (!isFinalStatus(job.status)) job.fail(error instanceof Error ? error : new Error(`the stream fed into job '${job.id}' failed: ${String(error)}`, { cause: error }));
-      // The error that ended the feed is the one to report, not one the iterable's cleanup might add.
-      try {
-        stop();
-      } finally {
-        subscriber.error(error);
-      }
-    };
-    /** The next value to post, reading the iterable if nothing is held; `undefined` when there is none yet. */
-    const next = (): { readonly value: TValue } | undefined => {
-      if (head < held.length) {
-        // Posted values are dropped in chunks, not one by one (`shift` would copy the rest each time).
-        if (head >= 1024 && head * 2 >= held.length) {
-          held = held.slice(head);
-          head = 0;
-        }
-        return { value: held[head] as TValue };
-      }
-      held = [];
-      head = 0;
-      if (unopened) {
-        iterator = unopened[Symbol.iterator]();
-        unopened = undefined;
-      }
-      if (!iterator) return undefined;
-      const step = iterator.next();
-      if (step.done === true) {
-        iterator = undefined;
-        sourceDone = true;
-        return undefined;
-      }
-      held.push(step.value);
-      return { value: step.value };
-    };
-    /**
-     * Posts what is held (then the iterable's next values) until the slot is full or there is nothing left; throws
-     * what a post throws other than `SlotQueueFullError`, and what the iterable throws.
-     */
-    const drain = (): void => {
-      // A post runs the job's routing synchronously; a value arriving meanwhile is held and posted by this loop.
-      if (draining) return;
-      draining = true;
-      try {
-        while (waiting === undefined && !subscriber.closed && !isFinalStatus(job.status)) {
-          const item = next();
-          if (!item) break;
-          try {
-            job.post(routineId, slot, item.value);
-          } catch (error) {
-            if (!isSlotQueueFullError(error)) throw error;
-            // Subscribed right away: any consumption from now on is an event still to be delivered.
-            waiting = job.events$.subscribe((event) => {
-              if (!consumed(event)) return;
-              waiting?.unsubscribe();
-              waiting = undefined;
-              drainOrFail();
-            });
-            return;
-          }
-          head++;
-        }
-        if (sourceDone && head >= held.length && waiting === undefined && !isFinalStatus(job.status)) job.complete();
-      } finally {
-        draining = false;
-      }
-    };
-    const drainOrFail = (): void => {
-      try {
-        drain();
-      } catch (error) {
-        fail(error);
-      }
-    };
-
-    void job.wait().then((state) => {
-      if (subscriber.closed) return;
-      try {
-        stop();
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      subscriber.next(state);
-      subscriber.complete();
-    });
-    if (values$)
-      reading = values$
-        .pipe(
-          // Stop reading once the feed or the job has ended, even a synchronous source (`reading` is not set yet).
-          takeWhile(() => !subscriber.closed && !isFinalStatus(job.status)),
-          // A post that throws becomes the stream's error: the source is unsubscribed at once, even a synchronous one.
-          tap((value) => {
-            held.push(value);
-            drain();
-          }),
-        )
-        .subscribe({
-          error: fail,
-          complete: () => {
-            sourceDone = true;
-            drainOrFail();
-          },
-        });
-    else drainOrFail();
-    return stop;
+    return new FeedSubscription<TValue>(job, routineId, slot, subscriber, iterable).start(values$);
   });
 }
 

@@ -17,7 +17,9 @@
 import { InvalidOptionError, SubflowError } from '../errors/index.js';
 import { isFinalStatus } from '../types/JobStatus.js';
 import type { Payload, RunContext } from '../routine/index.js';
-import { TaskQueue } from '../scheduler/index.js';
+import { TaskQueue, type Scheduler } from '../scheduler/index.js';
+import type { ChildJob } from '../internal/job/subflowPorts.js';
+import type { SerializedError } from '../persistence/JobSnapshot.js';
 import { activationHostOf } from './activationHost.js';
 import { addChild, removeChild } from './childJobs.js';
 import type { Subflow } from './subflowOf.js';
@@ -34,8 +36,7 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
   if (saved && isFinalStatus(saved.status)) {
     // It ended before the cut (its emissions are downstream already): its outcome, without running it again.
     if (saved.status === 'completed') return;
-    const cause = Object.assign(new Error(saved.error?.message ?? saved.status), { name: saved.error?.name ?? 'Error' });
-    throw new SubflowError(parent.flowId, cell.id, childId, flow.id, saved.status, cause);
+    throw savedFailure(parent.flowId, cell.id, childId, flow.id, saved.status, saved.error);
   }
   const { job, runner } = parent.services.startChild(flow, childId, parent.id, saved);
   if (saved) {
@@ -67,26 +68,8 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
   try {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    if (!saved) {
-      try {
-        const consumed: Readonly<Record<string, readonly Payload[] | undefined>> = ctx.slots;
-        for (const [slot, ref] of subflow.slots) for (const payload of consumed[slot] ?? []) job.post(ref.routine, ref.name, payload);
-        job.complete();
-      } catch (error) {
-        job.cancel(error);
-        throw error;
-      }
-    }
-    // The permit goes back while the child runs, and is taken again (behind whoever waits for one) before `run`
-    // returns: the activation's end gives back exactly one permit, as for any routine.
-    scheduler.release();
-    try {
-      await job.wait();
-    } finally {
-      await new Promise<void>((resolve) => {
-        scheduler.enqueue(new TaskQueue(), resolve);
-      });
-    }
+    if (!saved) feedChild(ctx, subflow, job);
+    await waitWithoutPermit(scheduler, job);
   } finally {
     signal.removeEventListener('abort', onAbort);
     runner.onEmitted = undefined;
@@ -96,4 +79,37 @@ export async function runChild(ctx: Context, subflow: Subflow): Promise<void> {
   const status = job.status;
   if (status === 'completed') return;
   throw new SubflowError(parent.flowId, cell.id, childId, flow.id, status === 'failed' ? 'failed' : 'cancelled', job.error);
+}
+
+/** The error a child that failed or was cancelled before the parent's cut (its snapshot says so) fails with again. */
+function savedFailure(flowId: string, routineId: string, childId: string, childFlowId: string, status: 'failed' | 'cancelled', error: Pick<SerializedError, 'name' | 'message'> | undefined): SubflowError {
+  const cause = Object.assign(new Error(error?.message ?? status), { name: error?.name ?? 'Error' });
+  return new SubflowError(flowId, routineId, childId, childFlowId, status, cause);
+}
+
+/** Posts what the activation consumed to the child's mapped slots, then completes it; cancels it if a post throws. */
+function feedChild(ctx: Context, subflow: Subflow, job: ChildJob): void {
+  try {
+    const consumed: Readonly<Record<string, readonly Payload[] | undefined>> = ctx.slots;
+    for (const [slot, ref] of subflow.slots) for (const payload of consumed[slot] ?? []) job.post(ref.routine, ref.name, payload);
+    job.complete();
+  } catch (error) {
+    job.cancel(error);
+    throw error;
+  }
+}
+
+/**
+ * Waits for the child's end. The permit goes back while the child runs, and is taken again (behind whoever waits for
+ * one) before `run` returns: the activation's end gives back exactly one permit, as for any routine.
+ */
+async function waitWithoutPermit(scheduler: Scheduler, job: ChildJob): Promise<void> {
+  scheduler.release();
+  try {
+    await job.wait();
+  } finally {
+    await new Promise<void>((resolve) => {
+      scheduler.enqueue(new TaskQueue(), resolve);
+    });
+  }
 }

@@ -57,8 +57,6 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
   // The context is this thread's own copy: frozen so that a mutation throws here as it does inline.
   deepFreeze(ctx.slots);
   deepFreeze(ctx.config);
-  let state = deepFreeze(ctx.state);
-  let shared = deepFreeze(ctx.shared);
   let ended = false;
   /** Posts one step of `run`; a value that cannot be copied fails the activation (on the main thread too) and throws here. */
   const send = (what: string, message: FromThread) => {
@@ -71,7 +69,25 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
       throw Object.assign(new Error(`${what} of routine '${ctx.routineId}': the value cannot be copied to the main thread (${text})`), { name: 'DataCloneError' });
     }
   };
-  const context = {
+  const context = runContext(ctx, controller, send);
+  try {
+    await routine.run(context);
+    ended = true;
+    post({ type: 'done' });
+  } catch (error) {
+    ended = true;
+    post({ type: 'failed', error: serializeError(error) });
+  }
+}
+
+/**
+ * The `ctx` that `run` gets in the thread: the copied context, with each call posted to the main thread by `send`.
+ * Apart from `runActivation` so that the state this thread keeps (its `state` and `shared`) is local to it.
+ */
+function runContext(ctx: ThreadContext, controller: AbortController, send: (what: string, message: FromThread) => void) {
+  let state = deepFreeze(ctx.state);
+  let shared = deepFreeze(ctx.shared);
+  return {
     slots: ctx.slots,
     config: ctx.config,
     trigger: ctx.trigger,
@@ -122,14 +138,6 @@ async function runActivation(routine: Routine, ctx: ThreadContext, port: Message
     // routine may catch it; uncaught, the activation fails with it.
     resource: (name: string) => Promise.reject(new ThreadResourceError(ctx.job.flowId, ctx.routineId, name)),
   };
-  try {
-    await routine.run(context);
-    ended = true;
-    post({ type: 'done' });
-  } catch (error) {
-    ended = true;
-    post({ type: 'failed', error: serializeError(error) });
-  }
 }
 
 function loadRoutine(module: string, name: string): Promise<Routine | undefined> {
