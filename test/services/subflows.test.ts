@@ -7,6 +7,15 @@ const runtime = useRuntimes();
 const viaJson = (snapshot: JobSnapshot): JobSnapshot => JSON.parse(JSON.stringify(snapshot)) as JobSnapshot;
 
 /** The child flow: doubles each value, then reports the doubled value. */
+/** Restores `snapshot` of `flow` into `rt`, gives it 100 ms of clock time and waits for its end. */
+async function restoreAndRun(rt: ReturnType<typeof createTestRuntime>, flow: Parameters<ReturnType<typeof createTestRuntime>['register']>[0], snapshot: JobSnapshot) {
+  rt.register(flow);
+  const restored = rt.restore(snapshot);
+  await rt.settle();
+  await rt.clock.advance(100);
+  return restored.wait();
+}
+
 const double = defineRoutine({
   name: 'double',
   slots: ['in'],
@@ -173,11 +182,7 @@ describe('asRoutine', () => {
     expect(runs).toBe(2);
 
     clock = rt2.clock;
-    rt2.register(outer);
-    const restored = rt2.restore(snapshot);
-    await rt2.settle();
-    await rt2.clock.advance(100);
-    const state = await restored.wait();
+    const state = await restoreAndRun(rt2, outer, snapshot);
     expect(state.status).toBe('completed');
     // a did not run again (its emission is not repeated); b ran again from its start (it was in flight).
     expect(state.outputs['sub.mid']).toEqual([{ n: 1 }]);
@@ -313,11 +318,7 @@ describe('asRoutine', () => {
     expect(snapshot.routines.sub?.machine).toBe('running');
 
     clock = rt2.clock;
-    rt2.register(outer);
-    const restored = rt2.restore(snapshot);
-    await rt2.settle();
-    await rt2.clock.advance(100);
-    const state = await restored.wait();
+    const state = await restoreAndRun(rt2, outer, snapshot);
     expect(state.status).toBe('completed');
     expect(state.outputs['sink.seen']).toEqual([{ value: 1 }]);
     expect(state.routines.hog?.activations).toBe(1);
