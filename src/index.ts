@@ -31,12 +31,9 @@ export { asRoutine, subflowInfo, DEFAULT_MAX_SUBFLOW_DEPTH, type AsRoutineOption
 // Runtime and jobs
 export { createRuntime, Runtime, type ExecOptions, type JobOf, type ParamsOf, type RuntimeOptions, type UnhandledErrorHandler, type UnhandledErrorInfo } from './runtime/index.js';
 export type { ResourceDefinition, ResourceMetrics, ResourcesOption, ResourceTypes } from './runtime/index.js';
-export type { ProgressUpdate } from './types/ProgressUpdate.js';
-export type { Overrides, RoutineOverride } from './job/overrides.js';
 export type { OnlySlotPayload, OutputsOf } from './flow/typedEdges.js';
-export type { TypedOutputs } from './job/JobState.js';
-export { Job, type Breakpoint, type CycleRecord, type HistoryRecord, type JobEvent, type JobEventType, type JobWarningCode, type JobState, type RoutineState, type ValidationMode } from './job/index.js';
-export { isFinalStatus, type FinalStatus, type JobStatus } from './types/JobStatus.js';
+export { Job } from './job/index.js';
+export { isFinalStatus, type Breakpoint, type CycleRecord, type FinalStatus, type HistoryRecord, type JobEvent, type JobEventType, type JobState, type JobStatus, type JobWarningCode, type Overrides, type ProgressUpdate, type RoutineOverride, type RoutineState, type TypedOutputs, type ValidationMode } from './types/index.js';
 export { systemClock, type Clock, type TimerHandle } from './clock/index.js';
 
 // Threads

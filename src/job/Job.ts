@@ -8,10 +8,10 @@ import { assertDuration } from '../util/assertOption.js';
 import { assertSnapshotJson } from '../persistence/assertSnapshotJson.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { JobMetrics } from '../metrics/index.js';
-import type { Breakpoint } from './Breakpoint.js';
-import type { JobEvent } from './JobEvent.js';
+import type { Breakpoint } from '../types/Breakpoint.js';
+import type { JobEvent } from '../types/JobEvent.js';
 import type { JobRunner } from '../internal/job/JobRunner.js';
-import type { JobState, JobStatus } from './JobState.js';
+import type { JobState, JobStatus } from '../types/JobState.js';
 import type { Payload } from '../routine/index.js';
 
 /** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */

@@ -11,8 +11,8 @@ import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
 import type { ProgressUpdate } from '../types/ProgressUpdate.js';
 import type { ResourceTypes } from '../runtime/Resources.js';
 
-/** A payload: a plain object, the fields of the emitting event. */
-export type Payload = Readonly<Record<string, unknown>>;
+export type { Payload } from '../types/Payload.js';
+import type { Payload } from '../types/Payload.js';
 
 /** How slots are declared: names, or a record of name -> `slot<T>()` / Standard Schema. */
 export type SlotsInput = readonly string[] | Readonly<Record<string, TypeMarker<object> | StandardSchemaV1>>;

@@ -19,7 +19,7 @@
  */
 import { config, Observable, Subscriber, type Observer, type Operator, type Subscription, type TeardownLogic } from 'rxjs';
 import { InvalidOptionError } from '../errors/index.js';
-import type { JobEvent } from '../job/JobEvent.js';
+import type { JobEvent } from '../types/JobEvent.js';
 import { assertLimit } from '../util/assertOption.js';
 
 /** What `onUnhandledError` is told about an error it receives. */

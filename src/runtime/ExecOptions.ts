@@ -3,9 +3,9 @@
  */
 import type { FlowBuilder } from '../flow/createFlow.js';
 import type { OutputsOf } from '../flow/typedEdges.js';
-import type { Breakpoint } from '../job/Breakpoint.js';
+import type { Breakpoint } from '../types/Breakpoint.js';
 import type { Job } from '../job/Job.js';
-import type { Overrides } from '../job/overrides.js';
+import type { Overrides } from '../types/Overrides.js';
 import type { JobSnapshot } from '../persistence/JobSnapshot.js';
 import type { Payload } from '../routine/index.js';
 

@@ -4,7 +4,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock/Clock.js';
 import type { CheckpointError } from '../errors/index.js';
-import type { ValidationMode } from '../job/RuntimeServices.js';
+import type { ValidationMode } from '../types/ValidationMode.js';
 import type { CheckpointStore } from '../persistence/CheckpointStore.js';
 import type { ThreadsOptions } from '../threads/index.js';
 import type { UnhandledErrorHandler } from './EventBus.js';

@@ -2,7 +2,7 @@
  * ActivationContext: what a routine's `run` receives (`ctx`), bound to one activation of one routine in one job.
  */
 import { ActivationEndedError, JobFinishedError, PayloadError, UnknownEventError } from '../../errors/index.js';
-import type { ProgressUpdate } from '../../job/progress.js';
+import type { ProgressUpdate } from '../../types/ProgressUpdate.js';
 import type { Payload, RunContext, Updater } from '../../routine/index.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
 import { signalOf, type Activation } from './Activation.js';

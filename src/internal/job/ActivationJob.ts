@@ -3,9 +3,9 @@
  */
 import type { RoutineMachineEvent } from '../../../machines/index.js';
 import type { FlowDefinition } from '../../flow/index.js';
-import type { JobEvent } from '../../job/JobEvent.js';
-import type { HistoryRecord, JobStatus } from '../../job/JobState.js';
-import type { RuntimeServices } from '../../job/RuntimeServices.js';
+import type { JobEvent } from '../../types/JobEvent.js';
+import type { HistoryRecord, JobStatus } from '../../types/JobState.js';
+import type { RuntimeServices } from './RuntimeServices.js';
 import type { MeteredJob } from '../../metrics/index.js';
 import type { Payload } from '../../routine/index.js';
 import type { Activation } from './Activation.js';

@@ -1,7 +1,7 @@
 /**
  * JobOptions: how the runtime opens a job (`exec`, `post` without a job id, `restore`).
  */
-import type { Overrides } from '../../job/overrides.js';
+import type { Overrides } from '../../types/Overrides.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { Payload } from '../../routine/index.js';
 

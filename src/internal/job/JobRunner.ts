@@ -8,10 +8,10 @@ import type { Inflight, RoutineMachineEvent, SupervisorEvent, SupervisorStatus }
 import type { TimerHandle } from '../../clock/index.js';
 import { JobCancelledError, JobFinishedError, JobTimeoutError } from '../../errors/index.js';
 import { assertSlot, type FlowDefinition } from '../../flow/index.js';
-import type { JobEvent } from '../../job/JobEvent.js';
-import { isFinalStatus, type JobStatus } from '../../job/JobState.js';
-import { overriddenInstance } from '../../job/overrides.js';
-import type { RuntimeServices } from '../../job/RuntimeServices.js';
+import type { JobEvent } from '../../types/JobEvent.js';
+import { isFinalStatus, type JobStatus } from '../../types/JobState.js';
+import { overriddenInstance } from './overrides.js';
+import type { RuntimeServices } from './RuntimeServices.js';
 import type { JobMeter } from '../../metrics/index.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { Payload } from '../../routine/index.js';

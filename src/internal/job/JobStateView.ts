@@ -7,10 +7,10 @@ import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { Payload } from '../../routine/index.js';
 import type { Activation } from './Activation.js';
 import type { RoutineCell } from './RoutineCell.js';
-import type { JobStatus } from '../../job/JobState.js';
+import type { JobStatus } from '../../types/JobState.js';
 import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
-import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../job/JobState.js';
+import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../types/JobState.js';
 
 /** What the view reads of its job. */
 export interface ViewedJob {

@@ -8,7 +8,7 @@ import type { ErrorStrategy } from '../../routine/index.js';
 import type { Activation } from './Activation.js';
 import { ActorCell, type CellOwner, type Inspect } from './ActorCell.js';
 import type { ActorPool } from './ActorPool.js';
-import { baseInstance } from '../../job/overrides.js';
+import { baseInstance } from './overrides.js';
 
 export interface RoutineCell {
   readonly id: string;

@@ -5,7 +5,7 @@
  */
 import type { RoutineMachineEvent } from '../../../machines/index.js';
 import type { Clock } from '../../clock/index.js';
-import type { JobEvent } from '../../job/JobEvent.js';
+import type { JobEvent } from '../../types/JobEvent.js';
 import type { CellOwner } from './ActorCell.js';
 import type { RoutineCell } from './RoutineCell.js';
 

@@ -6,8 +6,8 @@
 import type { Inflight } from '../../../machines/index.js';
 import type { Clock } from '../../clock/index.js';
 import type { FlowDefinition } from '../../flow/index.js';
-import { breakpointRoutines } from '../../job/Breakpoint.js';
-import type { JobEvent } from '../../job/JobEvent.js';
+import { breakpointRoutines } from './breakpointRoutines.js';
+import type { JobEvent } from '../../types/JobEvent.js';
 
 /** What the gate needs of its job. */
 export interface GatedJob {

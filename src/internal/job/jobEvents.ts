@@ -2,8 +2,8 @@
  * The job's own lifecycle events: its status changes and its end (with a warning for data no activation took).
  */
 import type { SupervisorStatus } from '../../../machines/index.js';
-import type { JobEvent } from '../../job/JobEvent.js';
-import type { JobState, JobStatus } from '../../job/JobState.js';
+import type { JobEvent } from '../../types/JobEvent.js';
+import type { JobState, JobStatus } from '../../types/JobState.js';
 
 /** What the announcements read of their job. */
 export interface AnnouncedJob {

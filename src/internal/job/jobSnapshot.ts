@@ -11,9 +11,9 @@
 import type { Inflight, RoutineRestoreTarget } from '../../../machines/index.js';
 import { SlotflowError } from '../../errors/index.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type HistorySnapshot, type JobSnapshot, type RoutineSnapshot, type SerializedError } from '../../persistence/JobSnapshot.js';
-import type { HistoryRecord } from '../../job/JobState.js';
-import type { JobStatus, RoutineState } from '../../job/JobState.js';
-import type { Overrides } from '../../job/overrides.js';
+import type { HistoryRecord } from '../../types/JobState.js';
+import type { JobStatus, RoutineState } from '../../types/JobState.js';
+import type { Overrides } from '../../types/Overrides.js';
 import type { Payload } from '../../routine/index.js';
 import type { JobStateView } from './JobStateView.js';
 import type { RoutineCell } from './RoutineCell.js';
@@ -45,7 +45,7 @@ export interface SnapshotJob {
   armPolicyTimer(cell: RoutineCell): void;
 }
 import { dict } from '../../util/dict.js';
-import { overridesSnapshot } from '../../job/overrides.js';
+import { overridesSnapshot } from './overrides.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
 import type { ChildJobs } from './subflowPorts.js';
 

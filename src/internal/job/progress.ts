@@ -10,7 +10,7 @@
 import type { TimerHandle } from '../../clock/index.js';
 import { InvalidOptionError } from '../../errors/index.js';
 import { assertKnownKeys } from '../../util/assertKnownKeys.js';
-import type { ProgressUpdate } from '../../job/progress.js';
+import type { ProgressUpdate } from '../../types/ProgressUpdate.js';
 import type { ActivationJob } from './ActivationJob.js';
 import type { RoutineCell } from './RoutineCell.js';
 

@@ -3,7 +3,7 @@
  * satisfied per the runtime's validation mode.
  */
 import { isStandardSchema, isTypeMarker, type StandardSchemaV1, type TypeMarker } from '../../routine/index.js';
-import type { ValidationMode } from '../../job/RuntimeServices.js';
+import type { ValidationMode } from '../../types/ValidationMode.js';
 
 const FINE = { issues: [] as string[], bySchema: false };
 

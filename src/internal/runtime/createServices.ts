@@ -4,8 +4,8 @@
  */
 import { systemClock } from '../../clock/Clock.js';
 import { ActorPool } from '../job/ActorPool.js';
-import type { JobEvent } from '../../job/JobEvent.js';
-import type { RuntimeServices } from '../../job/RuntimeServices.js';
+import type { JobEvent } from '../../types/JobEvent.js';
+import type { RuntimeServices } from '../job/RuntimeServices.js';
 import { MetricsCollector } from '../../metrics/MetricsCollector.js';
 import type { EventBus } from '../../runtime/EventBus.js';
 import { Resources } from '../../runtime/Resources.js';

@@ -7,7 +7,7 @@ import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
 import type { FlowDefinition } from '../../flow/FlowDefinition.js';
 import type { Job } from '../../job/Job.js';
 import { isFinalStatus } from '../../types/JobStatus.js';
-import { assertOverrides, restoreOverrides } from '../../job/overrides.js';
+import { assertOverrides, restoreOverrides } from '../job/overrides.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import { parseSnapshot } from '../../persistence/parseSnapshot.js';
 import type { AnyFlow } from './FlowRegistry.js';

@@ -5,7 +5,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from '../../clock/Clock.js';
 import { InvalidOptionError, type CheckpointError } from '../../errors/index.js';
-import type { ValidationMode } from '../../job/RuntimeServices.js';
+import type { ValidationMode } from '../../types/ValidationMode.js';
 import type { CheckpointStore } from '../../persistence/CheckpointStore.js';
 import type { UnhandledErrorHandler } from '../../runtime/EventBus.js';
 import type { ResourcesOption } from '../../runtime/Resources.js';

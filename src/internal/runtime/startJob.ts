@@ -5,12 +5,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { FlowDefinition } from '../../flow/FlowDefinition.js';
 import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
-import { breakpointRoutines } from '../../job/Breakpoint.js';
+import { breakpointRoutines } from '../job/breakpointRoutines.js';
 import { Job } from '../../job/Job.js';
 import { JobRunner } from '../job/JobRunner.js';
 import type { JobOptions } from '../job/JobOptions.js';
-import { assertOverrides } from '../../job/overrides.js';
-import type { RuntimeServices } from '../../job/RuntimeServices.js';
+import { assertOverrides } from '../job/overrides.js';
+import type { RuntimeServices } from '../job/RuntimeServices.js';
 import type { Checkpointer } from '../../persistence/Checkpointer.js';
 import type { JobSnapshot } from '../../persistence/JobSnapshot.js';
 import type { EventBus } from '../../runtime/EventBus.js';

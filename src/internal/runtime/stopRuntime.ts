@@ -7,8 +7,8 @@ import type { Clock } from '../../clock/Clock.js';
 import { InvalidOptionError, WaitTimeoutError } from '../../errors/index.js';
 import type { Job } from '../../job/Job.js';
 import type { JobRunner } from '../job/JobRunner.js';
-import type { JobState } from '../../job/JobState.js';
-import type { RuntimeServices } from '../../job/RuntimeServices.js';
+import type { JobState } from '../../types/JobState.js';
+import type { RuntimeServices } from '../job/RuntimeServices.js';
 import type { Checkpointer } from '../../persistence/Checkpointer.js';
 
 /** What waiting for and stopping jobs needs of the runtime. */

@@ -1,15 +1,8 @@
 /**
- * Breakpoint: where a job stops for a debugger. The job pauses before activating the routine (status `paused`, a
- * `job.breakpoint` event with what the activation would consume); `job.step()` runs the next activation only,
- * `job.resume()` goes on to the next breakpoint.
+ * breakpointRoutines: checks `exec({ breakpoints })` against the flow and gives the routine ids to pause before.
  */
-import { InvalidOptionError, UnknownSlotError } from '../errors/index.js';
-import type { FlowDefinition } from '../flow/index.js';
-
-export interface Breakpoint {
-  /** The routine (its id in the flow) to pause before. */
-  readonly routine: string;
-}
+import { InvalidOptionError, UnknownSlotError } from '../../errors/index.js';
+import type { FlowDefinition } from '../../flow/index.js';
 
 /** The routine ids of `breakpoints`, checked against the flow: `InvalidOptionError` or `UnknownSlotError` (routine). */
 export function breakpointRoutines(flow: FlowDefinition, where: string, breakpoints: unknown): Set<string> {

@@ -2,16 +2,15 @@
  * RuntimeServices: what a job needs from the runtime that runs it.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import type { Clock } from '../clock/index.js';
-import type { MetricsCollector } from '../metrics/index.js';
-import type { Scheduler } from '../scheduler/index.js';
-import type { ThreadPools } from '../threads/index.js';
-import type { JobEvent } from './JobEvent.js';
-import type { ActorPool } from '../internal/job/ActorPool.js';
-import type { Resources } from '../runtime/Resources.js';
-import type { StartChild } from '../internal/job/subflowPorts.js';
-
-export type ValidationMode = 'strict' | 'warn' | 'off';
+import type { Clock } from '../../clock/index.js';
+import type { MetricsCollector } from '../../metrics/index.js';
+import type { Scheduler } from '../../scheduler/index.js';
+import type { ThreadPools } from '../../threads/index.js';
+import type { JobEvent } from '../../types/JobEvent.js';
+import type { ActorPool } from './ActorPool.js';
+import type { Resources } from '../../runtime/Resources.js';
+import type { StartChild } from './subflowPorts.js';
+import type { ValidationMode } from '../../types/ValidationMode.js';
 
 export interface RuntimeServices {
   readonly scheduler: Scheduler;

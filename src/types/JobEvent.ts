@@ -1,7 +1,7 @@
 /**
  * JobEvent: what `job.events$` and `runtime.events$` carry.
  */
-import type { Payload } from '../routine/index.js';
+import type { Payload } from './Payload.js';
 
 interface Base {
   readonly jobId: string;

@@ -11,33 +11,15 @@
  * (`exec(flow, { from, overrides: { id: { policy } } })`), else it throws `SnapshotError`: they are never dropped
  * silently.
  */
-import { InvalidOptionError, SnapshotError } from '../errors/index.js';
-import type { FlowDefinition, RoutineInstance } from '../flow/index.js';
-import { isBuiltInPolicy, policies, type ActivationPolicy } from '../policies/index.js';
-import { assertErrorStrategy, type ErrorStrategy } from '../routine/index.js';
-import { assertKnownKeys } from '../util/assertKnownKeys.js';
-import { assertDuration } from '../util/assertOption.js';
-import { deepFreeze } from '../util/deepFreeze.js';
-
-/** What one routine's override may change, for one job. */
-export interface RoutineOverride {
-  /** Merged over the instance's config. */
-  readonly config?: Readonly<Record<string, unknown>>;
-  /** Replaces the instance's policy. */
-  readonly policy?: ActivationPolicy;
-  /** Replaces the instance's error strategy. */
-  readonly onError?: ErrorStrategy;
-  /** Replaces the instance's activation timeout (ms). */
-  readonly timeoutMs?: number;
-}
-
-/** `exec({ overrides })`: routine id -> its override. */
-export type Overrides = Readonly<Record<string, RoutineOverride>>;
-
-/** An override as snapshot data; `missing` names what could not be written down (see the file comment). */
-import type { OverrideSnapshot } from '../persistence/JobSnapshot.js';
-
-export type { OverrideSnapshot };
+import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
+import type { FlowDefinition, RoutineInstance } from '../../flow/index.js';
+import { isBuiltInPolicy, policies, type ActivationPolicy } from '../../policies/index.js';
+import { assertErrorStrategy } from '../../routine/index.js';
+import { assertKnownKeys } from '../../util/assertKnownKeys.js';
+import { assertDuration } from '../../util/assertOption.js';
+import { deepFreeze } from '../../util/deepFreeze.js';
+import type { Overrides, RoutineOverride } from '../../types/Overrides.js';
+import type { OverrideSnapshot } from '../../persistence/JobSnapshot.js';
 
 const KEYS = ['config', 'policy', 'onError', 'timeoutMs'] as const;
 

@@ -2,11 +2,11 @@
  * JobState: the immutable view of one job. A new object whenever something changed; parts that did not
  * change are shared with the previous snapshot.
  */
-import type { Payload } from '../routine/index.js';
+import type { Payload } from './Payload.js';
 
-import type { JobStatus } from '../types/JobStatus.js';
+import type { JobStatus } from './JobStatus.js';
 
-export { JOB_STATUSES, isFinalStatus, type FinalStatus, type JobStatus } from '../types/JobStatus.js';
+export { JOB_STATUSES, isFinalStatus, type FinalStatus, type JobStatus } from './JobStatus.js';
 
 /** One activation attempt. */
 export interface HistoryRecord {
