@@ -10,9 +10,9 @@ import type { TypeMarker } from './markers.js';
 import type { InferSchemaOutput, StandardSchemaV1 } from './StandardSchema.js';
 import type { ProgressUpdate } from '../types/ProgressUpdate.js';
 import type { ResourceTypes } from '../runtime/Resources.js';
-
-export type { Payload } from '../types/Payload.js';
 import type { Payload } from '../types/Payload.js';
+
+export type { Payload };
 
 /** How slots are declared: names, or a record of name -> `slot<T>()` / Standard Schema. */
 export type SlotsInput = readonly string[] | Readonly<Record<string, TypeMarker<object> | StandardSchemaV1>>;
