@@ -4,7 +4,7 @@
 import { dict } from '../util/dict.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { assertDuration, assertPositiveInteger } from '../util/assertOption.js';
-import { anyQueued, takeAll, type ActivationPolicy, type PolicyContext, type PolicyMessage, type QueuesView } from './ActivationPolicy.js';
+import { anyQueued, contextFree, takeAll, type ActivationPolicy, type PolicyContext, type PolicyMessage, type QueuesView } from './ActivationPolicy.js';
 
 const IMMEDIATE: PolicyMessage = Object.freeze({ reason: 'immediate' });
 
@@ -36,7 +36,7 @@ function immediate(): ActivationPolicy {
     slots: undefined,
     ready: anyQueued,
     take: takeAll,
-    message: () => IMMEDIATE,
+    message: contextFree(() => IMMEDIATE),
   });
 }
 
@@ -49,9 +49,9 @@ function batch(n: number, options: { slots?: readonly string[] } = {}): Activati
     name: 'batch',
     params: slots ? { n, slots } : { n },
     slots,
-    ready: (queues) => everySlot(queues, slots, n),
-    take: (queues) => countEach(queues, slots, n),
-    message: () => message,
+    ready: contextFree((queues: QueuesView) => everySlot(queues, slots, n)),
+    take: contextFree((queues: QueuesView) => countEach(queues, slots, n)),
+    message: contextFree(() => message),
   });
 }
 
@@ -63,9 +63,9 @@ function allReady(options: { slots?: readonly string[] } = {}): ActivationPolicy
     name: 'allReady',
     params: slots ? { slots } : {},
     slots,
-    ready: (queues) => everySlot(queues, slots, 1),
-    take: (queues) => countEach(queues, slots, 1),
-    message: () => message,
+    ready: contextFree((queues: QueuesView) => everySlot(queues, slots, 1)),
+    take: contextFree((queues: QueuesView) => countEach(queues, slots, 1)),
+    message: contextFree(() => message),
   });
 }
 
@@ -140,7 +140,7 @@ function custom(options: CustomPolicyOptions): ActivationPolicy {
           return out;
         }
       : takeAll,
-    message: () => message,
+    message: contextFree(() => message),
   };
 }
 

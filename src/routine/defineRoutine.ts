@@ -12,6 +12,7 @@ import { isTypeMarker, type TypeMarker } from './markers.js';
 import type { EventsInput, EventsOf, RoutineDefinition, RoutineOptions, SlotsInput, SlotsOf } from './RoutineDefinition.js';
 import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
 import { deepFreeze } from '../util/deepFreeze.js';
+import { dict } from '../util/dict.js';
 
 /** The default bound of every slot queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
@@ -88,7 +89,7 @@ function reserved(problems: string[], what: string, key: string): boolean {
 /** The declared slots (names in order, and the spec of each), pushing what is wrong with them to `problems`. */
 function slotsOf(slots: unknown, problems: string[]): { slotNames: string[]; slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> } {
   // Null-prototype records: a slot or event named like an Object.prototype member (`constructor`) is a plain key.
-  const slotSpecs: Record<string, TypeMarker<object> | StandardSchemaV1 | undefined> = Object.create(null) as Record<string, never>;
+  const slotSpecs = dict<TypeMarker<object> | StandardSchemaV1 | undefined>();
   const slotNames: string[] = [];
   if (Array.isArray(slots)) {
     for (const slot of slots as readonly unknown[]) {
@@ -116,7 +117,7 @@ function slotsOf(slots: unknown, problems: string[]): { slotNames: string[]; slo
 
 /** The declared events and their specs, pushing what is wrong with them to `problems`. */
 function eventsOf(declared: unknown, problems: string[]): Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> {
-  const eventSpecs: Record<string, readonly string[] | TypeMarker<object> | StandardSchemaV1> = Object.create(null) as Record<string, never>;
+  const eventSpecs = dict<readonly string[] | TypeMarker<object> | StandardSchemaV1>();
   const events: unknown = declared ?? {};
   const eventsOk = typeof events === 'object' && events !== null && !Array.isArray(events);
   if (!eventsOk) problems.push(`expected \`events\` to be a record of event specs, got ${describeValue(events)}`);

@@ -383,6 +383,34 @@ describe('policies.custom', () => {
     expect(error instanceof InvalidOptionError || error?.cause instanceof InvalidOptionError).toBe(true);
   });
 
+  it("a policy reusing a built-in's guard still gets the full context in its own take(), at every activation", async () => {
+    const clock = createManualClock(1000);
+    const seenCtx: { now: number; lastActivationAt: number | undefined; firstArrivalAt: number | undefined; routineId: string; jobId: string }[] = [];
+    const policy = policies.custom({
+      name: 'mixed',
+      // The built-in guard (which never reads its context) ...
+      ready: policies.immediate().ready,
+      // ... and a consume step of its own, which does.
+      take: (queues, ctx) => {
+        seenCtx.push({ now: ctx.now, lastActivationAt: ctx.lastActivationAt, firstArrivalAt: ctx.firstArrivalAt, routineId: ctx.routineId, jobId: ctx.jobId });
+        return { a: queues.a?.length ?? 0, b: queues.b?.length ?? 0 };
+      },
+    });
+    const { flow, seen } = sinkFlow('customMixed', policy);
+    const job = createRuntime({ clock }).exec(flow, { keepAlive: true });
+    job.post('sink', 'a', { v: 1 });
+    await flush();
+    await clock.advance(50);
+    job.post('sink', 'b', { v: 2 });
+    job.complete();
+    await job.wait();
+    expect(seen).toHaveLength(2);
+    expect(seenCtx).toEqual([
+      { now: 1000, lastActivationAt: undefined, firstArrivalAt: 1000, routineId: 'sink', jobId: job.id },
+      { now: 1050, lastActivationAt: 1000, firstArrivalAt: 1050, routineId: 'sink', jobId: job.id },
+    ]);
+  });
+
   it('rejects a missing name or ready with InvalidOptionError', () => {
     expect(() => policies.custom({ name: '', ready: () => true })).toThrow(InvalidOptionError);
     expect(() => policies.custom({ name: 'x', ready: undefined as unknown as () => boolean })).toThrow(InvalidOptionError);

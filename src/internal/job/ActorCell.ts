@@ -10,7 +10,7 @@
  */
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { routineMachine, type Inflight, type RoutineHost, type RoutineRestoreEvent } from '../../../machines/index.js';
-import type { PolicyContext } from '../../policies/index.js';
+import { readsContext, type PolicyContext } from '../../policies/index.js';
 import { dict } from '../../util/dict.js';
 import type { RoutineInstance } from '../../flow/index.js';
 
@@ -29,13 +29,19 @@ export interface CellOwner<C extends ServedRoutine = ServedRoutine> {
   now(): number;
   /** A routine became busy (+1) or not (-1): the job is quiescent at zero. */
   busy(cell: C, delta: 1 | -1): void;
-  /** Schedules the activation (never runs it inside the transition). */
-  startActivation(cell: C, inflight: Inflight, attempt: number): void;
+  /**
+   * Schedules the activation (never runs it inside the transition). `takenAt`: the clock's time when the policy took
+   * its data in this same transition (unset for a retry or a restore), so the owner need not read the clock again.
+   */
+  startActivation(cell: C, inflight: Inflight, attempt: number, takenAt: number | undefined): void;
   /** Arms the retry timer of a routine in backoff. */
   armRetry(cell: C, attempt: number): void;
 }
 
 export type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** What a policy function marked context-free gets for its `ctx` (it never reads it; see `readsContext`). */
+const UNREAD = undefined as unknown as PolicyContext;
 
 export class ActorCell<C extends ServedRoutine = ServedRoutine> implements RoutineHost {
   readonly actor: Actor<typeof routineMachine>;
@@ -57,10 +63,21 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   /** The routine and job served now (unset while parked in the pool). */
   cell: C | undefined = undefined;
   owner: CellOwner<C> | undefined = undefined;
+  /** Slot -> its arrival's event type (`slot.<name>`): one interned string per slot, not a new one per arrival. */
+  readonly #arrivalTypes: Record<string, `slot.${string}`>;
+  /** The served policy's guard, and its consume step or message, read their `ctx` (set by `bind`). */
+  #guardReadsContext = true;
+  #takeReadsContext = true;
+  /** When `consume` took the data, for the `startActivation` of the same transition (then unset). */
+  #takenAt: number | undefined = undefined;
 
   constructor(slots: readonly string[], id: string, inspect: Inspect | undefined) {
     this.queues = dict<unknown[]>();
-    for (const slot of slots) this.queues[slot] = [];
+    this.#arrivalTypes = dict<`slot.${string}`>();
+    for (const slot of slots) {
+      this.queues[slot] = [];
+      this.#arrivalTypes[slot] = `slot.${slot}`;
+    }
     this.actor = createActor(routineMachine, { id, input: { host: this }, ...(inspect ? { inspect } : {}) });
     this.actor.start();
   }
@@ -68,6 +85,9 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   bind(cell: C, owner: CellOwner<C>): void {
     this.cell = cell;
     this.owner = owner;
+    const policy = cell.inst.policy;
+    this.#guardReadsContext = readsContext(policy, 'ready');
+    this.#takeReadsContext = readsContext(policy, 'take') || readsContext(policy, 'message');
   }
 
   unbind(): void {
@@ -81,16 +101,22 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     return false;
   }
 
-  /** Queues an arrival (before its `slot.<name>` event is sent, so the policy guard sees it). */
-  enqueue(slot: string, payload: unknown, now: number): void {
+  /**
+   * An arrival into `slot`: queued first, then announced to the actor as `slot.<name>`, so the policy guard of that
+   * transition sees it. The slot is known to exist (connections are checked when the flow compiles, posts by
+   * `assertSlot`).
+   */
+  arrive(slot: string, payload: unknown): void {
     const queue = this.queues[slot];
-    if (!queue) return;
+    const type = this.#arrivalTypes[slot];
+    if (!queue || type === undefined) return;
     queue.push(payload);
-    this.firstArrivalAt ??= now;
+    if (this.firstArrivalAt === undefined && this.owner) this.firstArrivalAt = this.owner.now();
+    this.actor.send({ type, payload });
   }
 
-  policyContext(cell: ServedRoutine, owner: CellOwner<C>): PolicyContext {
-    return { now: owner.now(), lastActivationAt: this.lastActivationAt, firstArrivalAt: this.firstArrivalAt, routineId: cell.id, jobId: owner.id };
+  policyContext(cell: ServedRoutine, owner: CellOwner<C>, now = owner.now()): PolicyContext {
+    return { now, lastActivationAt: this.lastActivationAt, firstArrivalAt: this.firstArrivalAt, routineId: cell.id, jobId: owner.id };
   }
 
   // --- RoutineHost: what the machine's guards and actions call ------------------------------------------------
@@ -102,7 +128,7 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     const { cell, owner } = this;
     if ((this.paused && !resuming) || !cell || !owner) return false;
     try {
-      return cell.inst.policy.ready(this.queues, this.policyContext(cell, owner));
+      return cell.inst.policy.ready(this.queues, this.#guardReadsContext ? this.policyContext(cell, owner) : UNREAD);
     } catch (error) {
       this.#guardError = { error };
       return true;
@@ -117,16 +143,20 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   consume(): void {
     const { cell, owner } = this;
     if (!cell || !owner) return;
-    this.inflight = this.#take(cell, owner);
+    // One clock read for the policy's context, the anchors and the activation's queue time.
+    const now = owner.now();
+    this.inflight = this.#take(cell, owner, now);
     this.attempt = 0;
     this.retryDue = false;
-    const now = owner.now();
     this.lastActivationAt = now;
     this.firstArrivalAt = this.queued ? now : undefined;
+    this.#takenAt = now;
   }
 
   startActivation(): void {
-    this.owner?.startActivation(this.cell as C, this.inflight as Inflight, this.attempt);
+    const takenAt = this.#takenAt;
+    this.#takenAt = undefined;
+    this.owner?.startActivation(this.cell as C, this.inflight as Inflight, this.attempt, takenAt);
   }
 
   armRetry(): void {
@@ -162,6 +192,7 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     this.lastActivationAt = undefined;
     this.firstArrivalAt = undefined;
     this.#guardError = undefined;
+    this.#takenAt = undefined;
   }
 
   restore(event: RoutineRestoreEvent): void {
@@ -199,9 +230,10 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   }
 
   /** The policy's consume step: removes what it takes from the queues (a policy that threw takes nothing). */
-  #take(cell: C, owner: CellOwner<C>): Inflight {
+  #take(cell: C, owner: CellOwner<C>, now: number): Inflight {
     const policy = cell.inst.policy;
-    const policyContext = this.policyContext(cell, owner);
+    // The context as of before this activation (the anchors are moved after the take).
+    const policyContext = this.#takeReadsContext ? this.policyContext(cell, owner, now) : UNREAD;
     const failed = this.#guardError;
     this.#guardError = undefined;
     let counts: Readonly<Record<string, number>>;

@@ -107,8 +107,8 @@ export class JobRunner {
       this.runner.#busy += delta;
       cell.version++;
     }
-    startActivation(cell: RoutineCell, inflight: Inflight, attempt: number): void {
-      scheduleActivation(this.runner, this.runner.gate, cell, inflight, attempt);
+    startActivation(cell: RoutineCell, inflight: Inflight, attempt: number, takenAt: number | undefined): void {
+      scheduleActivation(this.runner, this.runner.gate, cell, inflight, attempt, takenAt);
     }
     armRetry(cell: RoutineCell, attempt: number): void {
       this.runner.#timers.armRetry(cell, attempt);

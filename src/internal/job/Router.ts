@@ -133,18 +133,17 @@ export class Router {
     if (!live) return new JobFinishedError(job.id, job.status);
     // Params and posts enter the job here and are frozen in place (a routed payload was frozen by `emit`: no walk).
     deepFreeze(payload);
-    const { validation, clock } = job.services;
+    const { validation } = job.services;
     const { issues, bySchema } = payloadIssues(payload, cell.inst.routine.slotSpecs[slot], validation);
     if (issues.length) {
       const error = new PayloadError(job.flowId, routineId, `slot '${slot}'`, issues);
       if (!bySchema || validation === 'strict') return error;
-      if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: clock.now(), code: 'payload.invalid', message: error.message, routineId });
+      if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId });
     }
     const queue = live.queues[slot];
     if (queue && queue.length >= cell.inst.maxQueue) return new SlotQueueFullError(job.flowId, routineId, slot, cell.inst.maxQueue);
     // Queued first, then announced: the policy guard of the `slot.<name>` transition sees the arrival.
-    live.enqueue(slot, payload, clock.now());
-    live.actor.send({ type: `slot.${slot}`, payload });
+    live.arrive(slot, payload);
     cell.version++;
     job.data.touch();
     if (cell.inst.policy.dueAt) job.armPolicyTimer(cell);

@@ -2,7 +2,7 @@
  * runActivation: one attempt of a routine's `run`, outside any machine. It builds the run context, enforces the
  * activation timeout, and reports the outcome to the routine actor as `activation.done` / `activation.failed`.
  */
-import type { Inflight } from '../../../machines/index.js';
+import type { Inflight, RoutineMachineEvent } from '../../../machines/index.js';
 import { ActivationTimeoutError, JobCancelledError, NonErrorThrownError, RoutineError } from '../../errors/index.js';
 import type { Payload, RunContext } from '../../routine/index.js';
 import { runInThread } from '../../threads/index.js';
@@ -15,6 +15,9 @@ import { ActivationContext } from './ActivationContext.js';
 import { dict } from '../../util/dict.js';
 import { flushProgress } from './progress.js';
 
+/** The end of every successful activation: one event object, shared (events are never changed). */
+const DONE: RoutineMachineEvent = Object.freeze({ type: 'activation.done' });
+
 /** What the activation asks before it starts: a breakpoint or a step may hold it (see `StepGate`). */
 export interface ActivationGate {
   readonly gated: boolean;
@@ -23,8 +26,9 @@ export interface ActivationGate {
 }
 
 /** Entering `running`: the activation waits for a scheduler permit in the job's queue, then runs. */
-export function scheduleActivation(job: ActivationJob & { readonly queue: TaskQueue }, gate: ActivationGate, cell: RoutineCell, inflight: Inflight, attempt: number): void {
-  const queuedAt = job.services.metrics.stamp();
+export function scheduleActivation(job: ActivationJob & { readonly queue: TaskQueue }, gate: ActivationGate, cell: RoutineCell, inflight: Inflight, attempt: number, takenAt?: number): void {
+  // When the policy took the data (already read in the same transition), or now (a retry, a restore).
+  const queuedAt = job.services.metrics.stamp(takenAt);
   // Held once at a breakpoint, the same activation does not stop there again (resume or step lets it go).
   let held = false;
   const task = () => {
@@ -163,7 +167,7 @@ function settle(job: ActivationJob, cell: RoutineCell, act: Activation, thrown: 
     job.services.metrics.activationEnded(job, cell, act, now, 'ok', false);
     cell.current = undefined;
     if (job.wantsEvents) job.publish({ type: 'routine.completed', jobId: job.id, flowId: job.flowId, at: now, routineId: cell.id, attempt: act.attempt, durationMs: now - act.startedAt });
-    job.sendRoutine(cell, { type: 'activation.done' });
+    job.sendRoutine(cell, DONE);
     return;
   }
   const error = thrown instanceof Error ? thrown : new NonErrorThrownError(cell.id, thrown);
