@@ -72,12 +72,24 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {status, redis.call('EXISTS', KEYS[3])}`;
 
-/** A new job's record. KEYS: job hash, jobs. ARGV: id, flow id, now. Returns 0 when the id is taken. */
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'flowId', ARGV[2], 'status', 'queued', 'createdAt', ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return 1`;
+/**
+ * New jobs' records, several at once. KEYS: jobs, then each job's hash. ARGV: now, then id and flow id of each job.
+ * Returns, per job, 1 when recorded and 0 when its id is taken (by an older job, or earlier in the same call).
+ */
+const CREATE_MANY = `
+local now = ARGV[1]
+local out = {}
+for i = 2, #KEYS do
+  local id, flow = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i - 1] = 0
+  else
+    redis.call('HSET', KEYS[i], 'flowId', flow, 'status', 'queued', 'createdAt', now)
+    redis.call('ZADD', KEYS[1], now, id)
+    out[i - 1] = 1
+  end
+end
+return out`;
 
 export interface FencedRedis extends Redis {
   slotflowSave(lock: string, hash: string, stream: string, token: string, maxLen: number, snapshot: string, status: string, cursor: number, ...events: string[]): Promise<number>;
@@ -102,7 +114,8 @@ export interface FencedRedis extends Redis {
 
 export interface ProducerRedis extends Redis {
   slotflowSend(hash: string, control: string, lock: string, message: string, channel: string, jobId: string): Promise<[string, number]>;
-  slotflowCreate(hash: string, jobs: string, jobId: string, flowId: string, now: number): Promise<number>;
+  /** `keyCount` is 1 + the number of jobs; then the jobs key, the jobs' hashes, now, and each id and flow id. */
+  slotflowCreateMany(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 }
 
 /** Adds the worker's scripts to a connection (ioredis sends EVALSHA, loading a script on its first use). */
@@ -116,6 +129,6 @@ export function withScripts(redis: Redis): FencedRedis {
 /** Adds the producer's scripts to a connection. */
 export function withProducerScripts(redis: Redis): ProducerRedis {
   redis.defineCommand('slotflowSend', { numberOfKeys: 3, lua: SEND });
-  redis.defineCommand('slotflowCreate', { numberOfKeys: 2, lua: CREATE });
+  redis.defineCommand('slotflowCreateMany', { lua: CREATE_MANY });
   return redis as ProducerRedis;
 }

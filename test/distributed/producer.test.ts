@@ -227,6 +227,31 @@ describe('checks', () => {
   });
 });
 
+describe('exec', () => {
+  it('calls made together are queued together, and each resolves or rejects on its own', async () => {
+    const { producer, worker } = setup();
+    const taken = await producer.exec('gate', { params: { text: 'first' }, jobId: 'taken' });
+    const texts = Array.from({ length: 40 }, (_, i) => `t${String(i)}`);
+    const settled = await Promise.allSettled([
+      ...texts.map((text) => producer.exec('gate', { params: { text } })),
+      producer.exec('gate', { params: { text: 'twice' }, jobId: 'twice' }),
+      producer.exec('gate', { params: { text: 'twice again' }, jobId: 'twice' }),
+      producer.exec('gate', { params: { text: 'taken again' }, jobId: 'taken' }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual([...texts.map(() => 'fulfilled'), 'fulfilled', 'rejected', 'rejected']);
+    for (const s of settled.slice(-2)) {
+      expect((s as PromiseRejectedResult).reason).toBeInstanceOf(InvalidOptionError);
+      expect(String((s as PromiseRejectedResult).reason)).toMatch(/an id no other job/);
+    }
+    const jobs = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+    await worker();
+    const states = await Promise.all([taken, ...jobs].map((job) => job.wait({ timeoutMs: 30_000 })));
+    // Every job ran once, with its own params (the refused calls changed nothing).
+    expect(states.map((st) => st.outputs['echo.said'])).toEqual([[{ text: 'first' }], ...texts.map((text) => [{ text }]), [{ text: 'twice' }]]);
+    expect((await producer.listJobs({ status: 'completed' })).length).toBe(42);
+  }, 60_000);
+});
+
 describe('listJobs and getJob', () => {
   it('read the queue from Redis', async () => {
     const { producer, worker } = setup();
