@@ -250,6 +250,20 @@ describe('exec', () => {
     expect(states.map((st) => st.outputs['echo.said'])).toEqual([[{ text: 'first' }], ...texts.map((text) => [{ text }]), [{ text: 'twice' }]]);
     expect((await producer.listJobs({ status: 'completed' })).length).toBe(42);
   }, 60_000);
+
+  it('more calls at once than one batch holds are all queued, once each', async () => {
+    const { queue, producer } = setup();
+    const jobs = await Promise.all(Array.from({ length: 1_100 }, (_, i) => producer.exec('gate', { params: { text: String(i) } })));
+    expect(new Set(jobs.map((job) => job.id)).size).toBe(1_100);
+    expect((await producer.listJobs()).map((job) => job.jobId).sort()).toEqual(jobs.map((job) => job.id).sort());
+    // Every one is in BullMQ's queue too, waiting for a worker.
+    const redis = new Redis(server.url);
+    try {
+      expect(await redis.llen(`bull:${queue}:wait`)).toBe(1_100);
+    } finally {
+      await redis.quit();
+    }
+  }, 60_000);
 });
 
 describe('listJobs and getJob', () => {
