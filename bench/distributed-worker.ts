@@ -2,8 +2,8 @@
  * A worker process of the distributed workload: `distributed-worker.ts <slotflow|raw|local> <redisUrl> <queue> <stepMs>`.
  * `slotflow`: createWorker running a 3-routine flow, checkpointed after every activation. `raw`: a plain BullMQ
  * Worker doing the same 3 steps in one processor. `local`: a plain BullMQ Worker whose processor runs the same flow
- * in a local slotflow runtime without a store (no checkpoints, no events relayed): what slotflow/distributed adds
- * over it is the checkpointing. Every activation records which process ran it
+ * in a local slotflow runtime without a store, its `events$` subscribed but the events going nowhere: what
+ * slotflow/distributed adds over it is the checkpointing (fenced writes, serialised snapshots and events). Every activation records which process ran it
  * (`HSET bench:holder <jobId> <pid>`) when stepMs > 0 (the recovery part). Says 'ready' over IPC; SIGTERM closes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,10 +88,19 @@ if (mode === 'raw') {
 } else if (mode === 'local') {
   const runtime = createRuntime({ metrics: false });
   runtime.register(orderFlow());
-  const worker = new Worker(queue, async (job) => (await runtime.exec('order', { params: job.data as Order as never }).wait()).status, {
-    connection: new Redis(url, { maxRetriesPerRequest: null }),
-    concurrency: 10,
-  });
+  const worker = new Worker(
+    queue,
+    async (bullJob) => {
+      const job = runtime.exec('order', { params: bullJob.data as Order as never });
+      // Subscribed, as the distributed worker's relay is: the job builds its events (a job nobody watches does not).
+      job.events$.subscribe(() => undefined);
+      return (await job.wait()).status;
+    },
+    {
+      connection: new Redis(url, { maxRetriesPerRequest: null }),
+      concurrency: 10,
+    },
+  );
   await worker.waitUntilReady();
   process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 } else {
