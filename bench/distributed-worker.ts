@@ -1,13 +1,15 @@
 /**
- * A worker process of the distributed workload: `distributed-worker.ts <slotflow|raw> <redisUrl> <queue> <stepMs>`.
+ * A worker process of the distributed workload: `distributed-worker.ts <slotflow|raw|local> <redisUrl> <queue> <stepMs>`.
  * `slotflow`: createWorker running a 3-routine flow, checkpointed after every activation. `raw`: a plain BullMQ
- * Worker doing the same 3 steps in one processor. Every activation records which process ran it
+ * Worker doing the same 3 steps in one processor. `local`: a plain BullMQ Worker whose processor runs the same flow
+ * in a local slotflow runtime without a store, its `events$` subscribed but the events going nowhere: what
+ * slotflow/distributed adds over it is the checkpointing (fenced writes, serialised snapshots and events). Every activation records which process ran it
  * (`HSET bench:holder <jobId> <pid>`) when stepMs > 0 (the recovery part). Says 'ready' over IPC; SIGTERM closes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createFlow, defineRoutine, event, slot } from 'slotflow';
+import { createFlow, createRuntime, defineRoutine, event, slot } from 'slotflow';
 import { createWorker } from 'slotflow/distributed';
 
 export interface Order {
@@ -32,20 +34,8 @@ const mark = async (jobId: string) => {
   }
 };
 
-if (mode === 'raw') {
-  const worker = new Worker(
-    queue,
-    async (job) => {
-      await mark(job.id as string);
-      const a = steps.parse(job.data as Order);
-      const b = steps.price(a);
-      return steps.summarise(b);
-    },
-    { connection: new Redis(url, { maxRetriesPerRequest: null }), concurrency: 10 },
-  );
-  await worker.waitUntilReady();
-  process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
-} else {
+/** The 3-routine flow both slotflow contenders run. */
+function orderFlow() {
   const parse = defineRoutine({
     name: 'parse',
     slots: { order: slot<Order>() },
@@ -79,9 +69,43 @@ if (mode === 'raw') {
       }
     },
   });
-  const flow = createFlow('order').add('parse', parse).add('price', price).add('summarise', summarise).connect('parse.parsed', 'price.parsed').connect('price.priced', 'summarise.priced');
+  return createFlow('order').add('parse', parse).add('price', price).add('summarise', summarise).connect('parse.parsed', 'price.parsed').connect('price.priced', 'summarise.priced');
+}
+
+if (mode === 'raw') {
+  const worker = new Worker(
+    queue,
+    async (job) => {
+      await mark(job.id as string);
+      const a = steps.parse(job.data as Order);
+      const b = steps.price(a);
+      return steps.summarise(b);
+    },
+    { connection: new Redis(url, { maxRetriesPerRequest: null }), concurrency: 10 },
+  );
+  await worker.waitUntilReady();
+  process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+} else if (mode === 'local') {
+  const runtime = createRuntime({ metrics: false });
+  runtime.register(orderFlow());
+  const worker = new Worker(
+    queue,
+    async (bullJob) => {
+      const job = runtime.exec('order', { params: bullJob.data as Order as never });
+      // Subscribed, as the distributed worker's relay is: the job builds its events (a job nobody watches does not).
+      job.events$.subscribe(() => undefined);
+      return (await job.wait()).status;
+    },
+    {
+      connection: new Redis(url, { maxRetriesPerRequest: null }),
+      concurrency: 10,
+    },
+  );
+  await worker.waitUntilReady();
+  process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+} else {
   // Recovery is measured with the defaults users get (lockDurationMs 5 s, stalledIntervalMs 2 s).
-  const worker = createWorker({ connection: url, queue, flows: [flow], concurrency: 10, runtime: { metrics: false }, onError: () => undefined });
+  const worker = createWorker({ connection: url, queue, flows: [orderFlow()], concurrency: 10, runtime: { metrics: false }, onError: () => undefined });
   await worker.ready();
   process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }

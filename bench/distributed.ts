@@ -1,16 +1,20 @@
 /**
  * The distributed workload (run.ts `--only distributed`): jobs through slotflow/distributed on a real redis-server.
  *
- * - throughput: jobs/s through 2 worker processes (concurrency 10 each) for 3-routine jobs, checkpointed after
- *   every activation, against raw BullMQ workers doing the same 3 steps in one processor, same Redis, same run,
- *   alternating (median of the rounds). Enqueueing is part of the time for both (slotflow's `exec`, BullMQ's `add`).
- * - checkpoint cost: fenced saves per job and Redis-side µs per save (INFO commandstats of EVALSHA), and the worker
- *   CPU per job of each contender.
+ * - throughput: jobs/s through 2 worker processes (concurrency 10 each, on every side) for 3-routine jobs,
+ *   checkpointed after every activation, against raw BullMQ workers doing the same 3 steps in one processor, same
+ *   Redis, same run, alternating (median of the rounds). Enqueueing is part of the time for all, in batches of 100
+ *   (BullMQ's `addBulk`; slotflow's `exec` calls of one turn, which leave as one batch). A third contender, BullMQ
+ *   workers running the same flow in a local slotflow runtime without a store, separates the engine's own cost from
+ *   what checkpointing into Redis adds.
+ * - checkpoint cost: worker CPU per activation of slotflow/distributed above the local runtime in a BullMQ worker
+ *   (fenced saves, event relay, final write), EVALSHA calls per job and Redis-side µs each (INFO commandstats).
  * - recovery: SIGKILL the worker running a job (steps of 200 ms), time until another worker runs its next
  *   activation, with the default lockDurationMs / stalledIntervalMs (5 s / 2 s); median of 5.
  * Needs `redis-server` on PATH (skipped otherwise). Workers load the source through tsx.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -29,7 +33,9 @@ interface Spawned {
   cpuUs(): number;
 }
 
-async function spawnWorker(mode: 'slotflow' | 'raw', url: string, queue: string, stepMs: number): Promise<Spawned> {
+type Mode = 'slotflow' | 'raw' | 'local';
+
+async function spawnWorker(mode: Mode, url: string, queue: string, stepMs: number): Promise<Spawned> {
   const child = fork(script, [mode, url, queue, String(stepMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => { resolve(); });
@@ -71,7 +77,7 @@ async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number
 }
 
 /** One throughput round of one contender on a fresh queue. */
-async function throughputRound(mode: 'slotflow' | 'raw', url: string, redis: Redis, queueName: string, jobs: number) {
+async function throughputRound(mode: Mode, url: string, redis: Redis, queueName: string, jobs: number) {
   const workers = await Promise.all([spawnWorker(mode, url, queueName, 0), spawnWorker(mode, url, queueName, 0)]);
   const queue = new Queue(queueName, { connection: redis });
   const producer = createDistributedRuntime({ connection: url, queue: queueName });
@@ -81,7 +87,7 @@ async function throughputRound(mode: 'slotflow' | 'raw', url: string, redis: Red
     const batch = async (from: number, count: number): Promise<void> => {
       for (let i = from; i < from + count; i += 100) {
         const ids = Array.from({ length: Math.min(100, from + count - i) }, (_, k) => i + k);
-        if (mode === 'raw') await queue.addBulk(ids.map((id) => ({ name: 'order', data: order(id), opts: { removeOnComplete: { count: 1000 } } })));
+        if (mode !== 'slotflow') await queue.addBulk(ids.map((id) => ({ name: 'order', data: order(id), opts: { removeOnComplete: { count: 1000 } } })));
         else await Promise.all(ids.map((id) => producer.exec('order', { params: order(id) as never })));
       }
       for (;;) {
@@ -99,7 +105,7 @@ async function throughputRound(mode: 'slotflow' | 'raw', url: string, redis: Red
     const seconds = (performance.now() - started) / 1000;
     const after = await evalshaStats(redis);
     const cpu = workers.reduce((s, w) => s + w.cpuUs(), 0) - cpuBefore;
-    return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
+    return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, load: os.loadavg()[0] ?? 0, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
   } finally {
     await producer.close();
     await queue.close();
@@ -137,11 +143,18 @@ export interface DistributedReport {
   readonly jobs?: number;
   readonly slotflowJobsPerSecond?: number;
   readonly rawJobsPerSecond?: number;
+  readonly localJobsPerSecond?: number;
+  /** slotflow/distributed's jobs/s over raw BullMQ's, per round, median. */
   readonly ratio?: number;
+  /** The local runtime's jobs/s over raw BullMQ's, per round, median. */
+  readonly localRatio?: number;
   readonly savesPerJob?: number;
   readonly redisUsPerSave?: number;
-  readonly workerCpuUsPerJob?: { readonly slotflow: number; readonly raw: number };
+  readonly workerCpuUsPerJob?: { readonly slotflow: number; readonly raw: number; readonly local: number };
+  /** Worker CPU per activation of slotflow/distributed above the same flow in a local runtime without a store. */
   readonly checkpointCpuUsPerActivation?: number;
+  /** 1-minute load average at the end of each throughput round. */
+  readonly loadAverages?: readonly number[];
   readonly recoveryMs?: readonly number[];
   readonly recoveryMedianMs?: number;
 }
@@ -158,18 +171,26 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
   try {
     const jobs = quick ? 200 : 2_000;
     const rounds = quick ? 1 : 3;
-    const runs: { slotflow: Awaited<ReturnType<typeof throughputRound>>[]; raw: Awaited<ReturnType<typeof throughputRound>>[] } = { slotflow: [], raw: [] };
+    const runs: Record<Mode, Awaited<ReturnType<typeof throughputRound>>[]> = { slotflow: [], raw: [], local: [] };
+    const orders: readonly (readonly Mode[])[] = [['raw', 'slotflow', 'local'], ['slotflow', 'local', 'raw'], ['local', 'raw', 'slotflow']];
     for (let r = 0; r < rounds; r++) {
-      for (const mode of r % 2 === 0 ? (['raw', 'slotflow'] as const) : (['slotflow', 'raw'] as const)) {
+      for (const mode of orders[r % orders.length] ?? []) {
         const result = await throughputRound(mode, server.url, redis, `tp-${mode}-${String(r)}`, jobs);
         runs[mode].push(result);
-        log(`  distributed ${mode} round ${String(r + 1)}: ${result.jobsPerSecond.toFixed(0)} jobs/s, ${result.cpuUsPerJob.toFixed(0)} µs worker CPU/job`);
+        log(`  distributed ${mode} round ${String(r + 1)}: ${result.jobsPerSecond.toFixed(0)} jobs/s, ${result.cpuUsPerJob.toFixed(0)} µs worker CPU/job, load ${result.load.toFixed(1)}`);
       }
     }
     const sf = median(runs.slotflow.map((x) => x.jobsPerSecond));
     const raw = median(runs.raw.map((x) => x.jobsPerSecond));
     const cpuSf = median(runs.slotflow.map((x) => x.cpuUsPerJob));
     const cpuRaw = median(runs.raw.map((x) => x.cpuUsPerJob));
+    const local = median(runs.local.map((x) => x.jobsPerSecond));
+    const cpuLocal = median(runs.local.map((x) => x.cpuUsPerJob));
+    const loads = [...runs.raw, ...runs.slotflow, ...runs.local].map((x) => x.load);
+    // Ratios per round (the contenders of a round ran within a minute of each other), then their median.
+    const perRound = (mode: Mode): number => median(runs[mode].map((x, i) => x.jobsPerSecond / (runs.raw[i]?.jobsPerSecond ?? Number.NaN)));
+    const ratio = perRound('slotflow');
+    const localRatio = perRound('local');
     const recoveries: number[] = [];
     for (let r = 0; r < (quick ? 1 : 5); r++) {
       const ms = await recoveryRound(server.url, redis, `rec-${String(r)}`);
@@ -182,11 +203,14 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       jobs,
       slotflowJobsPerSecond: sf,
       rawJobsPerSecond: raw,
-      ratio: sf / raw,
+      localJobsPerSecond: local,
+      ratio,
+      localRatio,
       savesPerJob: median(runs.slotflow.map((x) => x.evalshaPerJob)),
       redisUsPerSave: median(runs.slotflow.map((x) => x.usecPerEvalsha)),
-      workerCpuUsPerJob: { slotflow: cpuSf, raw: cpuRaw },
-      checkpointCpuUsPerActivation: (cpuSf - cpuRaw) / 3,
+      workerCpuUsPerJob: { slotflow: cpuSf, raw: cpuRaw, local: cpuLocal },
+      checkpointCpuUsPerActivation: (cpuSf - cpuLocal) / 3,
+      loadAverages: loads,
       recoveryMs: recoveries,
       recoveryMedianMs: median(recoveries),
     };
@@ -196,11 +220,12 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       '| contender | jobs/s | worker CPU µs/job |',
       '| --- | --- | --- |',
       `| raw BullMQ (3 steps in one processor) | ${raw.toFixed(0)} | ${cpuRaw.toFixed(0)} |`,
+      `| slotflow local runtime in a BullMQ processor (no store) | ${local.toFixed(0)} | ${cpuLocal.toFixed(0)} |`,
       `| slotflow/distributed (checkpoint after every activation) | ${sf.toFixed(0)} | ${cpuSf.toFixed(0)} |`,
       '',
-      `slotflow / raw: ${(100 * (sf / raw)).toFixed(0)}% (target >= 60%)`,
+      `slotflow / raw (median of per-round ratios): ${(100 * ratio).toFixed(0)}% (target >= 60%); local runtime / raw: ${(100 * localRatio).toFixed(0)}%; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
       `Redis scripts per job (BullMQ's and slotflow's fenced saves, event appends, final write): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
-      `worker CPU per activation above raw BullMQ's step (runtime + checkpoint + events): ${(report.checkpointCpuUsPerActivation ?? 0).toFixed(0)} µs`,
+      `checkpoint cost per activation (worker CPU above the local runtime: fenced save, event relay, final write): ${(report.checkpointCpuUsPerActivation ?? 0).toFixed(0)} µs; the runtime itself above raw BullMQ's step: ${((cpuLocal - cpuRaw) / 3).toFixed(0)} µs`,
       `recovery after SIGKILL (defaults lockDurationMs 5 s, stalledIntervalMs 2 s): ${recoveries.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; median ${((report.recoveryMedianMs ?? 0) / 1000).toFixed(1)} s (target <= 10 s)`,
       '',
     ].join('\n');

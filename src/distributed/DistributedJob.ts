@@ -216,9 +216,12 @@ function readEvents(context: JobContext, id: string, onEvent: (event: RemoteJobE
         for (const [, entries] of reply ?? []) {
           for (const [entryId, fields] of entries) {
             from = entryId;
-            const event = JSON.parse(fields[1] ?? '{}') as RemoteJobEvent;
-            onEvent(event);
-            if (isFinalEvent(event)) return;
+            // An entry holds one write's events (`b`, a JSON array), or one event (`e`, as older workers wrote).
+            const events = fields[0] === 'b' ? (JSON.parse(fields[1] ?? '[]') as RemoteJobEvent[]) : [JSON.parse(fields[1] ?? '{}') as RemoteJobEvent];
+            for (const event of events) {
+              onEvent(event);
+              if (isFinalEvent(event)) return;
+            }
           }
         }
       }

@@ -77,7 +77,7 @@ export class JobProcessor {
 
   /** Restores or starts the job, relays its events and control messages, and settles it once it ends. */
   private async run(bullJob: BullJob<QueuedJob>, held: HeldJob, snapshot: string | undefined, early: string[] | undefined): Promise<string> {
-    const { runtime, writer, control } = this.context;
+    const { runtime, control } = this.context;
     const data = bullJob.data;
     let job: Job;
     try {
@@ -87,10 +87,8 @@ export class JobProcessor {
       // A checkpoint this release cannot restore (or a flow that changed under it): the job fails, typed.
       return await this.fail(bullJob, held.token, error as Error);
     }
+    // Its events reach `writer.relay` through the worker's one subscription to the runtime's events (createWorker).
     held.job = job;
-    job.events$.subscribe((event) => {
-      writer.relay(held, event);
-    });
     if (early) control.apply(held, job, early);
     if (!early || held.poked) void control.drain(held);
     return this.settle(bullJob, held, job, await job.wait());

@@ -7,7 +7,7 @@ import type { HeldJob } from './HeldJob.js';
 import { JobStalledError } from './JobStalledError.js';
 import type { Keys } from './keys.js';
 import { LockLostError } from './RedisCheckpointStore.js';
-import type { FencedRedis } from './scripts.js';
+import { eventBatch, type FencedRedis } from './scripts.js';
 import { errorData, eventToWire, isFinalEvent, stateOfSnapshot, type QueuedJob } from './wire.js';
 
 /** What the writer needs of its worker. */
@@ -53,7 +53,8 @@ export class JobWriter {
     // final write sets that).
     const status = held.job?.status;
     const shown = !held.saved && status !== undefined && !isFinalStatus(status) ? status : '';
-    held.appended = redis.slotflowAppend(keys.lock(held.id), keys.job(held.id), keys.events(held.id), held.token, maxEvents, shown, ...events).then(
+    const [cap, batch] = eventBatch(events, maxEvents);
+    held.appended = redis.slotflowAppend(keys.lock(held.id), keys.job(held.id), keys.events(held.id), held.token, cap, shown, batch).then(
       (written) => {
         if (written !== 1) abort(held, new LockLostError(held.id));
       },
@@ -69,7 +70,8 @@ export class JobWriter {
    */
   async finish(id: string, token: string, state: string, status: string, events: readonly string[]): Promise<boolean> {
     const { redis, keys, maxEvents, retentionMs } = this.context;
-    return (await redis.slotflowFinish(keys.lock(id), keys.job(id), keys.events(id), keys.control(id), keys.replies(id), keys.jobs, keys.expiring, token, maxEvents, state, status, retentionMs, Date.now(), ...events)) === 1;
+    const [cap, batch] = eventBatch(events, maxEvents);
+    return (await redis.slotflowFinish(keys.lock(id), keys.job(id), keys.events(id), keys.control(id), keys.replies(id), keys.jobs, keys.expiring, token, cap, state, status, retentionMs, Date.now(), batch)) === 1;
   }
 
   /** A job BullMQ failed without our processor finishing it (stalled too often, a processor crash): final state. */

@@ -7,7 +7,7 @@
  */
 import { CheckpointError, isFinalStatus, parseSnapshot, type CheckpointStore, type JobSnapshot } from 'slotflow';
 import type { Keys } from './keys.js';
-import type { FencedRedis } from './scripts.js';
+import { eventBatch, type FencedRedis } from './scripts.js';
 
 /** What the store needs of a job a worker holds. */
 export interface Holding {
@@ -55,7 +55,8 @@ export class RedisCheckpointStore implements CheckpointStore {
     // Both read now, before any await: they match the snapshot the runtime just took.
     const events = holding.takeEvents();
     const cursor = holding.cursor;
-    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), this.keys.events(jobId), holding.token, this.maxEvents, JSON.stringify(snapshot), snapshot.status, cursor, ...events);
+    const [cap, batch] = eventBatch(events, this.maxEvents);
+    const written = await this.redis.slotflowSave(this.keys.lock(jobId), this.keys.job(jobId), this.keys.events(jobId), holding.token, cap, JSON.stringify(snapshot), snapshot.status, cursor, batch);
     if (written !== 1) throw new CheckpointError('save', jobId, new LockLostError(jobId));
   }
 

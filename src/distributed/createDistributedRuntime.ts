@@ -7,6 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { FlowNotFoundError, InvalidOptionError, RuntimeClosedError, UnknownSlotError, type FlowBuilder, type FlowDefinition, type JobStatus, type Payload, type RoutineMap } from 'slotflow';
 import { Connections, type RedisConnection } from './connections.js';
 import { DistributedJob, type JobContext } from './DistributedJob.js';
+import { ExecBatcher } from './ExecBatcher.js';
 import { Keys } from './keys.js';
 import { assertOptions } from './options.js';
 import { Replies } from './Replies.js';
@@ -50,7 +51,10 @@ export interface JobSummary {
 export interface DistributedRuntime {
   /** Resolves once Redis answers; rejects with `ConnectionError` after `connectTimeoutMs`. */
   ready(): Promise<void>;
-  /** Queues a job; resolves once it is stored in Redis. */
+  /**
+   * Queues a job; resolves once it is stored in Redis. Calls made together (`Promise.all` over many jobs) are sent
+   * as one batch, two round trips in all, and each still resolves or rejects on its own.
+   */
   exec(flow: string | FlowBuilder<RoutineMap> | FlowDefinition, options?: DistributedExecOptions): Promise<DistributedJob>;
   /** The job's handle, or `undefined` when the queue has no job with this id. */
   getJob(jobId: string): Promise<DistributedJob | undefined>;
@@ -75,7 +79,7 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
   const flows = compileFlows(options.flows);
   const keys = new Keys(o.queue, o.prefix);
   const connections = new Connections(options.connection, o.connectTimeoutMs);
-  // Auto-pipelined: the records of jobs queued in the same turn (`Promise.all` of many `exec`s) leave in one write.
+  // Auto-pipelined: the commands of one turn leave in one write (`exec`s of one turn are batched besides).
   const redis = withProducerScripts(connections.open({ pipelined: true }));
   const replies = new Replies(connections, keys.replyChannel);
   let queue: Queue<QueuedJob> | undefined;
@@ -85,6 +89,7 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
     if (closed) throw new RuntimeClosedError(action);
   };
   const context: JobContext = { redis, keys, connections, replies, flows, assertOpen };
+  const batcher = new ExecBatcher(redis, keys, connections, () => queue as Queue<QueuedJob>);
 
   const ready = (): Promise<void> =>
     (starting ??= (async () => {
@@ -99,10 +104,8 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
       assertOpen('exec a job');
       const { flowId, jobId, data } = checkExec(flow, execOptions, flows);
       await ready();
-      // Two round trips: our record of the job (refused when the id is taken), then BullMQ's.
-      const created = await connections.bounded(redis.slotflowCreate(keys.job(jobId), keys.jobs, jobId, flowId, Date.now()));
-      if (created !== 1) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this queue has', jobId);
-      await connections.bounded((queue as Queue<QueuedJob>).add(flowId, data, { jobId }));
+      // Our record of the job (refused when the id is taken), then BullMQ's: with the other calls of this turn.
+      await batcher.add(jobId, data);
       return new DistributedJob(jobId, flowId, context);
     },
     async getJob(jobId) {

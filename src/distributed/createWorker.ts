@@ -126,6 +126,12 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
   };
   const runtime = localRuntime(options, store, holdings, abort, onError);
   const writer = new JobWriter({ redis, keys, maxEvents: o.maxEvents, retentionMs, onError, abort });
+  // One subscription for all the jobs this worker runs (not one per job: subscribing costs more than routing an
+  // event by id). Every job's events, from its first, reach its relay: the subscription exists before any job.
+  const relaying = runtime.events$.subscribe((event) => {
+    const held = holdings.get(event.jobId);
+    if (held) writer.relay(held, event);
+  });
   const control = new ControlRelay({ redis, keys, onError, buffer: (held, text) => { writer.buffer(held, text); } });
   const processor = new JobProcessor({ runtime, store, redis, keys, holdings, counts, writer, control, isClosing: () => life.closing });
   const parts: WorkerParts = { o, keys, connections, redis, runtime, holdings, writer, control, processor, retentionMs, onError, life };
@@ -138,6 +144,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
       life.closing = true;
       await (starting ?? Promise.resolve()).catch(() => undefined);
       await close(parts);
+      relaying.unsubscribe();
     },
     stats: () => ({ running: holdings.size, ...counts }),
   };

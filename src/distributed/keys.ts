@@ -4,7 +4,7 @@
  * - `slotflow:<queue>:jobs`           sorted set of job ids by creation time (listJobs)
  * - `slotflow:<queue>:job:<id>`       hash: flowId, status, createdAt, snapshot (while unfinished), state, cursor
  * - `slotflow:<queue>:ctl:<id>`       list of control messages, in the order sent (never trimmed while the job runs)
- * - `slotflow:<queue>:ev:<id>`        the job's events, a capped stream
+ * - `slotflow:<queue>:ev:<id>`        the job's events, a capped stream, one entry per write (`b`: a JSON array of that write's events)
  * - `slotflow:<queue>:re:<id>`        hash: control message id -> the worker's reply (applied, or the error)
  * - `slotflow:<queue>:expiring`       sorted set of finished job ids by when their keys expire (to trim `jobs`)
  * - `slotflow:<queue>:ctl`            pub/sub channel: "job <id> has new control messages"

@@ -8,35 +8,39 @@
  */
 import type { Redis } from 'ioredis';
 
-/** Appends ARGV[from..] to the stream KEYS[k] (capped at ARGV[max] entries, approximately). */
-const XADD_ALL = `
-local function xaddAll(stream, max, from)
-  for i = from, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', max, '*', 'e', ARGV[i]) end
+/**
+ * Appends one write's events to the stream KEYS[k] as one entry (`b`: a JSON array of them, in order; '' = none),
+ * capped at `cap` entries, approximately. One entry per write, not one per event: a job's dozen events of a
+ * checkpoint cost Redis one XADD and the worker one argument (`eventBatch` computes the cap from the events wanted).
+ */
+const XADD_BATCH = `
+local function xaddBatch(stream, cap, batch)
+  if batch ~= '' then redis.call('XADD', stream, 'MAXLEN', '~', cap, '*', 'b', batch) end
 end`;
 
-/** KEYS: lock, job hash, events stream. ARGV: token, max events, snapshot, status, cursor, event... */
-const SAVE = `${XADD_ALL}
+/** KEYS: lock, job hash, events stream. ARGV: token, stream cap, snapshot, status, cursor, events. */
+const SAVE = `${XADD_BATCH}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'snapshot', ARGV[3], 'status', ARGV[4], 'cursor', ARGV[5])
-xaddAll(KEYS[3], ARGV[2], 6)
+xaddBatch(KEYS[3], ARGV[2], ARGV[6])
 return 1`;
 
-/** KEYS: lock, job hash, events stream. ARGV: token, max events, status ('' = as it is), event... */
-const APPEND = `${XADD_ALL}
+/** KEYS: lock, job hash, events stream. ARGV: token, stream cap, status ('' = as it is), events. */
+const APPEND = `${XADD_BATCH}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'status', ARGV[3]) end
-xaddAll(KEYS[3], ARGV[2], 4)
+xaddBatch(KEYS[3], ARGV[2], ARGV[4])
 return 1`;
 
 /**
  * KEYS: lock, job hash, events stream, control list, replies hash, jobs (sorted set), expiring (sorted set).
- * ARGV: token ('' = the job's lock must be gone instead, and its status not final yet), max events, state, status,
- * retention ms (0 = keep), now, event... (the final event last).
+ * ARGV: token ('' = the job's lock must be gone instead, and its status not final yet), stream cap, state, status,
+ * retention ms (0 = keep), now, events (the final event last).
  *
  * Writes the final state and events, then gives the job's keys their retention and drops from `jobs` the ids whose
  * retention ran out (at most 100 per call, so the cost is spread over finishing jobs).
  */
-const FINISH = `${XADD_ALL}
+const FINISH = `${XADD_BATCH}
 if ARGV[1] == '' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
   local status = redis.call('HGET', KEYS[2], 'status')
@@ -44,7 +48,7 @@ if ARGV[1] == '' then
 elseif redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'state', ARGV[3], 'status', ARGV[4])
 redis.call('HDEL', KEYS[2], 'snapshot')
-xaddAll(KEYS[3], ARGV[2], 7)
+xaddBatch(KEYS[3], ARGV[2], ARGV[7])
 local retention = tonumber(ARGV[5])
 if retention > 0 then
   local now = tonumber(ARGV[6])
@@ -72,16 +76,37 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {status, redis.call('EXISTS', KEYS[3])}`;
 
-/** A new job's record. KEYS: job hash, jobs. ARGV: id, flow id, now. Returns 0 when the id is taken. */
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'flowId', ARGV[2], 'status', 'queued', 'createdAt', ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return 1`;
+/**
+ * New jobs' records, several at once. KEYS: jobs, then each job's hash. ARGV: now, then id and flow id of each job.
+ * Returns, per job, 1 when recorded and 0 when its id is taken (by an older job, or earlier in the same call).
+ */
+const CREATE_MANY = `
+local now = ARGV[1]
+local out = {}
+for i = 2, #KEYS do
+  local id, flow = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i - 1] = 0
+  else
+    redis.call('HSET', KEYS[i], 'flowId', flow, 'status', 'queued', 'createdAt', now)
+    redis.call('ZADD', KEYS[1], now, id)
+    out[i - 1] = 1
+  end
+end
+return out`;
+
+/**
+ * One write's events (wire JSON each) as one stream entry, and the stream's cap in entries that keeps about
+ * `maxEvents` events when writes are of this size. `['', …]` when there are none.
+ */
+export function eventBatch(events: readonly string[], maxEvents: number): [cap: number, batch: string] {
+  if (events.length === 0) return [1, ''];
+  return [Math.max(1, Math.floor(maxEvents / events.length)), `[${events.join(',')}]`];
+}
 
 export interface FencedRedis extends Redis {
-  slotflowSave(lock: string, hash: string, stream: string, token: string, maxLen: number, snapshot: string, status: string, cursor: number, ...events: string[]): Promise<number>;
-  slotflowAppend(lock: string, hash: string, stream: string, token: string, maxLen: number, status: string, ...events: string[]): Promise<number>;
+  slotflowSave(lock: string, hash: string, stream: string, token: string, cap: number, snapshot: string, status: string, cursor: number, events: string): Promise<number>;
+  slotflowAppend(lock: string, hash: string, stream: string, token: string, cap: number, status: string, events: string): Promise<number>;
   slotflowFinish(
     lock: string,
     hash: string,
@@ -91,18 +116,19 @@ export interface FencedRedis extends Redis {
     jobs: string,
     expiring: string,
     token: string,
-    maxLen: number,
+    cap: number,
     state: string,
     status: string,
     retentionMs: number,
     now: number,
-    ...events: string[]
+    events: string,
   ): Promise<number>;
 }
 
 export interface ProducerRedis extends Redis {
   slotflowSend(hash: string, control: string, lock: string, message: string, channel: string, jobId: string): Promise<[string, number]>;
-  slotflowCreate(hash: string, jobs: string, jobId: string, flowId: string, now: number): Promise<number>;
+  /** `keyCount` is 1 + the number of jobs; then the jobs key, the jobs' hashes, now, and each id and flow id. */
+  slotflowCreateMany(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 }
 
 /** Adds the worker's scripts to a connection (ioredis sends EVALSHA, loading a script on its first use). */
@@ -116,6 +142,6 @@ export function withScripts(redis: Redis): FencedRedis {
 /** Adds the producer's scripts to a connection. */
 export function withProducerScripts(redis: Redis): ProducerRedis {
   redis.defineCommand('slotflowSend', { numberOfKeys: 3, lua: SEND });
-  redis.defineCommand('slotflowCreate', { numberOfKeys: 2, lua: CREATE });
+  redis.defineCommand('slotflowCreateMany', { lua: CREATE_MANY });
   return redis as ProducerRedis;
 }

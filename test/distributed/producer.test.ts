@@ -227,6 +227,45 @@ describe('checks', () => {
   });
 });
 
+describe('exec', () => {
+  it('calls made together are queued together, and each resolves or rejects on its own', async () => {
+    const { producer, worker } = setup();
+    const taken = await producer.exec('gate', { params: { text: 'first' }, jobId: 'taken' });
+    const texts = Array.from({ length: 40 }, (_, i) => `t${String(i)}`);
+    const settled = await Promise.allSettled([
+      ...texts.map((text) => producer.exec('gate', { params: { text } })),
+      producer.exec('gate', { params: { text: 'twice' }, jobId: 'twice' }),
+      producer.exec('gate', { params: { text: 'twice again' }, jobId: 'twice' }),
+      producer.exec('gate', { params: { text: 'taken again' }, jobId: 'taken' }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual([...texts.map(() => 'fulfilled'), 'fulfilled', 'rejected', 'rejected']);
+    for (const s of settled.slice(-2)) {
+      expect((s as PromiseRejectedResult).reason).toBeInstanceOf(InvalidOptionError);
+      expect(String((s as PromiseRejectedResult).reason)).toMatch(/an id no other job/);
+    }
+    const jobs = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+    await worker();
+    const states = await Promise.all([taken, ...jobs].map((job) => job.wait({ timeoutMs: 30_000 })));
+    // Every job ran once, with its own params (the refused calls changed nothing).
+    expect(states.map((st) => st.outputs['echo.said'])).toEqual([[{ text: 'first' }], ...texts.map((text) => [{ text }]), [{ text: 'twice' }]]);
+    expect((await producer.listJobs({ status: 'completed' })).length).toBe(42);
+  }, 60_000);
+
+  it('more calls at once than one batch holds are all queued, once each', async () => {
+    const { queue, producer } = setup();
+    const jobs = await Promise.all(Array.from({ length: 1_100 }, (_, i) => producer.exec('gate', { params: { text: String(i) } })));
+    expect(new Set(jobs.map((job) => job.id)).size).toBe(1_100);
+    expect((await producer.listJobs()).map((job) => job.jobId).sort()).toEqual(jobs.map((job) => job.id).sort());
+    // Every one is in BullMQ's queue too, waiting for a worker.
+    const redis = new Redis(server.url);
+    try {
+      expect(await redis.llen(`bull:${queue}:wait`)).toBe(1_100);
+    } finally {
+      await redis.quit();
+    }
+  }, 60_000);
+});
+
 describe('listJobs and getJob', () => {
   it('read the queue from Redis', async () => {
     const { producer, worker } = setup();
