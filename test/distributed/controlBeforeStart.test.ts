@@ -75,7 +75,7 @@ describe('control messages sent before any worker holds a job that ends at once'
     expect(state.history.map((h) => h.routineId)).toEqual(['echo']);
     // Paused before anything ran, resumed once: no routine ran in between.
     const types = (await firstValueFrom(job.events$.pipe(toArray()))).map((e) => e.type);
-    const at = (type: string): number => types.indexOf(type);
+    const at = (type: (typeof types)[number]): number => types.indexOf(type);
     expect(at('job.paused')).toBeGreaterThan(-1);
     expect(at('job.paused')).toBeLessThan(at('job.resumed'));
     expect(types.slice(0, at('job.resumed')).some((t) => t.startsWith('routine.') || t === 'event.emitted')).toBe(false);
