@@ -6,6 +6,9 @@
  *
  * Batched per turn of the event loop (`process.nextTick`): a lone `exec` waits for no timer, and what one turn
  * issues costs two round trips in all, as BullMQ's own `addBulk` does, instead of two per job.
+ *
+ * `idle()` lets the runtime's `close()` wait for the batches already accepted: a call made before `close()` ends
+ * with its job queued (or its own error), never with its connection closed under it halfway.
  */
 import type { Queue } from 'bullmq';
 import { InvalidOptionError } from 'slotflow';
@@ -26,6 +29,8 @@ interface Pending {
 
 export class ExecBatcher {
   #pending: Pending[] = [];
+  /** Batches accepted and not settled yet (waiting for their turn, or sent). */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly redis: ProducerRedis,
@@ -37,17 +42,31 @@ export class ExecBatcher {
   /** Resolves once the job is stored in Redis and queued in BullMQ. */
   add(jobId: string, data: QueuedJob): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.#pending.push({ jobId, data, resolve, reject }) === 1)
-        process.nextTick(() => {
-          this.#flush();
+      if (this.#pending.push({ jobId, data, resolve, reject }) === 1) {
+        const flushed = new Promise<void>((done) => {
+          process.nextTick(() => {
+            void Promise.all(this.#flush()).then(() => {
+              done();
+            });
+          });
         });
+        this.#inFlight.add(flushed);
+        void flushed.then(() => this.#inFlight.delete(flushed));
+      }
     });
   }
 
-  #flush(): void {
+  /** Resolves once every call accepted so far is settled (its batch sent and answered, or failed). */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  #flush(): Promise<void>[] {
     const all = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < all.length; i += MAX_BATCH) void this.#send(all.slice(i, i + MAX_BATCH));
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) sent.push(this.#send(all.slice(i, i + MAX_BATCH)));
+    return sent;
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {

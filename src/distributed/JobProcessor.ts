@@ -53,7 +53,7 @@ export class JobProcessor {
       if (status && isFinalStatus(status as never)) return status;
       held.cursor = Number(cursor ?? 0);
       held.saved = snapshot !== null;
-      const early = sent?.slice(held.cursor);
+      const early = sent.slice(held.cursor);
       if (!runtime.flowIds.includes(bullJob.data.flowId)) return await this.fail(bullJob, token, new FlowNotFoundError(bullJob.data.flowId, runtime.flowIds));
       store.hold(id, held);
       return await this.run(bullJob, held, snapshot ?? undefined, early);
@@ -64,19 +64,21 @@ export class JobProcessor {
   };
 
   /**
-   * A job no worker started before has no checkpoint: it starts at once, and its control messages (those sent
-   * before it started too) are read while it runs. Else one round trip reads the checkpoint and the messages.
+   * What the job starts from, in one round trip (pipelined with the other commands of this turn). A job no worker
+   * started before has no checkpoint: only its control list is read, so that the messages sent before it started
+   * are applied, in order, as it starts (a job that ends within its first turn would otherwise end before them).
+   * Else the checkpoint and the messages are read together.
    */
-  private async readCheckpoint(bullJob: BullJob<QueuedJob>): Promise<{ snapshot: string | null; status: string | null; cursor: string | null; sent: string[] | undefined }> {
+  private async readCheckpoint(bullJob: BullJob<QueuedJob>): Promise<{ snapshot: string | null; status: string | null; cursor: string | null; sent: string[] }> {
     const { redis, keys } = this.context;
     const id = bullJob.id as string;
-    if (bullJob.attemptsStarted === 1 && bullJob.stalledCounter === 0) return { snapshot: null, status: null, cursor: null, sent: undefined };
+    if (bullJob.attemptsStarted === 1 && bullJob.stalledCounter === 0) return { snapshot: null, status: null, cursor: null, sent: await redis.lrange(keys.control(id), 0, -1) };
     const [[snapshot, status, cursor], sent] = await Promise.all([redis.hmget(keys.job(id), 'snapshot', 'status', 'cursor'), redis.lrange(keys.control(id), 0, -1)]);
     return { snapshot: snapshot ?? null, status: status ?? null, cursor: cursor ?? null, sent };
   }
 
   /** Restores or starts the job, relays its events and control messages, and settles it once it ends. */
-  private async run(bullJob: BullJob<QueuedJob>, held: HeldJob, snapshot: string | undefined, early: string[] | undefined): Promise<string> {
+  private async run(bullJob: BullJob<QueuedJob>, held: HeldJob, snapshot: string | undefined, early: readonly string[]): Promise<string> {
     const { runtime, control } = this.context;
     const data = bullJob.data;
     let job: Job;
@@ -89,8 +91,10 @@ export class JobProcessor {
     }
     // Its events reach `writer.relay` through the worker's one subscription to the runtime's events (createWorker).
     held.job = job;
-    if (early) control.apply(held, job, early);
-    if (!early || held.poked) void control.drain(held);
+    // The messages read before the start, applied in the same tick as it (before any routine runs); those published
+    // since the read (`poked`) are read again from the cursor on.
+    control.apply(held, job, early);
+    if (held.poked) void control.drain(held);
     return this.settle(bullJob, held, job, await job.wait());
   }
 

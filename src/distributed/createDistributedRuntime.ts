@@ -4,7 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
-import { FlowNotFoundError, InvalidOptionError, RuntimeClosedError, UnknownSlotError, type FlowBuilder, type FlowDefinition, type JobStatus, type Payload, type RoutineMap } from 'slotflow';
+import { ConnectionError, FlowNotFoundError, InvalidOptionError, RuntimeClosedError, SlotflowError, UnknownSlotError, type FlowBuilder, type FlowDefinition, type JobStatus, type Payload, type RoutineMap } from 'slotflow';
 import { Connections, type RedisConnection } from './connections.js';
 import { DistributedJob, type JobContext } from './DistributedJob.js';
 import { ExecBatcher } from './ExecBatcher.js';
@@ -88,6 +88,7 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
   const assertOpen = (action: string): void => {
     if (closed) throw new RuntimeClosedError(action);
   };
+  const whileOpen = <T>(action: string, call: () => Promise<T>): Promise<T> => whileOpenOf(() => closed, ready, action, call);
   const context: JobContext = { redis, keys, connections, replies, flows, assertOpen };
   const batcher = new ExecBatcher(redis, keys, connections, () => queue as Queue<QueuedJob>);
 
@@ -103,30 +104,49 @@ export function createDistributedRuntime(options: DistributedRuntimeOptions): Di
     async exec(flow, execOptions = {}) {
       assertOpen('exec a job');
       const { flowId, jobId, data } = checkExec(flow, execOptions, flows);
-      await ready();
-      // Our record of the job (refused when the id is taken), then BullMQ's: with the other calls of this turn.
-      await batcher.add(jobId, data);
-      return new DistributedJob(jobId, flowId, context);
+      return whileOpen('exec a job', async () => {
+        // Our record of the job (refused when the id is taken), then BullMQ's: with the other calls of this turn.
+        await batcher.add(jobId, data);
+        return new DistributedJob(jobId, flowId, context);
+      });
     },
-    async getJob(jobId) {
-      assertOpen('get a job');
-      await ready();
-      const flowId = await connections.bounded(redis.hget(keys.job(jobId), 'flowId'));
-      return flowId === null ? undefined : new DistributedJob(jobId, flowId, context);
+    getJob(jobId) {
+      return whileOpen('get a job', async () => {
+        const flowId = await connections.bounded(redis.hget(keys.job(jobId), 'flowId'));
+        return flowId === null ? undefined : new DistributedJob(jobId, flowId, context);
+      });
     },
-    async listJobs(filter = {}) {
-      assertOpen('list jobs');
-      await ready();
-      return listSummaries(context, filter);
+    listJobs(filter = {}) {
+      return whileOpen('list jobs', () => listSummaries(context, filter));
     },
     async close() {
       if (closed) return;
       closed = true;
       await (starting ?? Promise.resolve()).catch(() => undefined);
+      // The `exec` calls already batched end with their jobs queued (or their own error), not cut off halfway.
+      await batcher.idle();
       await queue?.close().catch(() => undefined);
       await connections.closeAll();
     },
   };
+}
+
+/**
+ * Runs a call of the runtime's API once connected. One that `close()` overtook rejects with `RuntimeClosedError`,
+ * not with what the closed connection said (ioredis's "Connection is closed", or a `ConnectionError`): while still
+ * connecting, nothing of it is sent; once sent, `close()` waits for it (see its `batcher.idle()`). Its own errors
+ * (an id taken, a bad argument) stay as they are.
+ */
+async function whileOpenOf<T>(isClosed: () => boolean, ready: () => Promise<void>, action: string, call: () => Promise<T>): Promise<T> {
+  if (isClosed()) throw new RuntimeClosedError(action);
+  try {
+    await ready();
+    if (isClosed()) throw new RuntimeClosedError(action);
+    return await call();
+  } catch (error) {
+    if (isClosed() && (!(error instanceof SlotflowError) || error instanceof ConnectionError)) throw new RuntimeClosedError(action);
+    throw error;
+  }
 }
 
 /** The `flows` option compiled once, by id: what `exec` checks flow ids, entries and slots against. */
