@@ -162,6 +162,11 @@ export class JobRunner {
     if (this.options.from) restoreRoutines(this, this.options.from);
   }
 
+  /** A reused supervisor not started yet (the job waits for its `maxJobs` place) enters `queued` now, not at admission. */
+  showQueued(): void {
+    this.#supervisor.unpark();
+  }
+
   /** Drops a job that never ran (its restore failed): stops its actors without events or checkpoints. */
   discard(): void {
     this.services.scheduler.clear(this.queue);

@@ -86,6 +86,8 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   // A subflow's child runs in its parent's place: waiting for a place of its own could deadlock.
   if (parentId === undefined) starter.admission.enter(runner);
   else runner.admit();
+  // A job admitted at once has left `queued` with its `start`; one waiting for its `maxJobs` place enters it now.
+  runner.showQueued();
   return job;
 }
 
