@@ -12,6 +12,8 @@ import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../job/JobState.js';
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** What the view reads of its job. */
 export interface ViewedJob {
   readonly id: string;
@@ -79,10 +81,10 @@ export class JobStateView {
     this.job.onChange?.();
   }
 
-  /** The job finished: its last snapshot is final. */
+  /** The job finished: its last snapshot is final (built without filling the cache it then drops). */
   freeze(): void {
-    this.#snapshot = this.snapshot;
     this.#frozen = true;
+    this.#snapshot ??= this.#build();
     this.#routineCache.clear();
   }
 
@@ -138,27 +140,26 @@ export class JobStateView {
   }
 
   get snapshot(): JobState {
-    if (this.#snapshot) return this.#snapshot;
+    return (this.#snapshot ??= this.#build());
+  }
+
+  #build(): JobState {
     const job = this.job;
-    // Plain objects for users, built with own keys (never by assignment: a key may be any name, `__proto__` included).
-    const routines = Object.fromEntries(Array.from(job.cells.values(), (cell) => [cell.id, this.#routine(cell)])) as Record<string, RoutineState>;
-    const outputs = Object.fromEntries(Object.entries(this.#outputs).map(([key, payloads]) => [key, [...payloads]])) as Record<string, readonly Payload[]>;
-    this.#snapshot = {
-      jobId: job.id,
-      flowId: job.flowId,
-      status: job.status,
-      params: job.options.params,
-      outputs,
-      routines,
-      shared: this.shared,
-      log: [...this.#log],
-      history: this.#recentHistory(),
-      cycles: { ...this.#cycles },
-      ...(job.error ? { error: job.error } : {}),
-      startedAt: this.#startedAt,
-      ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
-    };
-    return this.#snapshot;
+    // Plain objects for users. Keys are assigned: no routine id, slot, event or connection name may be `__proto__`
+    // (see util/reservedName), and an output key is `<routine>.<event>`. Loops, not `fromEntries` and spreads: this
+    // runs once per job at least (its final state).
+    const routines: Record<string, RoutineState> = {};
+    for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
+    const outputs: Record<string, readonly Payload[]> = {};
+    for (const key in this.#outputs) outputs[key] = (this.#outputs[key] as Payload[]).slice();
+    const cycles: Record<string, CycleRecord> = {};
+    for (const name in this.#cycles) cycles[name] = this.#cycles[name] as CycleRecord;
+    // Built in the order users see in JSON: `error` before `startedAt`, `finishedAt` last.
+    const state: Partial<Writable<JobState>> = { jobId: job.id, flowId: job.flowId, status: job.status, params: job.options.params, outputs, routines, shared: this.shared, log: this.#log.slice(), history: this.#recentHistory(), cycles };
+    if (job.error) state.error = job.error;
+    state.startedAt = this.#startedAt;
+    if (this.#finishedAt !== undefined) state.finishedAt = this.#finishedAt;
+    return state as JobState;
   }
 
   /** The last `historyLimit` records (a new array). */
@@ -168,14 +169,24 @@ export class JobStateView {
   }
 
   #routine(cell: RoutineCell): RoutineState {
+    // The final state shares unchanged entries with earlier snapshots too; it does not refill the cache it drops.
     const cached = this.#routineCache.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
     const live = cell.live;
-    const pending = live ? (Object.fromEntries(Object.entries(live.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
     const value = live?.actor.getSnapshot().value;
     const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
-    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
-    this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
+    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending: live?.queued ? pendingOf(live.queues) : {} };
+    if (!this.#frozen) this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
     return view;
   }
+}
+
+/** The non-empty queues, copied (a slot is never named `__proto__`: plain assignment is safe). */
+function pendingOf(queues: Readonly<Record<string, readonly unknown[]>>): Record<string, readonly unknown[]> {
+  const pending: Record<string, readonly unknown[]> = {};
+  for (const slot in queues) {
+    const queue = queues[slot] as readonly unknown[];
+    if (queue.length > 0) pending[slot] = queue.slice();
+  }
+  return pending;
 }
