@@ -89,7 +89,8 @@ export class Scheduler {
 
   /** Drops a job's waiting tasks (cancel, failure). */
   clear(queue: TaskQueue): void {
-    queue.tasks = [];
+    // Most jobs end with nothing waiting: no new array for them.
+    if (queue.tasks.length > 0) queue.tasks = [];
     queue.head = 0;
   }
 

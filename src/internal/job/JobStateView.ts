@@ -38,7 +38,8 @@ export class JobStateView {
   #startedAt: number;
   #finishedAt: number | undefined;
   #snapshot: JobState | undefined;
-  readonly #routineCache = new Map<string, { version: number; state: unknown; view: RoutineState }>();
+  /** Routine entries of the last snapshot read while the job runs (most jobs are read only once finished). */
+  #routineCache: Map<string, { version: number; state: unknown; view: RoutineState }> | undefined;
 
   constructor(
     private readonly job: ViewedJob,
@@ -85,7 +86,7 @@ export class JobStateView {
   freeze(): void {
     this.#frozen = true;
     this.#snapshot ??= this.#build();
-    this.#routineCache.clear();
+    this.#routineCache = undefined;
   }
 
   setShared(value: Readonly<Record<string, unknown>>): void {
@@ -170,13 +171,13 @@ export class JobStateView {
 
   #routine(cell: RoutineCell): RoutineState {
     // The final state shares unchanged entries with earlier snapshots too; it does not refill the cache it drops.
-    const cached = this.#routineCache.get(cell.id);
+    const cached = this.#routineCache?.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
     const live = cell.live;
     const value = live?.actor.getSnapshot().value;
     const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
     const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending: live?.queued ? pendingOf(live.queues) : {} };
-    if (!this.#frozen) this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
+    if (!this.#frozen) (this.#routineCache ??= new Map()).set(cell.id, { version: cell.version, state: cell.state, view });
     return view;
   }
 }

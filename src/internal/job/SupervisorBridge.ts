@@ -123,10 +123,13 @@ export class SupervisorBridge implements SupervisorHost {
   release(): void {
     const { pool } = this;
     const lease = this.#lease;
+    if (lease && pool) {
+      pool.releaseSupervisorLater(lease);
+      return;
+    }
     const actor = this.#actor;
     queueMicrotask(() => {
-      if (lease && pool) pool.releaseSupervisor(lease);
-      else actor.stop();
+      actor.stop();
     });
   }
 }

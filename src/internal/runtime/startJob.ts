@@ -77,9 +77,7 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   }
   services.metrics.jobCreated(runner);
   // Events are built for the job's first tick (a subscriber in the same tick sees everything), then only while observed.
-  queueMicrotask(() => {
-    runner.wantEvents = false;
-  });
+  firstTick(runner);
   // A subflow's child is checkpointed inside its parent's snapshot, not on its own.
   if (parentId === undefined) checkpointer?.track(runner);
   if (options.signal) cancelOnAbort(runner, options.signal);
@@ -89,6 +87,19 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   // A job admitted at once has left `queued` with its `start`; one waiting for its `maxJobs` place enters it now.
   runner.showQueued();
   return job;
+}
+
+/** Jobs created since the last microtask: one microtask ends the first tick of all of them. */
+let fresh: JobRunner[] = [];
+
+function firstTick(runner: JobRunner): void {
+  if (fresh.push(runner) === 1) queueMicrotask(endFirstTick);
+}
+
+function endFirstTick(): void {
+  const ended = fresh;
+  fresh = [];
+  for (const runner of ended) runner.wantEvents = false;
 }
 
 function jobIdOf(table: JobTable, given: string | undefined): string {
