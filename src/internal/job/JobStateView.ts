@@ -28,13 +28,22 @@ export interface ViewedJob {
   readonly onChange: (() => void) | undefined;
 }
 
+/** What a job's `shared` is until a routine sets it (frozen: every job can share it). */
+const NO_SHARED: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<CycleRecord>());
+
 export class JobStateView {
   /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
-  shared: Readonly<Record<string, unknown>> = Object.freeze({});
+  shared: Readonly<Record<string, unknown>> = NO_SHARED;
   readonly #log: unknown[] = [];
   #history: HistoryRecord[] = [];
-  readonly #outputs = dict<Payload[]>();
-  readonly #cycles = dict<CycleRecord>();
+  /**
+   * `<routine>.<event>` -> payloads. A plain object, not a `dict`: a key always holds a dot, so it never meets an
+   * `Object.prototype` name, and a plain object keeps fast properties (a null-prototype one is a hash table).
+   */
+  readonly #outputs: Record<string, Payload[]> = {};
+  /** Only jobs with a bounded cycle have any (a `dict`: an edge may be named like an `Object.prototype` member). */
+  #cycles: Record<string, CycleRecord> | undefined;
   #startedAt: number;
   #finishedAt: number | undefined;
   #snapshot: JobState | undefined;
@@ -57,7 +66,7 @@ export class JobStateView {
       shared: this.shared,
       log: this.#log,
       history: this.#recentHistory(),
-      cycles: this.#cycles,
+      cycles: this.#cycles ?? NO_CYCLES,
       startedAt: this.#startedAt,
       ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
     };
@@ -71,7 +80,7 @@ export class JobStateView {
     this.#history = history.slice();
     this.#history = this.#recentHistory();
     for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = (payloads as Payload[]).slice();
-    for (const [name, record] of Object.entries(from.cycles)) this.#cycles[name] = { iterations: record.iterations, converged: record.converged };
+    for (const [name, record] of Object.entries(from.cycles)) (this.#cycles ??= dict())[name] = { iterations: record.iterations, converged: record.converged };
     this.touch();
   }
 
@@ -106,11 +115,11 @@ export class JobStateView {
   }
 
   cycle(name: string): CycleRecord {
-    return this.#cycles[name] ?? { iterations: 0, converged: false };
+    return this.#cycles?.[name] ?? { iterations: 0, converged: false };
   }
 
   setCycle(name: string, iterations: number, converged: boolean): void {
-    this.#cycles[name] = { iterations, converged };
+    (this.#cycles ??= dict())[name] = { iterations, converged };
     this.touch();
   }
 
@@ -152,9 +161,10 @@ export class JobStateView {
     const routines: Record<string, RoutineState> = {};
     for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
     const outputs: Record<string, readonly Payload[]> = {};
-    for (const key in this.#outputs) outputs[key] = (this.#outputs[key] as Payload[]).slice();
+    for (const key of Object.keys(this.#outputs)) outputs[key] = (this.#outputs[key] as Payload[]).slice();
     const cycles: Record<string, CycleRecord> = {};
-    for (const name in this.#cycles) cycles[name] = this.#cycles[name] as CycleRecord;
+    const ran = this.#cycles;
+    if (ran) for (const name in ran) cycles[name] = ran[name] as CycleRecord;
     // Built in the order users see in JSON: `error` before `startedAt`, `finishedAt` last.
     const state: Partial<Writable<JobState>> = { jobId: job.id, flowId: job.flowId, status: job.status, params: job.options.params, outputs, routines, shared: this.shared, log: this.#log.slice(), history: this.#recentHistory(), cycles };
     if (job.error) state.error = job.error;

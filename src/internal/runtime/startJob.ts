@@ -54,13 +54,15 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   if (from) jobOptions.from = from;
   const { services, bus, checkpointer, table, flows } = starter;
   const runner = new JobRunner(jobId, flow, jobOptions, services);
-  const events$ = bus.jobEvents$(
-    jobId,
-    (delta) => {
-      runner.jobObserved += delta;
-    },
-    () => runner.closed,
-  );
+  // The job's stream is made when first read (`job.events$`): most jobs are never watched.
+  const events$ = () =>
+    bus.jobEvents$(
+      jobId,
+      (delta) => {
+        runner.jobObserved += delta;
+      },
+      () => runner.closed,
+    );
   const job = new Job(runner, checkpointer ? () => checkpointer.flush(jobId) : undefined, events$);
   if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
   table.add(job, runner);
