@@ -89,8 +89,8 @@ export class Scheduler {
 
   /** Drops a job's waiting tasks (cancel, failure). */
   clear(queue: TaskQueue): void {
-    // Most jobs end with nothing waiting: no new array for them.
-    if (queue.tasks.length > 0) queue.tasks = [];
+    // A new empty array even when nothing waits: a finished job, which the runtime retains, then keeps no grown one.
+    queue.tasks = [];
     queue.head = 0;
   }
 
