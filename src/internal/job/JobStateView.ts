@@ -35,13 +35,13 @@ const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<Cycl
 export class JobStateView {
   /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
   shared: Readonly<Record<string, unknown>> = NO_SHARED;
-  readonly #log: unknown[] = [];
+  #log: unknown[] = [];
   #history: HistoryRecord[] = [];
   /**
    * `<routine>.<event>` -> payloads. A plain object, not a `dict`: a key always holds a dot, so it never meets an
    * `Object.prototype` name, and a plain object keeps fast properties (a null-prototype one is a hash table).
    */
-  readonly #outputs: Record<string, Payload[]> = {};
+  #outputs: Record<string, Payload[]> = {};
   /** Only jobs with a bounded cycle have any (a `dict`: an edge may be named like an `Object.prototype` member). */
   #cycles: Record<string, CycleRecord> | undefined;
   #startedAt: number;
@@ -94,8 +94,13 @@ export class JobStateView {
   /** The job finished: its last snapshot is final (built without filling the cache it then drops). */
   freeze(): void {
     this.#frozen = true;
-    this.#snapshot ??= this.#build();
+    const state = (this.#snapshot ??= this.#build());
     this.#routineCache = undefined;
+    // The final state's tight copies replace the grown working arrays: a finished job, which the runtime retains by
+    // the thousand, keeps one of each. Nothing changes them any more (the mutators below stop once frozen).
+    this.#log = state.log as unknown[];
+    this.#history = state.history as HistoryRecord[];
+    this.#outputs = state.outputs as Record<string, Payload[]>;
   }
 
   setShared(value: Readonly<Record<string, unknown>>): void {
@@ -105,12 +110,17 @@ export class JobStateView {
   }
 
   appendLog(entry: unknown): void {
+    if (this.#frozen) return;
     this.#log.push(entry);
     this.touch();
   }
 
   addOutput(key: string, payload: Payload): void {
-    (this.#outputs[key] ??= []).push(payload);
+    if (this.#frozen) return;
+    // A one-element array to start with (an empty one grows to 17 slots on its first push).
+    const payloads = this.#outputs[key];
+    if (payloads) payloads.push(payload);
+    else this.#outputs[key] = [payload];
     this.touch();
   }
 
@@ -124,7 +134,10 @@ export class JobStateView {
   }
 
   addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
-    const record: HistoryRecord = {
+    const limit = this.job.services.historyLimit;
+    if (limit <= 0 || this.#frozen) return;
+    // The optional keys last, assigned (not spread: an object spread per activation takes V8's slow path).
+    const record: Writable<HistoryRecord> = {
       routineId: cell.id,
       attempt: act.attempt,
       startedAt: act.startedAt,
@@ -133,11 +146,9 @@ export class JobStateView {
       consumed: act.inflight.counts,
       emitted: act.emitted,
       outcome,
-      ...(error ? { error } : {}),
-      ...(act.abandoned ? { abandoned: true } : {}),
     };
-    const limit = this.job.services.historyLimit;
-    if (limit <= 0) return;
+    if (error) record.error = error;
+    if (act.abandoned) record.abandoned = true;
     this.#history.push(record);
     if (this.#history.length > limit * 2) this.#history = this.#history.slice(-limit);
     cell.version++;
