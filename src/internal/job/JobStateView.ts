@@ -31,6 +31,8 @@ export interface ViewedJob {
 /** What a job's `shared` is until a routine sets it (frozen: every job can share it). */
 const NO_SHARED: Readonly<Record<string, unknown>> = Object.freeze({});
 const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<CycleRecord>());
+/** A routine's `pending` with nothing queued (most routines, in most states): shared, frozen like the state it is in. */
+const NO_PENDING: Readonly<Record<string, readonly unknown[]>> = Object.freeze({});
 
 export class JobStateView {
   /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
@@ -197,7 +199,7 @@ export class JobStateView {
     const live = cell.live;
     const value = live?.actor.getSnapshot().value;
     const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
-    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending: live?.queued ? pendingOf(live.queues) : {} };
+    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending: live?.queued ? pendingOf(live.queues) : NO_PENDING };
     if (!this.#frozen) (this.#routineCache ??= new Map()).set(cell.id, { version: cell.version, state: cell.state, view });
     return view;
   }
