@@ -67,7 +67,10 @@ export type SupervisorEvent =
   | { readonly type: 'complete' }
   | { readonly type: 'fail'; readonly error: unknown }
   | { readonly type: 'cancel'; readonly error: unknown }
-  /** From a final status only: back to `queued` for another job (the runtime reuses finished supervisors). */
+  /**
+   * From a final status only: back to `queued` for another job (the runtime reuses finished supervisors). A `start`
+   * in a final status is `reset` and `start` in one step (a reused supervisor admitted at once).
+   */
   | { readonly type: 'reset' };
 
 /** Every live status ends the job on `fail` or `cancel`. */
@@ -81,6 +84,18 @@ const settle = [
   { guard: 'done', target: 'completed' },
   { guard: 'quiescent', target: 'idle' },
 ] as const;
+
+/**
+ * A finished supervisor reused by a job admitted at once: `reset` and `start` in one transition. The job passes
+ * through `queued` (its status action runs, as `queued`'s entry would) without a macrostep of its own.
+ */
+const reopen = {
+  reset: 'queued',
+  start: [
+    { guard: 'startPaused', target: 'paused', actions: [{ type: 'status', params: { status: 'queued' } }, 'restoreCompleting'] },
+    { target: 'running', actions: [{ type: 'status', params: { status: 'queued' } }, 'restoreCompleting'] },
+  ],
+} as const;
 
 export const supervisorMachine = setup({
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's idiom for declaring machine types
@@ -171,10 +186,10 @@ export const supervisorMachine = setup({
         ...ends,
       },
     },
-    // The final statuses answer only `reset`: a finished job ignores everything else.
-    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: { reset: 'queued' } },
-    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: { reset: 'queued' } },
-    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: { reset: 'queued' } },
+    // The final statuses answer only `reset` (and `start`, see `reopen`): a finished job ignores everything else.
+    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: reopen },
+    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: reopen },
+    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: reopen },
   },
 });
 

@@ -17,22 +17,32 @@ import type { Payload } from '../routine/index.js';
 /** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */
 export class Job<TOutputs = Record<string, Payload>> {
   readonly #runner: JobRunner;
-  readonly #done: Promise<JobState<TOutputs>>;
-  /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
-  readonly events$: Observable<JobEvent>;
-
+  /** Created by the first `wait()` (or `events$` read): most jobs are awaited, not all are watched. */
+  #done: Promise<JobState<TOutputs>> | undefined;
+  #events$: Observable<JobEvent> | undefined;
+  readonly #openEvents: () => Observable<JobEvent>;
   readonly #flush: (() => Promise<void>) | undefined;
 
   /** @internal */
-  constructor(runner: JobRunner, flush: (() => Promise<void>) | undefined, events$: Observable<JobEvent>) {
+  constructor(runner: JobRunner, flush: (() => Promise<void>) | undefined, events$: () => Observable<JobEvent>) {
     this.#runner = runner;
     this.#flush = flush;
-    this.events$ = events$;
-    this.#done = new Promise((resolve) => {
+    this.#openEvents = events$;
+  }
+
+  /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
+  get events$(): Observable<JobEvent> {
+    return (this.#events$ ??= this.#openEvents());
+  }
+
+  /** Resolves with the final state once the job closed (at once for a closed job). */
+  #whenDone(): Promise<JobState<TOutputs>> {
+    const runner = this.#runner;
+    return (this.#done ??= new Promise((resolve) => {
       runner.onFinished(() => {
         resolve(runner.data.snapshot as JobState<TOutputs>);
       });
-    });
+    }));
   }
 
   get id(): string {
@@ -77,7 +87,7 @@ export class Job<TOutputs = Record<string, Payload>> {
   wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState<TOutputs>> {
     assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
-    if (timeoutMs === undefined) return this.#done;
+    if (timeoutMs === undefined) return this.#whenDone();
     assertDuration('wait({ timeoutMs })', timeoutMs);
     return new Promise((resolve, reject) => {
       // Real time on purpose, not the runtime's clock: this is the caller's patience, and a test runtime's controllable
@@ -85,7 +95,7 @@ export class Job<TOutputs = Record<string, Payload>> {
       const timer = setTimeout(() => {
         reject(new WaitTimeoutError(this.id, timeoutMs));
       }, timeoutMs);
-      void this.#done.then((state) => {
+      void this.#whenDone().then((state) => {
         clearTimeout(timer);
         resolve(state);
       });

@@ -89,6 +89,7 @@ export class Scheduler {
 
   /** Drops a job's waiting tasks (cancel, failure). */
   clear(queue: TaskQueue): void {
+    // A new empty array even when nothing waits: a finished job, which the runtime retains, then keeps no grown one.
     queue.tasks = [];
     queue.head = 0;
   }

@@ -266,6 +266,23 @@ describe('supervisorMachine: fail and cancel', () => {
     }
   });
 
+  it('start in a final status is reset and start in one step: queued is reported, then running (or paused)', () => {
+    for (const paused of [false, true]) {
+      const host = fakeSupervisorHost(true);
+      const actor = start(host);
+      send(actor, { type: 'start' });
+      expect(actor.getSnapshot().value).toBe('completed');
+      // the next job's data: busy at once, so it does not complete on its start
+      Object.assign(host, { idle: false, completing: false });
+      actor.send({ type: 'start', paused, completing: true });
+      expect(actor.getSnapshot().value).toBe(paused ? 'paused' : 'running');
+      expect(host.callsOf('status').map((c) => c.status)).toEqual(['queued', 'running', 'completed', 'queued', paused ? 'paused' : 'running']);
+      expect(host.completing).toBe(true);
+      expect(host.callsOf('pauseRoutines')).toEqual(paused ? [{ type: 'pauseRoutines', paused: true }] : []);
+      expect(Object.keys(actor.getSnapshot().context)).toEqual(['host']);
+    }
+  });
+
   it('reset is ignored by a live job', () => {
     const host = fakeSupervisorHost(false);
     const actor = start(host);

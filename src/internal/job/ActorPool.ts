@@ -76,6 +76,8 @@ export interface SupervisorLease {
 export class ActorPool {
   readonly #free = new WeakMap<RoutineInstance, ActorCell[]>();
   readonly #supervisors: SupervisorLease[] = [];
+  /** Supervisors of jobs that just finished, taken back in the next microtask. */
+  #finishing: SupervisorLease[] = [];
 
   /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
   constructor(readonly perRoutine: number) {}
@@ -114,6 +116,20 @@ export class ActorPool {
     const actor = createActor(supervisorMachine, { id, input: { host: forwarding } });
     return { actor, host: forwarding, used: false };
   }
+
+  /**
+   * Takes a supervisor back once the transition that finished its job is over: in a microtask, one for all the
+   * supervisors whose jobs finished meanwhile.
+   */
+  releaseSupervisorLater(lease: SupervisorLease): void {
+    if (this.#finishing.push(lease) === 1) queueMicrotask(this.#releaseFinished);
+  }
+
+  readonly #releaseFinished = (): void => {
+    const leases = this.#finishing;
+    this.#finishing = [];
+    for (const lease of leases) this.releaseSupervisor(lease);
+  };
 
   /** Takes a supervisor back once its job finished (after the transition that finished it). */
   releaseSupervisor(lease: SupervisorLease): void {

@@ -64,7 +64,8 @@ export class JobRunner {
   /** Routines busy (running or in backoff): the job is quiescent at zero with no timer pending. */
   #busy = 0;
   #deadline: TimerHandle;
-  readonly #onFinished: (() => void)[] = [];
+  /** Created with its first callback (an empty array grows to 17 slots on its first push). */
+  #onFinished: (() => void)[] | undefined;
   /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
   #cleaning = false;
 
@@ -160,6 +161,11 @@ export class JobRunner {
     for (const cell of this.cells.values()) bindActor(cell, this.id, this.#owner, this.services.actorPool, this.services.inspect);
     this.#supervisor.open();
     if (this.options.from) restoreRoutines(this, this.options.from);
+  }
+
+  /** A reused supervisor not started yet (the job waits for its `maxJobs` place) enters `queued` now, not at admission. */
+  showQueued(): void {
+    this.#supervisor.unpark();
   }
 
   /** Drops a job that never ran (its restore failed): stops its actors without events or checkpoints. */
@@ -284,7 +290,8 @@ export class JobRunner {
 
   onFinished(callback: () => void): void {
     if (this.closed) callback();
-    else this.#onFinished.push(callback);
+    else if (this.#onFinished) this.#onFinished.push(callback);
+    else this.#onFinished = [callback];
   }
 
   /** Sends an event to a routine actor, then re-arms its policy timer and lets the supervisor re-check idleness. */
@@ -371,7 +378,9 @@ export class JobRunner {
       this.#cleaning = false;
       if (this.wantsEvents) announceEnd(this, status, error, now);
       this.services.finished(this.id);
-      for (const callback of this.#onFinished.splice(0)) callback();
+      const callbacks = this.#onFinished ?? [];
+      this.#onFinished = undefined;
+      for (const callback of callbacks) callback();
     };
     if (!cleanups) {
       end();

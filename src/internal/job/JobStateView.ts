@@ -12,6 +12,8 @@ import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../types/JobState.js';
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** What the view reads of its job. */
 export interface ViewedJob {
   readonly id: string;
@@ -26,17 +28,29 @@ export interface ViewedJob {
   readonly onChange: (() => void) | undefined;
 }
 
+/** What a job's `shared` is until a routine sets it (frozen: every job can share it). */
+const NO_SHARED: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<CycleRecord>());
+/** A routine's `pending` with nothing queued (most routines, in most states): shared, frozen like the state it is in. */
+const NO_PENDING: Readonly<Record<string, readonly unknown[]>> = Object.freeze({});
+
 export class JobStateView {
   /** Deep-frozen, always: `run` reads it as `ctx.shared`, and every snapshot keeps the value it saw. */
-  shared: Readonly<Record<string, unknown>> = Object.freeze({});
-  readonly #log: unknown[] = [];
+  shared: Readonly<Record<string, unknown>> = NO_SHARED;
+  #log: unknown[] = [];
   #history: HistoryRecord[] = [];
-  readonly #outputs = dict<Payload[]>();
-  readonly #cycles = dict<CycleRecord>();
+  /**
+   * `<routine>.<event>` -> payloads. A plain object, not a `dict`: a key always holds a dot, so it never meets an
+   * `Object.prototype` name, and a plain object keeps fast properties (a null-prototype one is a hash table).
+   */
+  #outputs: Record<string, Payload[]> = {};
+  /** Only jobs with a bounded cycle have any (a `dict`: an edge may be named like an `Object.prototype` member). */
+  #cycles: Record<string, CycleRecord> | undefined;
   #startedAt: number;
   #finishedAt: number | undefined;
   #snapshot: JobState | undefined;
-  readonly #routineCache = new Map<string, { version: number; state: unknown; view: RoutineState }>();
+  /** Routine entries of the last snapshot read while the job runs (most jobs are read only once finished). */
+  #routineCache: Map<string, { version: number; state: unknown; view: RoutineState }> | undefined;
 
   constructor(
     private readonly job: ViewedJob,
@@ -54,7 +68,7 @@ export class JobStateView {
       shared: this.shared,
       log: this.#log,
       history: this.#recentHistory(),
-      cycles: this.#cycles,
+      cycles: this.#cycles ?? NO_CYCLES,
       startedAt: this.#startedAt,
       ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
     };
@@ -68,7 +82,7 @@ export class JobStateView {
     this.#history = history.slice();
     this.#history = this.#recentHistory();
     for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = (payloads as Payload[]).slice();
-    for (const [name, record] of Object.entries(from.cycles)) this.#cycles[name] = { iterations: record.iterations, converged: record.converged };
+    for (const [name, record] of Object.entries(from.cycles)) (this.#cycles ??= dict())[name] = { iterations: record.iterations, converged: record.converged };
     this.touch();
   }
 
@@ -79,11 +93,16 @@ export class JobStateView {
     this.job.onChange?.();
   }
 
-  /** The job finished: its last snapshot is final. */
+  /** The job finished: its last snapshot is final (built without filling the cache it then drops). */
   freeze(): void {
-    this.#snapshot = this.snapshot;
     this.#frozen = true;
-    this.#routineCache.clear();
+    const state = (this.#snapshot ??= this.#build());
+    this.#routineCache = undefined;
+    // The final state's tight copies replace the grown working arrays: a finished job, which the runtime retains by
+    // the thousand, keeps one of each. Nothing changes them any more (the mutators below stop once frozen).
+    this.#log = state.log as unknown[];
+    this.#history = state.history as HistoryRecord[];
+    this.#outputs = state.outputs as Record<string, Payload[]>;
   }
 
   setShared(value: Readonly<Record<string, unknown>>): void {
@@ -93,26 +112,34 @@ export class JobStateView {
   }
 
   appendLog(entry: unknown): void {
+    if (this.#frozen) return;
     this.#log.push(entry);
     this.touch();
   }
 
   addOutput(key: string, payload: Payload): void {
-    (this.#outputs[key] ??= []).push(payload);
+    if (this.#frozen) return;
+    // A one-element array to start with (an empty one grows to 17 slots on its first push).
+    const payloads = this.#outputs[key];
+    if (payloads) payloads.push(payload);
+    else this.#outputs[key] = [payload];
     this.touch();
   }
 
   cycle(name: string): CycleRecord {
-    return this.#cycles[name] ?? { iterations: 0, converged: false };
+    return this.#cycles?.[name] ?? { iterations: 0, converged: false };
   }
 
   setCycle(name: string, iterations: number, converged: boolean): void {
-    this.#cycles[name] = { iterations, converged };
+    (this.#cycles ??= dict())[name] = { iterations, converged };
     this.touch();
   }
 
   addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
-    const record: HistoryRecord = {
+    const limit = this.job.services.historyLimit;
+    if (limit <= 0 || this.#frozen) return;
+    // The optional keys last, assigned (not spread: an object spread per activation takes V8's slow path).
+    const record: Writable<HistoryRecord> = {
       routineId: cell.id,
       attempt: act.attempt,
       startedAt: act.startedAt,
@@ -121,11 +148,9 @@ export class JobStateView {
       consumed: act.inflight.counts,
       emitted: act.emitted,
       outcome,
-      ...(error ? { error } : {}),
-      ...(act.abandoned ? { abandoned: true } : {}),
     };
-    const limit = this.job.services.historyLimit;
-    if (limit <= 0) return;
+    if (error) record.error = error;
+    if (act.abandoned) record.abandoned = true;
     this.#history.push(record);
     if (this.#history.length > limit * 2) this.#history = this.#history.slice(-limit);
     cell.version++;
@@ -138,27 +163,27 @@ export class JobStateView {
   }
 
   get snapshot(): JobState {
-    if (this.#snapshot) return this.#snapshot;
+    return (this.#snapshot ??= this.#build());
+  }
+
+  #build(): JobState {
     const job = this.job;
-    // Plain objects for users, built with own keys (never by assignment: a key may be any name, `__proto__` included).
-    const routines = Object.fromEntries(Array.from(job.cells.values(), (cell) => [cell.id, this.#routine(cell)])) as Record<string, RoutineState>;
-    const outputs = Object.fromEntries(Object.entries(this.#outputs).map(([key, payloads]) => [key, [...payloads]])) as Record<string, readonly Payload[]>;
-    this.#snapshot = {
-      jobId: job.id,
-      flowId: job.flowId,
-      status: job.status,
-      params: job.options.params,
-      outputs,
-      routines,
-      shared: this.shared,
-      log: [...this.#log],
-      history: this.#recentHistory(),
-      cycles: { ...this.#cycles },
-      ...(job.error ? { error: job.error } : {}),
-      startedAt: this.#startedAt,
-      ...(this.#finishedAt !== undefined ? { finishedAt: this.#finishedAt } : {}),
-    };
-    return this.#snapshot;
+    // Plain objects for users. Keys are assigned: no routine id, slot, event or connection name may be `__proto__`
+    // (see util/reservedName), and an output key is `<routine>.<event>`. Loops, not `fromEntries` and spreads: this
+    // runs once per job at least (its final state).
+    const routines: Record<string, RoutineState> = {};
+    for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
+    const outputs: Record<string, readonly Payload[]> = {};
+    for (const key of Object.keys(this.#outputs)) outputs[key] = (this.#outputs[key] as Payload[]).slice();
+    const cycles: Record<string, CycleRecord> = {};
+    const ran = this.#cycles;
+    if (ran) for (const name in ran) cycles[name] = ran[name] as CycleRecord;
+    // Built in the order users see in JSON: `error` before `startedAt`, `finishedAt` last.
+    const state: Partial<Writable<JobState>> = { jobId: job.id, flowId: job.flowId, status: job.status, params: job.options.params, outputs, routines, shared: this.shared, log: this.#log.slice(), history: this.#recentHistory(), cycles };
+    if (job.error) state.error = job.error;
+    state.startedAt = this.#startedAt;
+    if (this.#finishedAt !== undefined) state.finishedAt = this.#finishedAt;
+    return state as JobState;
   }
 
   /** The last `historyLimit` records (a new array). */
@@ -168,14 +193,24 @@ export class JobStateView {
   }
 
   #routine(cell: RoutineCell): RoutineState {
-    const cached = this.#routineCache.get(cell.id);
+    // The final state shares unchanged entries with earlier snapshots too; it does not refill the cache it drops.
+    const cached = this.#routineCache?.get(cell.id);
     if (cached?.version === cell.version && cached.state === cell.state) return cached.view;
     const live = cell.live;
-    const pending = live ? (Object.fromEntries(Object.entries(live.queues).flatMap(([slot, queue]) => (queue.length ? [[slot, [...queue]]] : []))) as Record<string, readonly unknown[]>) : {};
     const value = live?.actor.getSnapshot().value;
     const status: RoutineState['status'] = value === 'skipped' ? 'skipped' : cell.current && !cell.current.settled ? 'running' : (value === 'running' || value === 'backoff') && !this.job.finished ? 'running' : 'idle';
-    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending };
-    this.#routineCache.set(cell.id, { version: cell.version, state: cell.state, view });
+    const view: RoutineState = { state: cell.state, activations: cell.activations, errors: cell.errors, status, pending: live?.queued ? pendingOf(live.queues) : NO_PENDING };
+    if (!this.#frozen) (this.#routineCache ??= new Map()).set(cell.id, { version: cell.version, state: cell.state, view });
     return view;
   }
+}
+
+/** The non-empty queues, copied (a slot is never named `__proto__`: plain assignment is safe). */
+function pendingOf(queues: Readonly<Record<string, readonly unknown[]>>): Record<string, readonly unknown[]> {
+  const pending: Record<string, readonly unknown[]> = {};
+  for (const slot in queues) {
+    const queue = queues[slot] as readonly unknown[];
+    if (queue.length > 0) pending[slot] = queue.slice();
+  }
+  return pending;
 }

@@ -21,13 +21,16 @@ export interface GatedJob {
   holdTask(task: () => void): void;
 }
 
+/** Most jobs set no breakpoint: they share this empty set (it is replaced, never changed). */
+const NO_BREAKPOINTS: ReadonlySet<string> = new Set();
+
 export class StepGate {
   /** Breakpoints or a step are set: activations must ask `holds`. */
   gated = false;
   /** The routine whose breakpoint holds the job, until that activation starts. */
   pausedAt: string | undefined;
   /** Routine ids the job pauses before. */
-  #breakpoints: ReadonlySet<string> = new Set();
+  #breakpoints: ReadonlySet<string> = NO_BREAKPOINTS;
   /** `step()`: activations that may still start before the job pauses again (`undefined`: not stepping). */
   #stepBudget: number | undefined;
 

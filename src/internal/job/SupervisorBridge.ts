@@ -33,6 +33,8 @@ export class SupervisorBridge implements SupervisorHost {
   #endError: Error | undefined;
   /** What the `route` / `deliver` action returned: `actor.send` cannot hand a result back (see `sendRouting`). */
   #routed: Error | undefined;
+  /** A reused supervisor not yet taken back to `queued` for this job (see `open`). */
+  #parked = false;
 
   constructor(
     private readonly job: SupervisedJob,
@@ -76,18 +78,35 @@ export class SupervisorBridge implements SupervisorHost {
 
   // --- the job's side -----------------------------------------------------------------------------------------
 
-  /** Starts the supervisor (`queued`); a reused one goes from its last job's final status back to `queued`. */
+  /**
+   * Starts the supervisor (`queued`). A reused one still sits in its last job's final status: it goes back to
+   * `queued` with this job's first event (`reset`, then the event), or straight on with `start` (its final statuses
+   * take `start` as reset and start in one step), saving a macrostep per job admitted at once. `unpark` resets it
+   * without waiting for an event (a job that waits for its `maxJobs` place).
+   */
   open(): void {
-    if (this.#lease?.used) this.#actor.send({ type: 'reset' });
+    if (this.#lease?.used) this.#parked = true;
     else this.#actor.start();
   }
 
+  /** A reused supervisor still in its last job's final status goes back to `queued` now. */
+  unpark(): void {
+    if (!this.#parked) return;
+    this.#parked = false;
+    this.#actor.send({ type: 'reset' });
+  }
+
   send(event: SupervisorEvent): void {
+    if (this.#parked) {
+      if (event.type === 'start') this.#parked = false;
+      else this.unpark();
+    }
     this.#actor.send(event);
   }
 
   /** Sends a `post` or `routine.emitted` and returns why its delivery failed (what the action returned). */
   sendRouting(event: RoutingEvent): Error | undefined {
+    this.unpark();
     this.#routed = undefined;
     this.#actor.send(event);
     const failure = this.#routed;
@@ -104,10 +123,13 @@ export class SupervisorBridge implements SupervisorHost {
   release(): void {
     const { pool } = this;
     const lease = this.#lease;
+    if (lease && pool) {
+      pool.releaseSupervisorLater(lease);
+      return;
+    }
     const actor = this.#actor;
     queueMicrotask(() => {
-      if (lease && pool) pool.releaseSupervisor(lease);
-      else actor.stop();
+      actor.stop();
     });
   }
 }

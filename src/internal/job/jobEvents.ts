@@ -18,11 +18,9 @@ export interface AnnouncedJob {
 export function announceStatus(job: AnnouncedJob, previous: JobStatus, status: SupervisorStatus): void {
   // The supervisor's first state is `queued`, the status a runner starts with: that entry is an event too.
   if (previous === status && status !== 'queued') return;
-  const base = { jobId: job.id, flowId: job.flowId, at: job.services.clock.now() };
-  if (status === 'queued') job.publish({ type: 'job.queued', ...base });
   // A keepAlive job going from `idle` back to `running` is not a new start.
-  else if (status === 'running' && previous !== 'idle') job.publish({ type: previous === 'paused' ? 'job.resumed' : 'job.started', ...base });
-  else if (status === 'paused') job.publish({ type: 'job.paused', ...base });
+  const type = status === 'queued' ? 'job.queued' : status === 'running' && previous !== 'idle' ? (previous === 'paused' ? 'job.resumed' : 'job.started') : status === 'paused' ? 'job.paused' : undefined;
+  if (type) job.publish({ type, jobId: job.id, flowId: job.flowId, at: job.services.clock.now() });
 }
 
 /** The job's final event (after its cleanups). */

@@ -54,13 +54,15 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   if (from) jobOptions.from = from;
   const { services, bus, checkpointer, table, flows } = starter;
   const runner = new JobRunner(jobId, flow, jobOptions, services);
-  const events$ = bus.jobEvents$(
-    jobId,
-    (delta) => {
-      runner.jobObserved += delta;
-    },
-    () => runner.closed,
-  );
+  // The job's stream is made when first read (`job.events$`): most jobs are never watched.
+  const events$ = () =>
+    bus.jobEvents$(
+      jobId,
+      (delta) => {
+        runner.jobObserved += delta;
+      },
+      () => runner.closed,
+    );
   const job = new Job(runner, checkpointer ? () => checkpointer.flush(jobId) : undefined, events$);
   if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
   table.add(job, runner);
@@ -77,16 +79,29 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   }
   services.metrics.jobCreated(runner);
   // Events are built for the job's first tick (a subscriber in the same tick sees everything), then only while observed.
-  queueMicrotask(() => {
-    runner.wantEvents = false;
-  });
+  firstTick(runner);
   // A subflow's child is checkpointed inside its parent's snapshot, not on its own.
   if (parentId === undefined) checkpointer?.track(runner);
   if (options.signal) cancelOnAbort(runner, options.signal);
   // A subflow's child runs in its parent's place: waiting for a place of its own could deadlock.
   if (parentId === undefined) starter.admission.enter(runner);
   else runner.admit();
+  // A job admitted at once has left `queued` with its `start`; one waiting for its `maxJobs` place enters it now.
+  runner.showQueued();
   return job;
+}
+
+/** Jobs created since the last microtask: one microtask ends the first tick of all of them. */
+let fresh: JobRunner[] = [];
+
+function firstTick(runner: JobRunner): void {
+  if (fresh.push(runner) === 1) queueMicrotask(endFirstTick);
+}
+
+function endFirstTick(): void {
+  const ended = fresh;
+  fresh = [];
+  for (const runner of ended) runner.wantEvents = false;
 }
 
 function jobIdOf(table: JobTable, given: string | undefined): string {
