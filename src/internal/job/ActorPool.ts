@@ -6,8 +6,9 @@
  * job costs a few field writes. A routine actor is kept only when its job left it `idle` with empty queues; its data
  * (which lives beside it, in its `ActorCell`) is reset and it is parked unbound, so nothing can start between jobs.
  *
- * A finished supervisor sits in its final status (completed, failed or cancelled), whose only transition is `reset`:
- * the next job sends it and the supervisor goes back to `queued` for that job.
+ * A finished supervisor sits in its final status (completed, failed or cancelled), which answers only `reset` and
+ * `start`: the next job sends one of them (`start` when it is admitted at once) and the supervisor goes back to
+ * `queued` for that job.
  *
  * Used only without `inspect`: a reused actor keeps the id it was created with (`routine:<firstJobId>:<routineId>`),
  * and the inspector must show each job's own actors.
@@ -52,7 +53,7 @@ class ForwardingSupervisorHost implements SupervisorHost {
   }
 }
 
-/** A parked supervisor sits in a final status, which answers only `reset`: nothing reaches this host. */
+/** A parked supervisor sits in a final status, which answers only its next job's `reset` or `start`. */
 const PARKED_SUPERVISOR: SupervisorHost = {
   keepAlive: false,
   completing: false,
