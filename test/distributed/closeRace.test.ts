@@ -3,28 +3,13 @@
  * `RuntimeClosedError` (not ioredis's "Connection is closed"), and leaves nothing of its job behind; an `exec`
  * already sent when `close()` was called ends with its job queued, and a worker runs it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RuntimeClosedError } from 'slotflow';
 import { createDistributedRuntime, createWorker, type DistributedRuntime } from 'slotflow/distributed';
-import { useRedisServer } from './useRedisServer.js';
-import { testFlows } from './fixtures/flows.js';
+import { useDistributedTest } from './useDistributedTest.js';
 
-const server = useRedisServer();
-let fixtures: ReturnType<typeof testFlows>;
-const opened: { close(): Promise<void> }[] = [];
-let queueNo = 0;
-
-beforeAll(() => {
-  fixtures = testFlows(server.url, 5);
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((o) => o.close()));
-});
-
-afterAll(async () => {
-  await fixtures.close();
-});
+const dist = useDistributedTest('race');
+const { server, opened } = dist;
 
 function producerOf(queue: string): DistributedRuntime {
   const producer = createDistributedRuntime({ connection: server.url, queue });
@@ -54,7 +39,7 @@ async function recorded(queue: string): Promise<string[]> {
 
 describe('calls racing close()', () => {
   it('exec on a producer still connecting, then close in the same turn: RuntimeClosedError, nothing recorded', async () => {
-    const queue = `race${String(++queueNo)}`;
+    const queue = dist.nextQueue();
     const producer = createDistributedRuntime({ connection: server.url, queue });
     const exec = outcome(producer.exec('gate', { params: { text: 'x' }, jobId: 'racing' }));
     await producer.close();
@@ -63,7 +48,7 @@ describe('calls racing close()', () => {
   }, 30_000);
 
   it('exec on a ready producer, then close in the same turn: RuntimeClosedError, nothing recorded', async () => {
-    const queue = `race${String(++queueNo)}`;
+    const queue = dist.nextQueue();
     const producer = createDistributedRuntime({ connection: server.url, queue });
     await producer.ready();
     const execs = [1, 2, 3].map((n) => outcome(producer.exec('gate', { params: { text: String(n) } })));
@@ -74,7 +59,7 @@ describe('calls racing close()', () => {
   }, 30_000);
 
   it('an exec already sent when close is called resolves, and its job is queued and runs', async () => {
-    const queue = `race${String(++queueNo)}`;
+    const queue = dist.nextQueue();
     const producer = createDistributedRuntime({ connection: server.url, queue });
     await producer.ready();
     const exec = producer.exec('gate', { params: { text: 'sent' }, jobId: 'sent' });
@@ -83,7 +68,7 @@ describe('calls racing close()', () => {
     await producer.close();
     const job = await exec;
     expect(job.id).toBe('sent');
-    const worker = createWorker({ connection: server.url, queue, flows: fixtures.flows, onError: () => undefined });
+    const worker = createWorker({ connection: server.url, queue, flows: dist.fixtures.flows, onError: () => undefined });
     opened.push(worker);
     await worker.ready();
     const again = await producerOf(queue).getJob('sent');
@@ -93,7 +78,7 @@ describe('calls racing close()', () => {
   }, 45_000);
 
   it('getJob and listJobs racing close, and every call after it, reject RuntimeClosedError', async () => {
-    const queue = `race${String(++queueNo)}`;
+    const queue = dist.nextQueue();
     const producer = createDistributedRuntime({ connection: server.url, queue });
     await producer.ready();
     const getJob = outcome(producer.getJob('any'));

@@ -5,36 +5,21 @@
  */
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDistributedRuntime, createWorker, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
-import { useRedisServer } from './useRedisServer.js';
-import { testFlows } from './fixtures/flows.js';
+import { useDistributedTest } from './useDistributedTest.js';
 
-const server = useRedisServer();
-let fixtures: ReturnType<typeof testFlows>;
-const opened: { close(): Promise<void> }[] = [];
-let queueNo = 0;
-
-beforeAll(() => {
-  fixtures = testFlows(server.url, 5);
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((o) => o.close()));
-});
-
-afterAll(async () => {
-  await fixtures.close();
-});
+const dist = useDistributedTest('early');
+const { server, opened } = dist;
 
 function setup(): { producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
-  const queue = `early${String(++queueNo)}`;
+  const queue = dist.nextQueue();
   const producer = createDistributedRuntime({ connection: server.url, queue });
   opened.push(producer);
   return {
     producer,
     worker: async () => {
-      const worker = createWorker({ connection: server.url, queue, flows: fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined });
+      const worker = createWorker({ connection: server.url, queue, flows: dist.fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined });
       opened.push(worker);
       await worker.ready();
       return worker;

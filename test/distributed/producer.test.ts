@@ -3,40 +3,25 @@
  * holds the job, events replayed to a late subscriber, checks at exec/post, listJobs/getJob, unknown flows.
  */
 import { firstValueFrom, toArray } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowNotFoundError, InvalidOptionError, JobFinishedError, UnknownSlotError } from 'slotflow';
 import { createDistributedRuntime, createWorker, JobNotFoundError, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
-import { useRedisServer } from './useRedisServer.js';
-import { testFlows } from './fixtures/flows.js';
+import { useDistributedTest } from './useDistributedTest.js';
 
-const server = useRedisServer();
-let fixtures: ReturnType<typeof testFlows>;
-const opened: { close(): Promise<void> }[] = [];
-let queueNo = 0;
-
-beforeAll(() => {
-  fixtures = testFlows(server.url, 5);
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((o) => o.close()));
-});
-
-afterAll(async () => {
-  await fixtures.close();
-});
+const dist = useDistributedTest('p');
+const { server, opened } = dist;
 
 function setup(options: { flows?: boolean; retainFinishedMs?: number } = {}): { queue: string; producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
-  const queue = `p${String(++queueNo)}`;
-  const producer = createDistributedRuntime({ connection: server.url, queue, ...(options.flows ? { flows: fixtures.flows } : {}) });
+  const queue = dist.nextQueue();
+  const producer = createDistributedRuntime({ connection: server.url, queue, ...(options.flows ? { flows: dist.fixtures.flows } : {}) });
   opened.push(producer);
   return {
     queue,
     producer,
     worker: async () => {
-      const worker = createWorker({ connection: server.url, queue, flows: fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined, ...(options.retainFinishedMs === undefined ? {} : { retainFinishedMs: options.retainFinishedMs }) });
+      const worker = createWorker({ connection: server.url, queue, flows: dist.fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined, ...(options.retainFinishedMs === undefined ? {} : { retainFinishedMs: options.retainFinishedMs }) });
       opened.push(worker);
       await worker.ready();
       return worker;
@@ -177,8 +162,8 @@ describe('retention', () => {
   }, 60_000);
 
   it('retainFinishedMs is checked: a positive integer of ms, or Infinity', () => {
-    for (const bad of [0, -1, 1.5, '1000', Number.NaN]) expect(() => createWorker({ connection: server.url, flows: fixtures.flows, retainFinishedMs: bad as never })).toThrow(/retainFinishedMs.*positive integer of milliseconds, or Infinity/);
-    const keep = createWorker({ connection: server.url, flows: fixtures.flows, retainFinishedMs: Number.POSITIVE_INFINITY });
+    for (const bad of [0, -1, 1.5, '1000', Number.NaN]) expect(() => createWorker({ connection: server.url, flows: dist.fixtures.flows, retainFinishedMs: bad as never })).toThrow(/retainFinishedMs.*positive integer of milliseconds, or Infinity/);
+    const keep = createWorker({ connection: server.url, flows: dist.fixtures.flows, retainFinishedMs: Number.POSITIVE_INFINITY });
     opened.push(keep);
   });
 });
@@ -222,7 +207,7 @@ describe('checks', () => {
   }, 45_000);
 
   it('unknown options are rejected with the name of the option', () => {
-    expect(() => createWorker({ connection: server.url, flows: fixtures.flows, concurency: 2 } as never)).toThrow(InvalidOptionError);
+    expect(() => createWorker({ connection: server.url, flows: dist.fixtures.flows, concurency: 2 } as never)).toThrow(InvalidOptionError);
     expect(() => createDistributedRuntime({ connection: server.url, queue: 'a:b' })).toThrow(/queue/);
   });
 });
