@@ -17,7 +17,7 @@ import type { Payload } from '../routine/index.js';
 /** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */
 export class Job<TOutputs = Record<string, Payload>> {
   readonly #runner: JobRunner;
-  /** Created by the first `wait()` (or `events$` read): most jobs are awaited, not all are watched. */
+  /** `#done` is made by the first `wait()`, `#events$` by the first `events$` read: few jobs are watched. */
   #done: Promise<JobState<TOutputs>> | undefined;
   #events$: Observable<JobEvent> | undefined;
   readonly #openEvents: () => Observable<JobEvent>;
