@@ -3,10 +3,12 @@
  *
  * - throughput: jobs/s through 2 worker processes (concurrency 10 each, on every side) for 3-routine jobs,
  *   checkpointed after every activation, against raw BullMQ workers doing the same 3 steps in one processor, same
- *   Redis, same run, alternating (median of the rounds). Enqueueing is part of the time for all, in batches of 100
- *   (BullMQ's `addBulk`; slotflow's `exec` calls of one turn, which leave as one batch). A third contender, BullMQ
- *   workers running the same flow in a local slotflow runtime without a store, separates the engine's own cost from
- *   what checkpointing into Redis adds.
+ *   Redis, same run, rounds rotating the contenders (medians of per-round ratios). Each round starts a fresh pair of
+ *   workers and measures twice: cold (their first jobs, which pay V8 compiling the code) and warm (after warm-up
+ *   blocks, until worker CPU per job settles: a long-running worker). Enqueueing is part of the time for all, in
+ *   batches of 100 (BullMQ's `addBulk`; slotflow's `exec` calls of one turn, which leave as one batch). A third
+ *   contender, BullMQ workers running the same flow in a local slotflow runtime without a store, separates the
+ *   engine's own cost from what checkpointing into Redis adds.
  * - checkpoint cost: worker CPU per activation of slotflow/distributed above the local runtime in a BullMQ worker
  *   (fenced saves, event relay, final write), EVALSHA calls per job and Redis-side µs each (INFO commandstats).
  * - recovery: SIGKILL the worker running a job (steps of 200 ms), time until another worker runs its next
@@ -76,40 +78,81 @@ async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number
   return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
 }
 
-/** One throughput round of one contender on a fresh queue. */
-async function throughputRound(mode: Mode, url: string, redis: Redis, queueName: string, jobs: number) {
+/** How many jobs a throughput round runs: the cold block, the warm-up blocks (until settled), the warm block. */
+export interface ThroughputPlan {
+  /** The first jobs of fresh workers: what a freshly started worker pays while V8 compiles the code it runs. */
+  readonly coldJobs: number;
+  readonly warmupBlockJobs: number;
+  /** Warm-up blocks at most (at least 2); warm-up stops once two successive blocks agree within `settledWithin`. */
+  readonly maxWarmupBlocks: number;
+  readonly settledWithin: number;
+  readonly warmJobs: number;
+}
+
+/** One measured block of a round: wall time, worker CPU, Redis scripts. */
+interface Block {
+  readonly jobsPerSecond: number;
+  readonly cpuUsPerJob: number;
+  readonly evalshaPerJob: number;
+  readonly usecPerEvalsha: number;
+}
+
+/**
+ * One throughput round of one contender on a fresh queue and a fresh pair of workers: the cold block (their first
+ * jobs), warm-up blocks until worker CPU per job has settled, then the warm block (a long-running worker's steady
+ * state).
+ */
+async function throughputRound(mode: Mode, url: string, redis: Redis, queueName: string, plan: ThroughputPlan) {
   const workers = await Promise.all([spawnWorker(mode, url, queueName, 0), spawnWorker(mode, url, queueName, 0)]);
   const queue = new Queue(queueName, { connection: redis });
   const producer = createDistributedRuntime({ connection: url, queue: queueName });
+  let next = 0;
   try {
     await producer.ready();
     // All enqueued, none waiting or active: all done (completed jobs are trimmed, so they are not counted).
-    const batch = async (from: number, count: number): Promise<void> => {
-      for (let i = from; i < from + count; i += 100) {
-        const ids = Array.from({ length: Math.min(100, from + count - i) }, (_, k) => i + k);
+    const batch = async (count: number): Promise<void> => {
+      const end = next + count;
+      for (; next < end; next += 100) {
+        const ids = Array.from({ length: Math.min(100, end - next) }, (_, k) => next + k);
         if (mode !== 'slotflow') await queue.addBulk(ids.map((id) => ({ name: 'order', data: order(id), opts: { removeOnComplete: { count: 1000 } } })));
         else await Promise.all(ids.map((id) => producer.exec('order', { params: order(id) as never })));
       }
+      next = end;
       for (;;) {
         const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
         if (Object.values(counts).every((n) => n === 0)) return;
         await sleep(20);
       }
     };
-    // Warm-up (both contenders): the workers' first jobs compile their code.
-    await batch(1_000_000, 50);
-    const cpuBefore = workers.reduce((s, w) => s + w.cpuUs(), 0);
-    const before = await evalshaStats(redis);
-    const started = performance.now();
-    await batch(0, jobs);
-    const seconds = (performance.now() - started) / 1000;
-    const after = await evalshaStats(redis);
-    const cpu = workers.reduce((s, w) => s + w.cpuUs(), 0) - cpuBefore;
-    return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, load: os.loadavg()[0] ?? 0, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
+    const measure = async (jobs: number): Promise<Block> => {
+      const cpuBefore = workers.reduce((s, w) => s + w.cpuUs(), 0);
+      const before = await evalshaStats(redis);
+      const started = performance.now();
+      await batch(jobs);
+      const seconds = (performance.now() - started) / 1000;
+      const after = await evalshaStats(redis);
+      const cpu = workers.reduce((s, w) => s + w.cpuUs(), 0) - cpuBefore;
+      return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
+    };
+    const cold = await measure(plan.coldJobs);
+    // Warm-up: V8 compiles and re-optimises the workers' code over their first thousands of jobs (worker CPU is
+    // read from /proc, so its compiler and GC threads count); the warm block starts once it has settled.
+    const warmup: number[] = [];
+    let previous = cold.cpuUsPerJob;
+    for (let b = 0; b < plan.maxWarmupBlocks; b++) {
+      const { cpuUsPerJob } = await measure(plan.warmupBlockJobs);
+      warmup.push(cpuUsPerJob);
+      if (b >= 1 && Math.abs(cpuUsPerJob - previous) <= plan.settledWithin * Math.min(cpuUsPerJob, previous)) break;
+      previous = cpuUsPerJob;
+    }
+    const warm = await measure(plan.warmJobs);
+    return { cold, warm, warmup, load: os.loadavg()[0] ?? 0 };
   } finally {
     await producer.close();
     await queue.close();
     await stop(workers);
+    // The next round starts on an empty Redis (slotflow keeps finished jobs' records for a day by default).
+    await redis.flushdb();
   }
 }
 
@@ -135,29 +178,38 @@ async function recoveryRound(url: string, redis: Redis, queueName: string): Prom
   }
 }
 
+/** One contender's medians over the rounds, for one phase (cold or warm). */
+export interface PhaseFigures {
+  readonly jobsPerSecond: number;
+  readonly workerCpuUsPerJob: number;
+  /** This contender's jobs/s over raw BullMQ's of the same round, median over the rounds (1 for raw). */
+  readonly ratio: number;
+}
+
 export interface DistributedReport {
   readonly status: 'ok' | 'skipped' | 'error';
   /** For run.ts's failure check: slotflow's row. */
   readonly contenders: readonly { readonly key: 'slotflow'; readonly status: 'ok' | 'skipped' | 'error'; readonly reason?: string }[];
   readonly reason?: string;
-  readonly jobs?: number;
-  readonly slotflowJobsPerSecond?: number;
-  readonly rawJobsPerSecond?: number;
-  readonly localJobsPerSecond?: number;
-  /** slotflow/distributed's jobs/s over raw BullMQ's, per round, median. */
-  readonly ratio?: number;
-  /** The local runtime's jobs/s over raw BullMQ's, per round, median. */
-  readonly localRatio?: number;
+  readonly plan?: ThroughputPlan;
+  /** The first jobs of fresh worker processes, per contender. */
+  readonly cold?: Readonly<Record<Mode, PhaseFigures>>;
+  /** After warm-up (a long-running worker), per contender. */
+  readonly warm?: Readonly<Record<Mode, PhaseFigures>>;
+  /** Warm-up blocks each round ran before its warm block, per contender (worker CPU µs/job of each block). */
+  readonly warmupCpuUsPerJob?: Readonly<Record<Mode, readonly (readonly number[])[]>>;
+  /** Redis scripts per slotflow job and Redis µs each, warm. */
   readonly savesPerJob?: number;
   readonly redisUsPerSave?: number;
-  readonly workerCpuUsPerJob?: { readonly slotflow: number; readonly raw: number; readonly local: number };
   /** Worker CPU per activation of slotflow/distributed above the same flow in a local runtime without a store. */
-  readonly checkpointCpuUsPerActivation?: number;
+  readonly checkpointCpuUsPerActivation?: { readonly cold: number; readonly warm: number };
   /** 1-minute load average at the end of each throughput round. */
   readonly loadAverages?: readonly number[];
   readonly recoveryMs?: readonly number[];
   readonly recoveryMedianMs?: number;
 }
+
+const MODES: readonly Mode[] = ['raw', 'local', 'slotflow'];
 
 export async function runDistributedWorkload(options: { quick: boolean; log: (line: string) => void }): Promise<{ report: DistributedReport; table: string }> {
   const { quick, log } = options;
@@ -169,28 +221,35 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
   const server = await startRedis();
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   try {
-    const jobs = quick ? 200 : 2_000;
+    const plan: ThroughputPlan = quick
+      ? { coldJobs: 500, warmupBlockJobs: 500, maxWarmupBlocks: 3, settledWithin: 0.15, warmJobs: 500 }
+      : { coldJobs: 1_000, warmupBlockJobs: 1_000, maxWarmupBlocks: 8, settledWithin: 0.15, warmJobs: 2_000 };
     const rounds = quick ? 1 : 3;
     const runs: Record<Mode, Awaited<ReturnType<typeof throughputRound>>[]> = { slotflow: [], raw: [], local: [] };
     const orders: readonly (readonly Mode[])[] = [['raw', 'slotflow', 'local'], ['slotflow', 'local', 'raw'], ['local', 'raw', 'slotflow']];
     for (let r = 0; r < rounds; r++) {
       for (const mode of orders[r % orders.length] ?? []) {
-        const result = await throughputRound(mode, server.url, redis, `tp-${mode}-${String(r)}`, jobs);
+        const result = await throughputRound(mode, server.url, redis, `tp-${mode}-${String(r)}`, plan);
         runs[mode].push(result);
-        log(`  distributed ${mode} round ${String(r + 1)}: ${result.jobsPerSecond.toFixed(0)} jobs/s, ${result.cpuUsPerJob.toFixed(0)} µs worker CPU/job, load ${result.load.toFixed(1)}`);
+        log(
+          `  distributed ${mode} round ${String(r + 1)}: cold ${result.cold.jobsPerSecond.toFixed(0)} jobs/s, ${result.cold.cpuUsPerJob.toFixed(0)} µs worker CPU/job; ` +
+            `warm-up ${result.warmup.map((us) => us.toFixed(0)).join(', ')} µs/job; warm ${result.warm.jobsPerSecond.toFixed(0)} jobs/s, ${result.warm.cpuUsPerJob.toFixed(0)} µs/job; load ${result.load.toFixed(1)}`,
+        );
       }
     }
-    const sf = median(runs.slotflow.map((x) => x.jobsPerSecond));
-    const raw = median(runs.raw.map((x) => x.jobsPerSecond));
-    const cpuSf = median(runs.slotflow.map((x) => x.cpuUsPerJob));
-    const cpuRaw = median(runs.raw.map((x) => x.cpuUsPerJob));
-    const local = median(runs.local.map((x) => x.jobsPerSecond));
-    const cpuLocal = median(runs.local.map((x) => x.cpuUsPerJob));
-    const loads = [...runs.raw, ...runs.slotflow, ...runs.local].map((x) => x.load);
-    // Ratios per round (the contenders of a round ran within a minute of each other), then their median.
-    const perRound = (mode: Mode): number => median(runs[mode].map((x, i) => x.jobsPerSecond / (runs.raw[i]?.jobsPerSecond ?? Number.NaN)));
-    const ratio = perRound('slotflow');
-    const localRatio = perRound('local');
+    const loads = MODES.flatMap((mode) => runs[mode].map((x) => x.load));
+    // Ratios per round (the contenders of a round ran within a minute or two of each other), then their median.
+    const phase = (which: 'cold' | 'warm'): Record<Mode, PhaseFigures> => {
+      const of = (mode: Mode): PhaseFigures => ({
+        jobsPerSecond: median(runs[mode].map((x) => x[which].jobsPerSecond)),
+        workerCpuUsPerJob: median(runs[mode].map((x) => x[which].cpuUsPerJob)),
+        ratio: median(runs[mode].map((x, i) => x[which].jobsPerSecond / (runs.raw[i]?.[which].jobsPerSecond ?? Number.NaN))),
+      });
+      return { raw: of('raw'), local: of('local'), slotflow: of('slotflow') };
+    };
+    const cold = phase('cold');
+    const warm = phase('warm');
+    const checkpoint = (p: Record<Mode, PhaseFigures>): number => (p.slotflow.workerCpuUsPerJob - p.local.workerCpuUsPerJob) / 3;
     const recoveries: number[] = [];
     for (let r = 0; r < (quick ? 1 : 5); r++) {
       const ms = await recoveryRound(server.url, redis, `rec-${String(r)}`);
@@ -200,32 +259,33 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
     const report: DistributedReport = {
       status: 'ok',
       contenders: [{ key: 'slotflow', status: 'ok' }],
-      jobs,
-      slotflowJobsPerSecond: sf,
-      rawJobsPerSecond: raw,
-      localJobsPerSecond: local,
-      ratio,
-      localRatio,
-      savesPerJob: median(runs.slotflow.map((x) => x.evalshaPerJob)),
-      redisUsPerSave: median(runs.slotflow.map((x) => x.usecPerEvalsha)),
-      workerCpuUsPerJob: { slotflow: cpuSf, raw: cpuRaw, local: cpuLocal },
-      checkpointCpuUsPerActivation: (cpuSf - cpuLocal) / 3,
+      plan,
+      cold,
+      warm,
+      warmupCpuUsPerJob: { raw: runs.raw.map((x) => x.warmup), local: runs.local.map((x) => x.warmup), slotflow: runs.slotflow.map((x) => x.warmup) },
+      savesPerJob: median(runs.slotflow.map((x) => x.warm.evalshaPerJob)),
+      redisUsPerSave: median(runs.slotflow.map((x) => x.warm.usecPerEvalsha)),
+      checkpointCpuUsPerActivation: { cold: checkpoint(cold), warm: checkpoint(warm) },
       loadAverages: loads,
       recoveryMs: recoveries,
       recoveryMedianMs: median(recoveries),
     };
+    const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+    const row = (label: string, mode: Mode): string =>
+      `| ${label} | ${cold[mode].jobsPerSecond.toFixed(0)} | ${cold[mode].workerCpuUsPerJob.toFixed(0)} | ${mode === 'raw' ? '-' : pct(cold[mode].ratio)} | ${warm[mode].jobsPerSecond.toFixed(0)} | ${warm[mode].workerCpuUsPerJob.toFixed(0)} | ${mode === 'raw' ? '-' : pct(warm[mode].ratio)} |`;
     const table = [
       '',
-      `distributed (${String(jobs)} jobs of 3 routines, 2 worker processes x concurrency 10, ${String(rounds)} round(s), medians)`,
-      '| contender | jobs/s | worker CPU µs/job |',
-      '| --- | --- | --- |',
-      `| raw BullMQ (3 steps in one processor) | ${raw.toFixed(0)} | ${cpuRaw.toFixed(0)} |`,
-      `| slotflow local runtime in a BullMQ processor (no store) | ${local.toFixed(0)} | ${cpuLocal.toFixed(0)} |`,
-      `| slotflow/distributed (checkpoint after every activation) | ${sf.toFixed(0)} | ${cpuSf.toFixed(0)} |`,
+      `distributed (3-routine jobs, 2 worker processes x concurrency 10, ${String(rounds)} round(s) on fresh workers, medians; cold: their first ${String(plan.coldJobs)} jobs; ` +
+        `warm: ${String(plan.warmJobs)} jobs after warm-up blocks of ${String(plan.warmupBlockJobs)} until two agree within ${pct(plan.settledWithin)} (at most ${String(plan.maxWarmupBlocks)}))`,
+      '| contender | cold jobs/s | cold worker CPU µs/job | cold / raw | warm jobs/s | warm worker CPU µs/job | warm / raw |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      row('raw BullMQ (3 steps in one processor)', 'raw'),
+      row('slotflow local runtime in a BullMQ processor (no store)', 'local'),
+      row('slotflow/distributed (checkpoint after every activation)', 'slotflow'),
       '',
-      `slotflow / raw (median of per-round ratios): ${(100 * ratio).toFixed(0)}% (target >= 60%); local runtime / raw: ${(100 * localRatio).toFixed(0)}%; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
-      `Redis scripts per job (BullMQ's and slotflow's fenced saves, event appends, final write): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
-      `checkpoint cost per activation (worker CPU above the local runtime: fenced save, event relay, final write): ${(report.checkpointCpuUsPerActivation ?? 0).toFixed(0)} µs; the runtime itself above raw BullMQ's step: ${((cpuLocal - cpuRaw) / 3).toFixed(0)} µs`,
+      `slotflow / raw (median of per-round ratios): warm ${pct(warm.slotflow.ratio)}, cold ${pct(cold.slotflow.ratio)} (target >= 60%); local runtime / raw: warm ${pct(warm.local.ratio)}, cold ${pct(cold.local.ratio)}; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+      `Redis scripts per job, warm (BullMQ's and slotflow's fenced saves, event appends, final write): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
+      `checkpoint cost per activation (worker CPU above the local runtime: fenced save, event relay, final write): warm ${checkpoint(warm).toFixed(0)} µs, cold ${checkpoint(cold).toFixed(0)} µs; the runtime itself above raw BullMQ's step: warm ${((warm.local.workerCpuUsPerJob - warm.raw.workerCpuUsPerJob) / 3).toFixed(0)} µs`,
       `recovery after SIGKILL (defaults lockDurationMs 5 s, stalledIntervalMs 2 s): ${recoveries.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; median ${((report.recoveryMedianMs ?? 0) / 1000).toFixed(1)} s (target <= 10 s)`,
       '',
     ].join('\n');
