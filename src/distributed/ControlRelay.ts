@@ -8,7 +8,7 @@ import { applyControl } from './applyControl.js';
 import type { HeldJob } from './HeldJob.js';
 import type { Keys } from './keys.js';
 import type { FencedRedis } from './scripts.js';
-import type { ControlReply } from './wire.js';
+import type { ControlReply, WireEvent } from './wire.js';
 
 /** What the relay needs of its worker. */
 export interface ControlRelayContext {
@@ -16,7 +16,7 @@ export interface ControlRelayContext {
   readonly keys: Keys;
   readonly onError: (error: Error) => void;
   /** Where a message's warning goes: into the job's events. */
-  readonly buffer: (held: HeldJob, text: string) => void;
+  readonly buffer: (held: HeldJob, event: WireEvent) => void;
 }
 
 export class ControlRelay {

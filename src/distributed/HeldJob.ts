@@ -3,6 +3,7 @@
  * control relay) so that each reads the same flags: a lost or suspended job is written to by none of them.
  */
 import type { Job } from 'slotflow';
+import type { WireEvent } from './wire.js';
 
 /** One job this worker holds. */
 export interface HeldJob {
@@ -19,11 +20,11 @@ export interface HeldJob {
   again: boolean;
   /** A control message was published before the job was created: read the list again once it is. */
   poked: boolean;
-  /** Events (wire JSON) not written yet: the next save carries them, or an append on the next turn. */
-  buffer: string[];
-  final: string | undefined;
+  /** Events (JSON-ready) not written yet: the next save carries them, or an append on the next turn. */
+  buffer: WireEvent[];
+  final: WireEvent | undefined;
   appended: Promise<unknown>;
-  takeEvents(): string[];
+  takeEvents(): WireEvent[];
 }
 
 /** A job just taken from the queue, under BullMQ's lock `token`: nothing read, applied or written yet. */

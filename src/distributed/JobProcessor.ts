@@ -11,7 +11,7 @@ import type { JobWriter } from './JobWriter.js';
 import type { Keys } from './keys.js';
 import { LockLostError, type RedisCheckpointStore } from './RedisCheckpointStore.js';
 import type { FencedRedis } from './scripts.js';
-import { errorData, stateOfSnapshot, toWire, type QueuedJob } from './wire.js';
+import { errorData, finalStateJson, stateOfSnapshot, type QueuedJob } from './wire.js';
 
 /** Counts of the jobs a worker ran (its `stats()` adds the running ones). */
 export interface WorkerCounts {
@@ -113,9 +113,9 @@ export class JobProcessor {
     }
     // No save of the finished job (its last write is this one), and no wait for saves or appends in flight: they
     // were sent first on the same connection, so Redis runs them first; the rest of the events go with this write.
-    const final = held.final ?? toWire({ type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: state.error } : {}) });
-    // The final state as readers derive it from a snapshot: plain JSON (errors are data there already).
-    const finalState = JSON.stringify(stateOfSnapshot(job.snapshot()));
+    const final = held.final ?? { type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: errorData(state.error) } : {}) };
+    // The final state as readers derive it from a snapshot: plain JSON, errors as data.
+    const finalState = finalStateJson(state) ?? JSON.stringify(stateOfSnapshot(job.snapshot()));
     if (!(await writer.finish(id, token, finalState, state.status, [...held.takeEvents(), final]))) {
       counts.released++;
       throw new LockLostError(id);
@@ -130,7 +130,7 @@ export class JobProcessor {
     const { flowId, params } = bullJob.data;
     const at = Date.now();
     const state = { jobId: id, flowId, status: 'failed', params, outputs: {}, routines: {}, shared: {}, log: [], history: [], cycles: {}, error: errorData(error), startedAt: at, finishedAt: at };
-    if (!(await this.context.writer.finish(id, token, JSON.stringify(state), 'failed', [JSON.stringify({ type: 'job.failed', jobId: id, flowId, at, error: errorData(error) })]))) throw new LockLostError(id);
+    if (!(await this.context.writer.finish(id, token, JSON.stringify(state), 'failed', [{ type: 'job.failed', jobId: id, flowId, at, error: errorData(error) }]))) throw new LockLostError(id);
     this.context.counts.failed++;
     return 'failed';
   }

@@ -8,7 +8,7 @@ import { JobStalledError } from './JobStalledError.js';
 import type { Keys } from './keys.js';
 import { LockLostError } from './RedisCheckpointStore.js';
 import { eventBatch, type FencedRedis } from './scripts.js';
-import { errorData, eventToWire, isFinalEvent, stateOfSnapshot, type QueuedJob } from './wire.js';
+import { errorData, eventToData, isFinalEvent, stateOfSnapshot, type QueuedJob, type WireEvent } from './wire.js';
 
 /** What the writer needs of its worker. */
 export interface JobWriterContext {
@@ -28,17 +28,17 @@ export class JobWriter {
   /** Takes one of the job's events: the final one is kept for the final write, the others are buffered. */
   relay(held: HeldJob, event: JobEvent): void {
     if (held.lost || held.suspended) return;
-    const text = eventToWire(event);
+    const data = eventToData(event);
     if (isFinalEvent(event)) {
-      held.final = text;
+      held.final = data;
       return;
     }
-    this.buffer(held, text);
+    this.buffer(held, data);
   }
 
   /** Usually the checkpoint of the same change takes the events along first; else one append per turn. */
-  buffer(held: HeldJob, text: string): void {
-    if (held.buffer.push(text) === 1)
+  buffer(held: HeldJob, event: WireEvent): void {
+    if (held.buffer.push(event) === 1)
       setImmediate(() => {
         this.flush(held);
       });
@@ -68,7 +68,7 @@ export class JobWriter {
    * Writes a job's final state, its last events and the final event in one step, and starts its retention. Fenced
    * by `token`; without one (a job BullMQ failed itself) only while no worker holds the job and it is not final.
    */
-  async finish(id: string, token: string, state: string, status: string, events: readonly string[]): Promise<boolean> {
+  async finish(id: string, token: string, state: string, status: string, events: readonly WireEvent[]): Promise<boolean> {
     const { redis, keys, maxEvents, retentionMs } = this.context;
     const [cap, batch] = eventBatch(events, maxEvents);
     return (await redis.slotflowFinish(keys.lock(id), keys.job(id), keys.events(id), keys.control(id), keys.replies(id), keys.jobs, keys.expiring, token, cap, state, status, retentionMs, Date.now(), batch)) === 1;
@@ -83,6 +83,6 @@ export class JobWriter {
     const state = last
       ? { ...last, status: 'failed', error, finishedAt: at }
       : { jobId: id, flowId, status: 'failed', params, outputs: {}, routines: {}, shared: {}, log: [], history: [], cycles: {}, error, startedAt: at, finishedAt: at };
-    await this.finish(id, '', JSON.stringify(state), 'failed', [JSON.stringify({ type: 'job.failed', jobId: id, flowId, at, error })]);
+    await this.finish(id, '', JSON.stringify(state), 'failed', [{ type: 'job.failed', jobId: id, flowId, at, error }]);
   }
 }

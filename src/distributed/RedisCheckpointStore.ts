@@ -16,8 +16,8 @@ export interface Holding {
   readonly cursor: number;
   /** A checkpoint of the job is in Redis (it was restored from one, or saved here). */
   saved: boolean;
-  /** The job's events (wire JSON) not written yet; the caller writes them (read in the same tick as the snapshot). */
-  takeEvents(): string[];
+  /** The job's events (JSON-ready) not written yet; the caller writes them (read in the same tick as the snapshot). */
+  takeEvents(): object[];
 }
 
 /** A save was refused: another worker holds the job now. */

@@ -5,9 +5,9 @@
  * whoever sent it without waiting.
  */
 import { isFinalStatus, JobFinishedError, type Job } from 'slotflow';
-import { errorData, type ControlMessage, type ControlReply } from './wire.js';
+import { errorData, type ControlMessage, type ControlReply, type WireEvent } from './wire.js';
 
-export function applyControl(job: Job, text: string): { reply: ControlReply | undefined; warning: string | undefined } {
+export function applyControl(job: Job, text: string): { reply: ControlReply | undefined; warning: WireEvent | undefined } {
   let message: ControlMessage;
   try {
     message = JSON.parse(text) as ControlMessage;
@@ -32,6 +32,6 @@ export function applyControl(job: Job, text: string): { reply: ControlReply | un
   }
 }
 
-function warning(job: Job, message: string): string {
-  return JSON.stringify({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: Date.now(), code: 'control.failed', message });
+function warning(job: Job, message: string): WireEvent {
+  return { type: 'job.warning', jobId: job.id, flowId: job.flowId, at: Date.now(), code: 'control.failed', message };
 }

@@ -132,7 +132,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     const held = holdings.get(event.jobId);
     if (held) writer.relay(held, event);
   });
-  const control = new ControlRelay({ redis, keys, onError, buffer: (held, text) => { writer.buffer(held, text); } });
+  const control = new ControlRelay({ redis, keys, onError, buffer: (held, event) => { writer.buffer(held, event); } });
   const processor = new JobProcessor({ runtime, store, redis, keys, holdings, counts, writer, control, isClosing: () => life.closing });
   const parts: WorkerParts = { o, keys, connections, redis, runtime, holdings, writer, control, processor, retentionMs, onError, life };
   let starting: Promise<void> | undefined;

@@ -96,12 +96,12 @@ end
 return out`;
 
 /**
- * One write's events (wire JSON each) as one stream entry, and the stream's cap in entries that keeps about
- * `maxEvents` events when writes are of this size. `['', …]` when there are none.
+ * One write's events (JSON-ready objects) as one stream entry, serialised in one call, and the stream's cap in
+ * entries that keeps about `maxEvents` events when writes are of this size. `['', …]` when there are none.
  */
-export function eventBatch(events: readonly string[], maxEvents: number): [cap: number, batch: string] {
+export function eventBatch(events: readonly object[], maxEvents: number): [cap: number, batch: string] {
   if (events.length === 0) return [1, ''];
-  return [Math.max(1, Math.floor(maxEvents / events.length)), `[${events.join(',')}]`];
+  return [Math.max(1, Math.floor(maxEvents / events.length)), JSON.stringify(events)];
 }
 
 export interface FencedRedis extends Redis {
