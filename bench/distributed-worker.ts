@@ -9,8 +9,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createFlow, createRuntime, defineRoutine, event, slot } from 'slotflow';
-import { createWorker } from 'slotflow/distributed';
+
+// The built package under SLOTFLOW_BENCH_BUILD=dist (what users run; see builtWorkerEnv in distributed.ts), else the source.
+const fromDist = process.env.SLOTFLOW_BENCH_BUILD === 'dist';
+const { createFlow, createRuntime, defineRoutine, event, slot } = fromDist ? ((await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('slotflow')) : await import('slotflow');
+const { createWorker } = fromDist ? ((await import(new URL('../dist/distributed.js', import.meta.url).href)) as typeof import('slotflow/distributed')) : await import('slotflow/distributed');
 
 export interface Order {
   readonly id: number;

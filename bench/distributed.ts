@@ -13,10 +13,12 @@
  *   (fenced saves, event relay, final write), EVALSHA calls per job and Redis-side µs each (INFO commandstats).
  * - recovery: SIGKILL the worker running a job (steps of 200 ms), time until another worker runs its next
  *   activation, with the default lockDurationMs / stalledIntervalMs (5 s / 2 s); median of 5.
- * Needs `redis-server` on PATH (skipped otherwise). Workers load the source through tsx.
+ * Needs `redis-server` on PATH (skipped otherwise). Workers run the built package (dist/) unless run.ts has `--src`.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -37,8 +39,24 @@ interface Spawned {
 
 type Mode = 'slotflow' | 'raw' | 'local';
 
+/**
+ * Under SLOTFLOW_BENCH_BUILD=dist (run.ts without `--src`) the workers run the built package, as users do: tsx then
+ * reads a tsconfig without the repository's `paths` (made here, once), so that dist/distributed.js's own
+ * `import 'slotflow'` resolves to dist/index.js and not to the source.
+ */
+let workerEnv: NodeJS.ProcessEnv | undefined;
+function builtWorkerEnv(): NodeJS.ProcessEnv {
+  if (workerEnv) return workerEnv;
+  if (process.env.SLOTFLOW_BENCH_BUILD !== 'dist') return (workerEnv = process.env);
+  const dir = mkdtempSync(join(os.tmpdir(), 'slotflow-bench-'));
+  const tsconfig = join(dir, 'tsconfig.json');
+  writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+  process.once('exit', () => { rmSync(dir, { recursive: true, force: true }); });
+  return (workerEnv = { ...process.env, TSX_TSCONFIG_PATH: tsconfig });
+}
+
 async function spawnWorker(mode: Mode, url: string, queue: string, stepMs: number): Promise<Spawned> {
-  const child = fork(script, [mode, url, queue, String(stepMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [mode, url, queue, String(stepMs)], { execArgv: ['--import', 'tsx'], env: builtWorkerEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => { resolve(); });
     child.once('exit', (code) => { reject(new Error(`bench worker exited (${String(code)})`)); });
@@ -72,10 +90,18 @@ async function stop(workers: readonly Spawned[]): Promise<void> {
 
 const order = (id: number): Order => ({ id, items: Array.from({ length: 5 }, (_, i) => ({ sku: `sku-${String(i)}`, qty: i + 1, price: 9.5 + i })) });
 
-async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number }> {
+async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number; cpuUs: number }> {
   const info = await redis.info('commandstats');
   const match = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
-  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+  const cpu = await redis.info('cpu');
+  const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0), cpuUs: 1e6 * (seconds('used_cpu_sys') + seconds('used_cpu_user')) };
+}
+
+/** CPU of this process (the producer side of every contender: enqueueing, waiting for the queue to drain). */
+function ownCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 /** How many jobs a throughput round runs: the cold block, the warm-up blocks (until settled), the warm block. */
@@ -93,6 +119,8 @@ export interface ThroughputPlan {
 interface Block {
   readonly jobsPerSecond: number;
   readonly cpuUsPerJob: number;
+  /** Worker, producer (this process) and redis-server CPU per job: what the job costs the machine. */
+  readonly totalCpuUsPerJob: number;
   readonly evalshaPerJob: number;
   readonly usecPerEvalsha: number;
 }
@@ -127,12 +155,14 @@ async function throughputRound(mode: Mode, url: string, redis: Redis, queueName:
     const measure = async (jobs: number): Promise<Block> => {
       const cpuBefore = workers.reduce((s, w) => s + w.cpuUs(), 0);
       const before = await evalshaStats(redis);
+      const ownBefore = ownCpuUs();
       const started = performance.now();
       await batch(jobs);
       const seconds = (performance.now() - started) / 1000;
+      const own = ownCpuUs() - ownBefore;
       const after = await evalshaStats(redis);
       const cpu = workers.reduce((s, w) => s + w.cpuUs(), 0) - cpuBefore;
-      return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
+      return { jobsPerSecond: jobs / seconds, cpuUsPerJob: cpu / jobs, totalCpuUsPerJob: (cpu + own + after.cpuUs - before.cpuUs) / jobs, evalshaPerJob: (after.calls - before.calls) / jobs, usecPerEvalsha: (after.usec - before.usec) / Math.max(1, after.calls - before.calls) };
     };
     const cold = await measure(plan.coldJobs);
     // Warm-up: V8 compiles and re-optimises the workers' code over their first thousands of jobs (worker CPU is
@@ -182,6 +212,8 @@ async function recoveryRound(url: string, redis: Redis, queueName: string): Prom
 export interface PhaseFigures {
   readonly jobsPerSecond: number;
   readonly workerCpuUsPerJob: number;
+  /** Worker, producer and redis-server CPU per job. */
+  readonly totalCpuUsPerJob: number;
   /** This contender's jobs/s over raw BullMQ's of the same round, median over the rounds (1 for raw). */
   readonly ratio: number;
 }
@@ -203,6 +235,8 @@ export interface DistributedReport {
   readonly redisUsPerSave?: number;
   /** Worker CPU per activation of slotflow/distributed above the same flow in a local runtime without a store. */
   readonly checkpointCpuUsPerActivation?: { readonly cold: number; readonly warm: number };
+  /** Raw BullMQ's CPU per job (workers, producer, Redis) over slotflow/distributed's, warm. */
+  readonly cpuRatio?: number;
   /** 1-minute load average at the end of each throughput round. */
   readonly loadAverages?: readonly number[];
   readonly recoveryMs?: readonly number[];
@@ -243,6 +277,7 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       const of = (mode: Mode): PhaseFigures => ({
         jobsPerSecond: median(runs[mode].map((x) => x[which].jobsPerSecond)),
         workerCpuUsPerJob: median(runs[mode].map((x) => x[which].cpuUsPerJob)),
+        totalCpuUsPerJob: median(runs[mode].map((x) => x[which].totalCpuUsPerJob)),
         ratio: median(runs[mode].map((x, i) => x[which].jobsPerSecond / (runs.raw[i]?.[which].jobsPerSecond ?? Number.NaN))),
       });
       return { raw: of('raw'), local: of('local'), slotflow: of('slotflow') };
@@ -266,24 +301,29 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       savesPerJob: median(runs.slotflow.map((x) => x.warm.evalshaPerJob)),
       redisUsPerSave: median(runs.slotflow.map((x) => x.warm.usecPerEvalsha)),
       checkpointCpuUsPerActivation: { cold: checkpoint(cold), warm: checkpoint(warm) },
+      cpuRatio: warm.raw.totalCpuUsPerJob / warm.slotflow.totalCpuUsPerJob,
       loadAverages: loads,
       recoveryMs: recoveries,
       recoveryMedianMs: median(recoveries),
     };
     const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
     const row = (label: string, mode: Mode): string =>
-      `| ${label} | ${cold[mode].jobsPerSecond.toFixed(0)} | ${cold[mode].workerCpuUsPerJob.toFixed(0)} | ${mode === 'raw' ? '-' : pct(cold[mode].ratio)} | ${warm[mode].jobsPerSecond.toFixed(0)} | ${warm[mode].workerCpuUsPerJob.toFixed(0)} | ${mode === 'raw' ? '-' : pct(warm[mode].ratio)} |`;
+      `| ${label} | ${cold[mode].jobsPerSecond.toFixed(0)} | ${cold[mode].workerCpuUsPerJob.toFixed(0)} (${cold[mode].totalCpuUsPerJob.toFixed(0)}) | ${mode === 'raw' ? '-' : pct(cold[mode].ratio)} | ${warm[mode].jobsPerSecond.toFixed(0)} | ${warm[mode].workerCpuUsPerJob.toFixed(0)} (${warm[mode].totalCpuUsPerJob.toFixed(0)}) | ${mode === 'raw' ? '-' : pct(warm[mode].ratio)} |`;
+    // What the machine spends per job (workers, producer, Redis): raw BullMQ's over the contender's, warm. On a
+    // machine shared with other work, jobs/s follows the CPU share the run gets; this does not.
+    const cpuRatio = (mode: Mode): number => warm.raw.totalCpuUsPerJob / warm[mode].totalCpuUsPerJob;
     const table = [
       '',
       `distributed (3-routine jobs, 2 worker processes x concurrency 10, ${String(rounds)} round(s) on fresh workers, medians; cold: their first ${String(plan.coldJobs)} jobs; ` +
         `warm: ${String(plan.warmJobs)} jobs after warm-up blocks of ${String(plan.warmupBlockJobs)} until two agree within ${pct(plan.settledWithin)} (at most ${String(plan.maxWarmupBlocks)}))`,
-      '| contender | cold jobs/s | cold worker CPU µs/job | cold / raw | warm jobs/s | warm worker CPU µs/job | warm / raw |',
+      '| contender | cold jobs/s | cold CPU µs/job: workers (all) | cold / raw | warm jobs/s | warm CPU µs/job: workers (all) | warm / raw |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       row('raw BullMQ (3 steps in one processor)', 'raw'),
       row('slotflow local runtime in a BullMQ processor (no store)', 'local'),
       row('slotflow/distributed (checkpoint after every activation)', 'slotflow'),
       '',
-      `slotflow / raw (median of per-round ratios): warm ${pct(warm.slotflow.ratio)}, cold ${pct(cold.slotflow.ratio)} (target >= 60%); local runtime / raw: warm ${pct(warm.local.ratio)}, cold ${pct(cold.local.ratio)}; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+      `slotflow / raw (median of per-round ratios): warm ${pct(warm.slotflow.ratio)}, cold ${pct(cold.slotflow.ratio)} (target >= 60%); local runtime / raw: warm ${pct(warm.local.ratio)}, cold ${pct(cold.local.ratio)}; ` +
+        `raw BullMQ's CPU per job (workers, producer, Redis) over slotflow's, warm: ${pct(cpuRatio('slotflow'))} (local runtime ${pct(cpuRatio('local'))}); load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
       `Redis scripts per job, warm (BullMQ's and slotflow's fenced saves, event appends, final write): ${(report.savesPerJob ?? 0).toFixed(1)}, ${(report.redisUsPerSave ?? 0).toFixed(1)} µs Redis CPU each`,
       `checkpoint cost per activation (worker CPU above the local runtime: fenced save, event relay, final write): warm ${checkpoint(warm).toFixed(0)} µs, cold ${checkpoint(cold).toFixed(0)} µs; the runtime itself above raw BullMQ's step: warm ${((warm.local.workerCpuUsPerJob - warm.raw.workerCpuUsPerJob) / 3).toFixed(0)} µs`,
       `recovery after SIGKILL (defaults lockDurationMs 5 s, stalledIntervalMs 2 s): ${recoveries.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; median ${((report.recoveryMedianMs ?? 0) / 1000).toFixed(1)} s (target <= 10 s)`,
