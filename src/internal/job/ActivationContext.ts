@@ -61,9 +61,10 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
     return signalOf(this[ACT]);
   }
 
-  [GUARD_LIVE](call: string): void {
+  [GUARD_LIVE](call: string, event?: string): void {
     // The activation first: a job that ended settled its activations, and the error then names the routine and the call.
-    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
+    // `emit` passes its event apart: the call's text is only built for the error, not on every emission.
+    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, event === undefined ? call : `${call}('${event}')`);
     const job = this[JOB];
     if (job.finished) throw new JobFinishedError(job.id, job.status);
   }
@@ -72,7 +73,7 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
     const job = this[JOB];
     const cell = this[CELL];
     const act = this[ACT];
-    this[GUARD_LIVE](`emit('${event}')`);
+    this[GUARD_LIVE]('emit', event);
     // Frozen once, at its entry into the job: every routine it reaches, the outputs and the history see the same data.
     deepFreeze(payload);
     const routine = cell.inst.routine;
