@@ -5,7 +5,7 @@ import { ActivationEndedError, JobFinishedError, PayloadError, UnknownEventError
 import type { ProgressUpdate } from '../../types/ProgressUpdate.js';
 import type { Payload, RunContext, Updater } from '../../routine/index.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
-import { signalOf, type Activation } from './Activation.js';
+import { countEmission, signalOf, type Activation } from './Activation.js';
 import type { ActivationJob } from './ActivationJob.js';
 import { produce } from './immer.js';
 import { reportProgress } from './progress.js';
@@ -86,7 +86,7 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
       if (!bySchema || job.services.validation === 'strict') throw (act.poison ??= error);
       if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId: cell.id });
     }
-    act.emitted[event] = (act.emitted[event] ?? 0) + 1;
+    act.emitted = countEmission(routine, act.emitted, event);
     // Deterministic replay: this emission was delivered before the snapshot the job was restored from. It counts in
     // the activation's record (as in the uninterrupted run) but is not routed, output or announced again.
     if (act.emits++ < act.replay) return;
