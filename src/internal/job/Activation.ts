@@ -3,6 +3,8 @@
  */
 import type { Inflight } from '../../../machines/index.js';
 import type { TimerHandle } from '../../clock/index.js';
+import type { AnyRoutine } from '../../routine/index.js';
+import { dict } from '../../util/dict.js';
 
 export interface Activation {
   readonly attempt: number;
@@ -14,7 +16,12 @@ export interface Activation {
   /** Created on first use of `signal`: most activations never look at it. */
   controller: AbortController | undefined;
   readonly startedAt: number;
-  readonly emitted: Record<string, number>;
+  /**
+   * Emissions per event. Shared and frozen while the activation emitted nothing (`NO_EMISSIONS`) or one event once,
+   * the common cases; its own record from a second emission on (see `countEmission`). Its history record keeps it, so
+   * most activations allocate no emission record, and a retained job holds none of its own for them.
+   */
+  emitted: Readonly<Record<string, number>>;
   settled: boolean;
   timeout: TimerHandle;
   /** A delivery failure (full queue, failed cycle bound) fails the activation even if `run` caught it. */
@@ -54,3 +61,26 @@ export function abortActivation(act: Activation, reason: unknown): void {
   else act.aborted = { reason };
 }
 
+/** What an activation that emitted nothing records (the history's records are read-only: shared). */
+export const NO_EMISSIONS: Readonly<Record<string, number>> = Object.freeze(dict<number>());
+
+/** Per routine definition: event -> the shared, frozen record of one emission of it. */
+const once = new WeakMap<object, Record<string, Readonly<Record<string, number>>>>();
+
+/** Counts one emission of `event` into `emitted`, returning the record to keep (a new one when it was shared). */
+export function countEmission(routine: AnyRoutine, emitted: Readonly<Record<string, number>>, event: string): Readonly<Record<string, number>> {
+  if (emitted === NO_EMISSIONS) {
+    let records = once.get(routine);
+    if (!records) once.set(routine, (records = dict()));
+    let record = records[event];
+    if (!record) {
+      const one = dict<number>();
+      one[event] = 1;
+      records[event] = record = Object.freeze(one);
+    }
+    return record;
+  }
+  const own = Object.isFrozen(emitted) ? Object.assign(dict<number>(), emitted) : (emitted as Record<string, number>);
+  own[event] = (own[event] ?? 0) + 1;
+  return own;
+}

@@ -5,7 +5,7 @@ import { ActivationEndedError, JobFinishedError, PayloadError, UnknownEventError
 import type { ProgressUpdate } from '../../types/ProgressUpdate.js';
 import type { Payload, RunContext, Updater } from '../../routine/index.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
-import { signalOf, type Activation } from './Activation.js';
+import { countEmission, signalOf, type Activation } from './Activation.js';
 import type { ActivationJob } from './ActivationJob.js';
 import { produce } from './immer.js';
 import { reportProgress } from './progress.js';
@@ -61,9 +61,10 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
     return signalOf(this[ACT]);
   }
 
-  [GUARD_LIVE](call: string): void {
+  [GUARD_LIVE](call: string, event?: string): void {
     // The activation first: a job that ended settled its activations, and the error then names the routine and the call.
-    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, call);
+    // `emit` passes its event apart: the call's text is only built for the error, not on every emission.
+    if (this[ACT].settled) throw new ActivationEndedError(this[CELL].id, event === undefined ? call : `${call}('${event}')`);
     const job = this[JOB];
     if (job.finished) throw new JobFinishedError(job.id, job.status);
   }
@@ -72,7 +73,7 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
     const job = this[JOB];
     const cell = this[CELL];
     const act = this[ACT];
-    this[GUARD_LIVE](`emit('${event}')`);
+    this[GUARD_LIVE]('emit', event);
     // Frozen once, at its entry into the job: every routine it reaches, the outputs and the history see the same data.
     deepFreeze(payload);
     const routine = cell.inst.routine;
@@ -85,7 +86,7 @@ export class ActivationContext implements RunContext<Record<string, Payload>, Re
       if (!bySchema || job.services.validation === 'strict') throw (act.poison ??= error);
       if (job.wantsEvents) job.publish({ type: 'job.warning', jobId: job.id, flowId: job.flowId, at: job.services.clock.now(), code: 'payload.invalid', message: error.message, routineId: cell.id });
     }
-    act.emitted[event] = (act.emitted[event] ?? 0) + 1;
+    act.emitted = countEmission(routine, act.emitted, event);
     // Deterministic replay: this emission was delivered before the snapshot the job was restored from. It counts in
     // the activation's record (as in the uninterrupted run) but is not routed, output or announced again.
     if (act.emits++ < act.replay) return;

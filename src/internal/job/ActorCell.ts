@@ -10,7 +10,7 @@
  */
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { routineMachine, type Inflight, type RoutineHost, type RoutineRestoreEvent } from '../../../machines/index.js';
-import { readsContext, type PolicyContext } from '../../policies/index.js';
+import { readsContext, type ActivationPolicy, type PolicyContext } from '../../policies/index.js';
 import { dict } from '../../util/dict.js';
 import type { RoutineInstance } from '../../flow/index.js';
 
@@ -68,8 +68,18 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   /** The served policy's guard, and its consume step or message, read their `ctx` (set by `bind`). */
   #guardReadsContext = true;
   #takeReadsContext = true;
+  /** The policy those two flags were read from. */
+  #policy: ActivationPolicy | undefined = undefined;
+  /** The last activation's counts, frozen and shared with the next while they stay the same (see `#counts`). */
+  #lastCounts: Readonly<Record<string, number>> | undefined = undefined;
+  #lastCountsSize = 0;
   /** When `consume` took the data, for the `startActivation` of the same transition (then unset). */
   #takenAt: number | undefined = undefined;
+  /**
+   * The clock's time read by `arrive`, for the transition its `slot.<name>` event runs in (then unset): an arrival
+   * that opens a window and is taken at once reads the clock once, not twice (no time passes within one send).
+   */
+  #arrivedAt: number | undefined = undefined;
 
   constructor(slots: readonly string[], id: string, inspect: Inspect | undefined) {
     this.queues = dict<unknown[]>();
@@ -86,6 +96,9 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     this.cell = cell;
     this.owner = owner;
     const policy = cell.inst.policy;
+    // A pooled cell serves the same routine job after job: its policy's flags are looked up once, not per job.
+    if (policy === this.#policy) return;
+    this.#policy = policy;
     this.#guardReadsContext = readsContext(policy, 'ready');
     this.#takeReadsContext = readsContext(policy, 'take') || readsContext(policy, 'message');
   }
@@ -111,8 +124,9 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     const type = this.#arrivalTypes[slot];
     if (!queue || type === undefined) return;
     queue.push(payload);
-    if (this.firstArrivalAt === undefined && this.owner) this.firstArrivalAt = this.owner.now();
+    if (this.firstArrivalAt === undefined && this.owner) this.#arrivedAt = this.firstArrivalAt = this.owner.now();
     this.actor.send({ type, payload });
+    this.#arrivedAt = undefined;
   }
 
   policyContext(cell: ServedRoutine, owner: CellOwner<C>, now = owner.now()): PolicyContext {
@@ -128,7 +142,7 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     const { cell, owner } = this;
     if ((this.paused && !resuming) || !cell || !owner) return false;
     try {
-      return cell.inst.policy.ready(this.queues, this.#guardReadsContext ? this.policyContext(cell, owner) : UNREAD);
+      return cell.inst.policy.ready(this.queues, this.#guardReadsContext ? this.policyContext(cell, owner, this.#arrivedAt ?? owner.now()) : UNREAD);
     } catch (error) {
       this.#guardError = { error };
       return true;
@@ -143,8 +157,9 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
   consume(): void {
     const { cell, owner } = this;
     if (!cell || !owner) return;
-    // One clock read for the policy's context, the anchors and the activation's queue time.
-    const now = owner.now();
+    // One clock read for the policy's context, the anchors and the activation's queue time (the arrival's, when an
+    // arrival in this same send read it).
+    const now = this.#arrivedAt ?? owner.now();
     this.inflight = this.#take(cell, owner, now);
     this.attempt = 0;
     this.retryDue = false;
@@ -254,6 +269,29 @@ export class ActorCell<C extends ServedRoutine = ServedRoutine> implements Routi
     }
     // The lists `run` gets in `slots` are frozen like the payloads they hold (a retry re-runs the same lists). The
     // record around them is not: it is this activation's own, and freezing a prototype-less record measured ~0.4 µs.
-    return { consumed, counts, message: policy.message(counts, policyContext) };
+    const kept = this.#counts(counts);
+    return { consumed, counts: kept, message: policy.message(kept, policyContext) };
+  }
+
+  /**
+   * The counts an activation keeps (its history record holds them, and a finished job is retained): the previous
+   * activation's frozen record when they are the same, which they are job after job for most routines, so a retained
+   * job holds no record of its own for them. Counts that are not all numbers are kept as the policy gave them.
+   */
+  #counts(counts: Readonly<Record<string, number>>): Readonly<Record<string, number>> {
+    const last = this.#lastCounts;
+    let size = 0;
+    let same = last !== undefined;
+    for (const slot in counts) {
+      const n = counts[slot];
+      if (typeof n !== 'number') return counts;
+      if (same && (last as Readonly<Record<string, number>>)[slot] !== n) same = false;
+      size++;
+    }
+    if (same && size === this.#lastCountsSize) return last as Readonly<Record<string, number>>;
+    const copy = dict<number>();
+    for (const slot in counts) copy[slot] = counts[slot] as number;
+    this.#lastCountsSize = size;
+    return (this.#lastCounts = Object.freeze(copy));
   }
 }

@@ -10,9 +10,8 @@ import { decideFailure } from './decideFailure.js';
 import type { TaskQueue } from '../../scheduler/index.js';
 import type { ActivationJob } from './ActivationJob.js';
 import type { RoutineCell } from './RoutineCell.js';
-import { abortActivation, type Activation } from './Activation.js';
+import { abortActivation, NO_EMISSIONS, type Activation } from './Activation.js';
 import { ActivationContext } from './ActivationContext.js';
-import { dict } from '../../util/dict.js';
 import { flushProgress } from './progress.js';
 
 /** The end of every successful activation: one event object, shared (events are never changed). */
@@ -54,7 +53,7 @@ export function runActivation(job: ActivationJob, cell: RoutineCell, inflight: I
   // Only the first activation after a restore into `running` is the snapshot's in-flight one; a retry of it is new.
   const replay = cell.replay;
   cell.replay = undefined;
-  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: dict<number>(), settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false, stateAtStart: cell.state, emits: 0, replay: replay?.delivered ?? 0 };
+  const act: Activation = { attempt, queuedAt, inflight, controller: undefined, startedAt, runAt: job.services.metrics.stamp(startedAt), emitted: NO_EMISSIONS, settled: false, timeout: undefined, poison: undefined, retryDelayMs: 0, running: false, holding: false, abandoned: false, stateAtStart: cell.state, emits: 0, replay: replay?.delivered ?? 0 };
   cell.current = act;
   cell.activations++;
   cell.version++;
