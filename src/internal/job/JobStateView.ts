@@ -10,6 +10,7 @@ import type { RoutineCell } from './RoutineCell.js';
 import type { JobStatus } from '../../types/JobState.js';
 import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
+import { sharedCounts } from './sharedCounts.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../types/JobState.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -138,6 +139,7 @@ export class JobStateView {
   addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
     const limit = this.job.services.historyLimit;
     if (limit <= 0 || this.#frozen) return;
+    const counts = sharedCounts(cell.inst, act.inflight.counts, act.emitted);
     // The optional keys last, assigned (not spread: an object spread per activation takes V8's slow path).
     const record: Writable<HistoryRecord> = {
       routineId: cell.id,
@@ -145,8 +147,8 @@ export class JobStateView {
       startedAt: act.startedAt,
       finishedAt,
       durationMs: finishedAt - act.startedAt,
-      consumed: act.inflight.counts,
-      emitted: act.emitted,
+      consumed: counts.consumed,
+      emitted: counts.emitted,
       outcome,
     };
     if (error) record.error = error;
