@@ -94,7 +94,9 @@ export class Job<TOutputs = Record<string, Payload>> {
    * Resolves with the final `JobState` whatever the final status; rejects with `WaitTimeoutError` only when
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
-  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState<TOutputs>> {
+  wait(options?: { readonly timeoutMs?: number }): Promise<JobState<TOutputs>> {
+    // Without options (most calls) there is nothing to check.
+    if (options === undefined) return this.#whenDone();
     assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#whenDone();

@@ -83,10 +83,13 @@ export class ActorPool {
   /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
   constructor(readonly perRoutine: number) {}
 
-  /** An idle, unbound routine actor for `inst`: a pooled one, or a new one with the given id. */
-  acquire<C extends ServedRoutine>(inst: RoutineInstance, id: string): ActorCell<C> {
+  /**
+   * An idle, unbound routine actor for `inst`: a pooled one, or a new one with the id `routine:<jobId>:<routineId>`
+   * (built only then: a pooled actor keeps the id it was created with).
+   */
+  acquire<C extends ServedRoutine>(inst: RoutineInstance, jobId: string, routineId: string): ActorCell<C> {
     // A parked cell is unbound: it serves whichever routine cell binds it next.
-    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, id, undefined);
+    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, `routine:${jobId}:${routineId}`, undefined);
   }
 
   /** Takes an actor back from a finished job: kept if idle with empty queues (its data reset), else stopped. */
@@ -104,9 +107,9 @@ export class ActorPool {
 
   /**
    * A supervisor for a new job, bound to `host`: a finished one (`used`: the job must `reset` it) or a new one with
-   * the given id (the job starts it).
+   * the id `job:<jobId>` (the job starts it).
    */
-  acquireSupervisor(host: SupervisorHost, id: string): SupervisorLease {
+  acquireSupervisor(host: SupervisorHost, jobId: string): SupervisorLease {
     const reused = this.#supervisors.pop();
     if (reused) {
       reused.host.target = host;
@@ -114,7 +117,7 @@ export class ActorPool {
     }
     const forwarding = new ForwardingSupervisorHost();
     forwarding.target = host;
-    const actor = createActor(supervisorMachine, { id, input: { host: forwarding } });
+    const actor = createActor(supervisorMachine, { id: `job:${jobId}`, input: { host: forwarding } });
     return { actor, host: forwarding, used: false };
   }
 
