@@ -77,8 +77,13 @@ export interface SupervisorLease {
 export class ActorPool {
   readonly #free = new WeakMap<RoutineInstance, ActorCell[]>();
   readonly #supervisors: SupervisorLease[] = [];
-  /** Supervisors of jobs that just finished, taken back in the next microtask. */
-  #finishing: SupervisorLease[] = [];
+  /**
+   * Supervisors of jobs that just finished (the first `#finishingCount`), taken back in the next microtask. Two arrays
+   * take turns (entries cleared once taken back), rather than a new array for every job finishing alone.
+   */
+  #finishing: (SupervisorLease | undefined)[] = [];
+  #spare: (SupervisorLease | undefined)[] = [];
+  #finishingCount = 0;
 
   /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
   constructor(readonly perRoutine: number) {}
@@ -126,13 +131,22 @@ export class ActorPool {
    * supervisors whose jobs finished meanwhile.
    */
   releaseSupervisorLater(lease: SupervisorLease): void {
-    if (this.#finishing.push(lease) === 1) queueMicrotask(this.#releaseFinished);
+    this.#finishing[this.#finishingCount++] = lease;
+    if (this.#finishingCount === 1) queueMicrotask(this.#releaseFinished);
   }
 
   readonly #releaseFinished = (): void => {
     const leases = this.#finishing;
-    this.#finishing = [];
-    for (const lease of leases) this.releaseSupervisor(lease);
+    const count = this.#finishingCount;
+    // A supervisor released meanwhile goes into the other array, for the next batch.
+    this.#finishing = this.#spare;
+    this.#spare = leases;
+    this.#finishingCount = 0;
+    for (let i = 0; i < count; i++) {
+      const lease = leases[i] as SupervisorLease;
+      leases[i] = undefined;
+      this.releaseSupervisor(lease);
+    }
   };
 
   /** Takes a supervisor back once its job finished (after the transition that finished it). */

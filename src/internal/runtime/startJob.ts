@@ -105,17 +105,26 @@ function portsOf(starter: JobStarter): JobPorts {
   return made;
 }
 
-/** Jobs created since the last microtask: one microtask ends the first tick of all of them. */
-let fresh: JobRunner[] = [];
+/**
+ * Jobs created since the last microtask (the first `freshCount` entries): one microtask ends the first tick of all of
+ * them. The array is kept from tick to tick (its entries cleared), not made anew for every job created alone.
+ */
+const fresh: (JobRunner | undefined)[] = [];
+let freshCount = 0;
 
 function firstTick(runner: JobRunner): void {
-  if (fresh.push(runner) === 1) queueMicrotask(endFirstTick);
+  fresh[freshCount++] = runner;
+  if (freshCount === 1) queueMicrotask(endFirstTick);
 }
 
 function endFirstTick(): void {
-  const ended = fresh;
-  fresh = [];
-  for (const runner of ended) runner.wantEvents = false;
+  // Jobs created by what this loop runs (nothing today: it only clears a flag) would get a tick of their own.
+  const count = freshCount;
+  freshCount = 0;
+  for (let i = 0; i < count; i++) {
+    (fresh[i] as JobRunner).wantEvents = false;
+    fresh[i] = undefined;
+  }
 }
 
 function jobIdOf(table: JobTable, given: string | undefined): string {
