@@ -87,13 +87,14 @@ const settle = [
 
 /**
  * A finished supervisor reused by a job admitted at once: `reset` and `start` in one transition. The job passes
- * through `queued` (its status action runs, as `queued`'s entry would) without a macrostep of its own.
+ * through `queued` (`reopen` tells the host so, as `queued`'s entry would, then does what `restoreCompleting` does)
+ * without a macrostep of its own. One action rather than two: XState's cost per event grows with each action.
  */
 const reopen = {
   reset: 'queued',
   start: [
-    { guard: 'startPaused', target: 'paused', actions: [{ type: 'status', params: { status: 'queued' } }, 'restoreCompleting'] },
-    { target: 'running', actions: [{ type: 'status', params: { status: 'queued' } }, 'restoreCompleting'] },
+    { guard: 'startPaused', target: 'paused', actions: 'reopen' },
+    { target: 'running', actions: 'reopen' },
   ],
 } as const;
 
@@ -130,7 +131,14 @@ export const supervisorMachine = setup({
     status: ({ context }, params: { status: SupervisorStatus }) => {
       context.host.status(params.status);
     },
+    /** `queued`'s status, then `restoreCompleting` (see `reopen`). */
+    reopen: ({ context, event }) => {
+      context.host.status('queued');
+      if (event.type === 'start' && event.completing === true) context.host.markCompleting();
+    },
+    /** A final status: the host is told the status, then that the job finished (one action, not two). */
     finished: ({ context }, params: { status: 'completed' | 'failed' | 'cancelled' }) => {
+      context.host.status(params.status);
       context.host.finished(params.status);
     },
   },
@@ -187,9 +195,9 @@ export const supervisorMachine = setup({
       },
     },
     // The final statuses answer only `reset` (and `start`, see `reopen`): a finished job ignores everything else.
-    completed: { entry: [{ type: 'status', params: { status: 'completed' } }, { type: 'finished', params: { status: 'completed' } }], on: reopen },
-    failed: { entry: [{ type: 'status', params: { status: 'failed' } }, { type: 'finished', params: { status: 'failed' } }], on: reopen },
-    cancelled: { entry: [{ type: 'status', params: { status: 'cancelled' } }, { type: 'finished', params: { status: 'cancelled' } }], on: reopen },
+    completed: { entry: { type: 'finished', params: { status: 'completed' } }, on: reopen },
+    failed: { entry: { type: 'finished', params: { status: 'failed' } }, on: reopen },
+    cancelled: { entry: { type: 'finished', params: { status: 'cancelled' } }, on: reopen },
   },
 });
 

@@ -14,25 +14,35 @@ import type { JobRunner } from '../internal/job/JobRunner.js';
 import type { JobState, JobStatus } from '../types/JobState.js';
 import type { Payload } from '../routine/index.js';
 
+/**
+ * What a job handle asks of its runtime: one object per runtime, shared by all its jobs (a finished job, which the
+ * runtime retains by the thousand, holds no closures of its own).
+ * @internal
+ */
+export interface JobPorts {
+  /** Opens the job's event stream (`job.events$`). */
+  events$(runner: JobRunner): Observable<JobEvent>;
+  /** Resolves once everything the job did so far is saved (at once without a store). */
+  flush(jobId: string): Promise<void>;
+}
+
 /** `TOutputs` types `state.outputs` (`'<routine>.<event>'` -> payload type) for a job of a typed flow. */
 export class Job<TOutputs = Record<string, Payload>> {
   readonly #runner: JobRunner;
+  readonly #ports: JobPorts;
   /** `#done` is made by the first `wait()`, `#events$` by the first `events$` read: few jobs are watched. */
   #done: Promise<JobState<TOutputs>> | undefined;
   #events$: Observable<JobEvent> | undefined;
-  readonly #openEvents: () => Observable<JobEvent>;
-  readonly #flush: (() => Promise<void>) | undefined;
 
   /** @internal */
-  constructor(runner: JobRunner, flush: (() => Promise<void>) | undefined, events$: () => Observable<JobEvent>) {
+  constructor(runner: JobRunner, ports: JobPorts) {
     this.#runner = runner;
-    this.#flush = flush;
-    this.#openEvents = events$;
+    this.#ports = ports;
   }
 
   /** This job's events; completes after the job's final event. Subscribe in the same tick as `exec` to see them all. */
   get events$(): Observable<JobEvent> {
-    return (this.#events$ ??= this.#openEvents());
+    return (this.#events$ ??= this.#ports.events$(this.#runner));
   }
 
   /** Resolves with the final state once the job closed (at once for a closed job). */
@@ -84,7 +94,9 @@ export class Job<TOutputs = Record<string, Payload>> {
    * Resolves with the final `JobState` whatever the final status; rejects with `WaitTimeoutError` only when
    * `timeoutMs` (real time) passes first. The job keeps running.
    */
-  wait(options: { readonly timeoutMs?: number } = {}): Promise<JobState<TOutputs>> {
+  wait(options?: { readonly timeoutMs?: number }): Promise<JobState<TOutputs>> {
+    // Without options (most calls) there is nothing to check.
+    if (options === undefined) return this.#whenDone();
     assertKnownKeys('wait(options)', options, ['timeoutMs']);
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.#whenDone();
@@ -117,7 +129,7 @@ export class Job<TOutputs = Record<string, Payload>> {
    * if that save failed). Without a store it resolves at once.
    */
   checkpoint(): Promise<void> {
-    return this.#flush ? this.#flush() : Promise.resolve();
+    return this.#ports.flush(this.#runner.id);
   }
 
   /** Aborts every running activation's `signal`; nothing more is delivered. No-op on a finished job. */

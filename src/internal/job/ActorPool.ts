@@ -77,16 +77,24 @@ export interface SupervisorLease {
 export class ActorPool {
   readonly #free = new WeakMap<RoutineInstance, ActorCell[]>();
   readonly #supervisors: SupervisorLease[] = [];
-  /** Supervisors of jobs that just finished, taken back in the next microtask. */
-  #finishing: SupervisorLease[] = [];
+  /**
+   * Supervisors of jobs that just finished (the first `#finishingCount`), taken back in the next microtask. Two arrays
+   * take turns (entries cleared once taken back), rather than a new array for every job finishing alone.
+   */
+  #finishing: (SupervisorLease | undefined)[] = [];
+  #spare: (SupervisorLease | undefined)[] = [];
+  #finishingCount = 0;
 
   /** @param perRoutine idle actors kept per routine of a flow, and finished supervisors kept */
   constructor(readonly perRoutine: number) {}
 
-  /** An idle, unbound routine actor for `inst`: a pooled one, or a new one with the given id. */
-  acquire<C extends ServedRoutine>(inst: RoutineInstance, id: string): ActorCell<C> {
+  /**
+   * An idle, unbound routine actor for `inst`: a pooled one, or a new one with the id `routine:<jobId>:<routineId>`
+   * (built only then: a pooled actor keeps the id it was created with).
+   */
+  acquire<C extends ServedRoutine>(inst: RoutineInstance, jobId: string, routineId: string): ActorCell<C> {
     // A parked cell is unbound: it serves whichever routine cell binds it next.
-    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, id, undefined);
+    return (this.#free.get(inst)?.pop() as ActorCell<C> | undefined) ?? new ActorCell<C>(inst.routine.slotNames, `routine:${jobId}:${routineId}`, undefined);
   }
 
   /** Takes an actor back from a finished job: kept if idle with empty queues (its data reset), else stopped. */
@@ -104,9 +112,9 @@ export class ActorPool {
 
   /**
    * A supervisor for a new job, bound to `host`: a finished one (`used`: the job must `reset` it) or a new one with
-   * the given id (the job starts it).
+   * the id `job:<jobId>` (the job starts it).
    */
-  acquireSupervisor(host: SupervisorHost, id: string): SupervisorLease {
+  acquireSupervisor(host: SupervisorHost, jobId: string): SupervisorLease {
     const reused = this.#supervisors.pop();
     if (reused) {
       reused.host.target = host;
@@ -114,7 +122,7 @@ export class ActorPool {
     }
     const forwarding = new ForwardingSupervisorHost();
     forwarding.target = host;
-    const actor = createActor(supervisorMachine, { id, input: { host: forwarding } });
+    const actor = createActor(supervisorMachine, { id: `job:${jobId}`, input: { host: forwarding } });
     return { actor, host: forwarding, used: false };
   }
 
@@ -123,13 +131,22 @@ export class ActorPool {
    * supervisors whose jobs finished meanwhile.
    */
   releaseSupervisorLater(lease: SupervisorLease): void {
-    if (this.#finishing.push(lease) === 1) queueMicrotask(this.#releaseFinished);
+    this.#finishing[this.#finishingCount++] = lease;
+    if (this.#finishingCount === 1) queueMicrotask(this.#releaseFinished);
   }
 
   readonly #releaseFinished = (): void => {
     const leases = this.#finishing;
-    this.#finishing = [];
-    for (const lease of leases) this.releaseSupervisor(lease);
+    const count = this.#finishingCount;
+    // A supervisor released meanwhile goes into the other array, for the next batch.
+    this.#finishing = this.#spare;
+    this.#spare = leases;
+    this.#finishingCount = 0;
+    for (let i = 0; i < count; i++) {
+      const lease = leases[i] as SupervisorLease;
+      leases[i] = undefined;
+      this.releaseSupervisor(lease);
+    }
   };
 
   /** Takes a supervisor back once its job finished (after the transition that finished it). */

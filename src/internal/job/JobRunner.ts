@@ -64,13 +64,13 @@ export class JobRunner {
   /** Routines busy (running or in backoff): the job is quiescent at zero with no timer pending. */
   #busy = 0;
   #deadline: TimerHandle;
-  /** Created with its first callback (an empty array grows to 17 slots on its first push). */
-  #onFinished: (() => void)[] | undefined;
+  /** One callback, or an array from the second on (most jobs have none or one: `wait()`). */
+  #onFinished: (() => void) | (() => void)[] | undefined;
   /** Finished, and routines' cleanups are still running: the final event and `onFinished` callbacks wait for them. */
   #cleaning = false;
 
-  /** What the supervisor's actions do to the job (one object per job). */
-  static readonly #SupervisedOf = class implements SupervisedJob {
+  /** What the supervisor's actions do to the job and what its routine actors ask of it: one object per job. */
+  static readonly #PortsOf = class implements SupervisedJob, CellOwner<RoutineCell> {
     constructor(readonly runner: JobRunner) {}
     get keepAlive(): boolean {
       return this.runner.options.keepAlive;
@@ -93,11 +93,6 @@ export class JobRunner {
     ended(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined): void {
       this.runner.#finish(status, error);
     }
-  };
-
-  /** What the job's routine actors ask of it (one object per job). */
-  static readonly #CellOwnerOf = class implements CellOwner<RoutineCell> {
-    constructor(readonly runner: JobRunner) {}
     get id(): string {
       return this.runner.id;
     }
@@ -132,11 +127,11 @@ export class JobRunner {
       const effective = overrides ? overriddenInstance(inst, overrides[inst.id]) : inst;
       this.cells.set(inst.id, routineCell(effective, effective.onError ?? flow.onError ?? 'stop'));
     }
-    this.#owner = new JobRunner.#CellOwnerOf(this);
+    const ports = (this.#owner = new JobRunner.#PortsOf(this));
     this.#router = new Router(this);
-    this.#timers = new RoutineTimers(this, this.#owner);
+    this.#timers = new RoutineTimers(this, ports);
     this.gate = new StepGate(this);
-    this.#supervisor = new SupervisorBridge(new JobRunner.#SupervisedOf(this), `job:${id}`, services.actorPool, services.inspect);
+    this.#supervisor = new SupervisorBridge(ports, id, services.actorPool, services.inspect);
     // Emissions skip the supervisor's mailbox while it is running (see `emitted`), except under an inspector,
     // which then sees every `routine.emitted` event.
     this.#directRouting = services.inspect === undefined;
@@ -289,9 +284,11 @@ export class JobRunner {
   }
 
   onFinished(callback: () => void): void {
+    const waiting = this.#onFinished;
     if (this.closed) callback();
-    else if (this.#onFinished) this.#onFinished.push(callback);
-    else this.#onFinished = [callback];
+    else if (waiting === undefined) this.#onFinished = callback;
+    else if (typeof waiting === 'function') this.#onFinished = [waiting, callback];
+    else waiting.push(callback);
   }
 
   /** Sends an event to a routine actor, then re-arms its policy timer and lets the supervisor re-check idleness. */
@@ -374,20 +371,23 @@ export class JobRunner {
     // retain by the thousand, then holds no actor.
     this.data.freeze();
     this.#releaseActors();
-    const end = () => {
-      this.#cleaning = false;
-      if (this.wantsEvents) announceEnd(this, status, error, now);
-      this.services.finished(this.id);
-      const callbacks = this.#onFinished ?? [];
-      this.#onFinished = undefined;
-      for (const callback of callbacks) callback();
-    };
-    if (!cleanups) {
-      end();
-      return;
-    }
-    this.#cleaning = true;
-    void runCleanups(this, status, cleanups, end);
+    if (cleanups) {
+      this.#cleaning = true;
+      void runCleanups(this, status, cleanups, () => {
+        this.#end(status, error, now);
+      });
+    } else this.#end(status, error, now);
+  }
+
+  /** The job's final event, then its `onFinished` callbacks (after its cleanups, if any). */
+  #end(status: 'completed' | 'failed' | 'cancelled', error: Error | undefined, at: number): void {
+    this.#cleaning = false;
+    if (this.wantsEvents) announceEnd(this, status, error, at);
+    this.services.finished(this.id);
+    const callbacks = this.#onFinished;
+    this.#onFinished = undefined;
+    if (typeof callbacks === 'function') callbacks();
+    else if (callbacks) for (const callback of callbacks) callback();
   }
 
   /** Routine actors back to the pool (or stopped); the supervisor too, after the transition that finished the job. */

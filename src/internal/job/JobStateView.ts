@@ -10,6 +10,7 @@ import type { RoutineCell } from './RoutineCell.js';
 import type { JobStatus } from '../../types/JobState.js';
 import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
+import { sharedCounts } from './sharedCounts.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../types/JobState.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -31,6 +32,12 @@ export interface ViewedJob {
 /** What a job's `shared` is until a routine sets it (frozen: every job can share it). */
 const NO_SHARED: Readonly<Record<string, unknown>> = Object.freeze({});
 const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<CycleRecord>());
+/**
+ * A state's `cycles` when no bounded cycle ran, and its `log` or `history` when empty: shared by every job, frozen like
+ * the state they are in (a finished job, which the runtime retains by the thousand, keeps no empty objects of its own).
+ */
+const NO_CYCLES_STATE: Readonly<Record<string, CycleRecord>> = Object.freeze({});
+const NO_ENTRIES: unknown[] = Object.freeze([]) as unknown as unknown[];
 /** A routine's `pending` with nothing queued (most routines, in most states): shared, frozen like the state it is in. */
 const NO_PENDING: Readonly<Record<string, readonly unknown[]>> = Object.freeze({});
 
@@ -79,8 +86,9 @@ export class JobStateView {
     this.#startedAt = from.startedAt;
     this.shared = from.shared;
     for (const entry of from.log) this.#log.push(entry);
-    this.#history = history.slice();
-    this.#history = this.#recentHistory();
+    // Its own array (`#recentHistory` may give the shared empty one): records are pushed onto it.
+    const limit = this.job.services.historyLimit;
+    this.#history = limit === 0 ? [] : history.slice(-limit);
     for (const [key, payloads] of Object.entries(from.outputs)) this.#outputs[key] = (payloads as Payload[]).slice();
     for (const [name, record] of Object.entries(from.cycles)) (this.#cycles ??= dict())[name] = { iterations: record.iterations, converged: record.converged };
     this.touch();
@@ -138,6 +146,7 @@ export class JobStateView {
   addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
     const limit = this.job.services.historyLimit;
     if (limit <= 0 || this.#frozen) return;
+    const counts = sharedCounts(cell.inst, act.inflight.counts, act.emitted);
     // The optional keys last, assigned (not spread: an object spread per activation takes V8's slow path).
     const record: Writable<HistoryRecord> = {
       routineId: cell.id,
@@ -145,8 +154,8 @@ export class JobStateView {
       startedAt: act.startedAt,
       finishedAt,
       durationMs: finishedAt - act.startedAt,
-      consumed: act.inflight.counts,
-      emitted: act.emitted,
+      consumed: counts.consumed,
+      emitted: counts.emitted,
       outcome,
     };
     if (error) record.error = error;
@@ -175,21 +184,38 @@ export class JobStateView {
     for (const cell of job.cells.values()) routines[cell.id] = this.#routine(cell);
     const outputs: Record<string, readonly Payload[]> = {};
     for (const key of Object.keys(this.#outputs)) outputs[key] = (this.#outputs[key] as Payload[]).slice();
-    const cycles: Record<string, CycleRecord> = {};
     const ran = this.#cycles;
-    if (ran) for (const name in ran) cycles[name] = ran[name] as CycleRecord;
-    // Built in the order users see in JSON: `error` before `startedAt`, `finishedAt` last.
-    const state: Partial<Writable<JobState>> = { jobId: job.id, flowId: job.flowId, status: job.status, params: job.options.params, outputs, routines, shared: this.shared, log: this.#log.slice(), history: this.#recentHistory(), cycles };
-    if (job.error) state.error = job.error;
-    state.startedAt = this.#startedAt;
-    if (this.#finishedAt !== undefined) state.finishedAt = this.#finishedAt;
-    return state as JobState;
+    let cycles = NO_CYCLES_STATE;
+    if (ran) {
+      const copy: Record<string, CycleRecord> = {};
+      for (const name in ran) copy[name] = ran[name] as CycleRecord;
+      cycles = copy;
+    }
+    const log = this.#log.length === 0 ? NO_ENTRIES : this.#log.slice();
+    // Built in the order users see in JSON: `error` before `startedAt`, `finishedAt` last. One literal per shape, all
+    // keys at once: keys added to a literal afterwards would give every state (and every retained job) a separate
+    // property store.
+    const { id: jobId, flowId, status, error } = job;
+    const { params } = job.options;
+    const { shared } = this;
+    const history = this.#recentHistory();
+    const startedAt = this.#startedAt;
+    const finishedAt = this.#finishedAt;
+    const state: JobState =
+      finishedAt === undefined
+        ? error
+          ? { jobId, flowId, status, params, outputs, routines, shared, log, history, cycles, error, startedAt }
+          : { jobId, flowId, status, params, outputs, routines, shared, log, history, cycles, startedAt }
+        : error
+          ? { jobId, flowId, status, params, outputs, routines, shared, log, history, cycles, error, startedAt, finishedAt }
+          : { jobId, flowId, status, params, outputs, routines, shared, log, history, cycles, startedAt, finishedAt };
+    return state;
   }
 
-  /** The last `historyLimit` records (a new array). */
+  /** The last `historyLimit` records (a new array, or the shared empty one). */
   #recentHistory(): HistoryRecord[] {
     const limit = this.job.services.historyLimit;
-    return limit === 0 ? [] : this.#history.slice(-limit);
+    return limit === 0 || this.#history.length === 0 ? (NO_ENTRIES as HistoryRecord[]) : this.#history.slice(-limit);
   }
 
   #routine(cell: RoutineCell): RoutineState {

@@ -65,8 +65,8 @@ export function routineCell(inst: RoutineInstance, strategy: ErrorStrategy): Rou
 
 /** Binds a routine actor to `cell` for its job: an idle one from the pool, or a new one (always new under `inspect`). */
 export function bindActor(cell: RoutineCell, jobId: string, owner: CellOwner<RoutineCell>, pool: ActorPool | undefined, inspect: Inspect | undefined): void {
-  const id = `routine:${jobId}:${cell.id}`;
-  const live = pool ? pool.acquire<RoutineCell>(baseInstance(cell.inst), id) : new ActorCell<RoutineCell>(cell.inst.routine.slotNames, id, inspect);
+  // The id is built only for a new actor (a pooled one keeps the id it was created with).
+  const live = pool ? pool.acquire<RoutineCell>(baseInstance(cell.inst), jobId, cell.id) : new ActorCell<RoutineCell>(cell.inst.routine.slotNames, `routine:${jobId}:${cell.id}`, inspect);
   cell.pooled = pool !== undefined;
   live.bind(cell, owner);
   cell.live = live;

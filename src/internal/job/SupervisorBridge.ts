@@ -36,14 +36,15 @@ export class SupervisorBridge implements SupervisorHost {
   /** A reused supervisor not yet taken back to `queued` for this job (see `open`). */
   #parked = false;
 
+  /** A new actor's id is `job:<jobId>` (built only for a new one: a pooled one keeps its first id). */
   constructor(
     private readonly job: SupervisedJob,
-    id: string,
+    jobId: string,
     private readonly pool: ActorPool | undefined,
     inspect: Inspect | undefined,
   ) {
-    this.#lease = pool?.acquireSupervisor(this, id);
-    this.#actor = this.#lease?.actor ?? createActor(supervisorMachine, { id, input: { host: this }, ...(inspect ? { inspect } : {}) });
+    this.#lease = pool?.acquireSupervisor(this, jobId);
+    this.#actor = this.#lease?.actor ?? createActor(supervisorMachine, { id: `job:${jobId}`, input: { host: this }, ...(inspect ? { inspect } : {}) });
   }
 
   // --- SupervisorHost: what the machine's guards and actions call -------------------------------------------

@@ -2,11 +2,10 @@
  * startJob: checks a job's options, builds its runner and handle, registers it and lets it run (or wait for a
  * `maxJobs` place). `exec`, `post` and `restore` all end here.
  */
-import { v7 as uuidv7 } from 'uuid';
 import type { FlowDefinition } from '../../flow/FlowDefinition.js';
 import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
 import { breakpointRoutines } from '../job/breakpointRoutines.js';
-import { Job } from '../../job/Job.js';
+import { Job, type JobPorts } from '../../job/Job.js';
 import { JobRunner } from '../job/JobRunner.js';
 import type { JobOptions } from '../job/JobOptions.js';
 import { assertOverrides } from '../job/overrides.js';
@@ -20,6 +19,7 @@ import { assertSubflowDepth } from '../../subflow/subflowDepth.js';
 import type { Admission } from './Admission.js';
 import type { FlowRegistry } from './FlowRegistry.js';
 import type { JobTable } from './JobTable.js';
+import { newJobId } from './newJobId.js';
 
 /** What starting a job needs of the runtime. */
 export interface JobStarter {
@@ -52,18 +52,9 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   }
   if (initial) jobOptions.initial = initial;
   if (from) jobOptions.from = from;
-  const { services, bus, checkpointer, table, flows } = starter;
+  const { services, checkpointer, table, flows } = starter;
   const runner = new JobRunner(jobId, flow, jobOptions, services);
-  // The job's stream is made when first read (`job.events$`): most jobs are never watched.
-  const events$ = () =>
-    bus.jobEvents$(
-      jobId,
-      (delta) => {
-        runner.jobObserved += delta;
-      },
-      () => runner.closed,
-    );
-  const job = new Job(runner, checkpointer ? () => checkpointer.flush(jobId) : undefined, events$);
+  const job = new Job(runner, portsOf(starter));
   if (options.breakpoints !== undefined) runner.setBreakpoints(options.breakpoints, 'exec({ breakpoints })');
   table.add(job, runner);
   flows.jobAdded(flow.id);
@@ -91,22 +82,54 @@ export function startJob(starter: JobStarter, flow: FlowDefinition, options: Sta
   return job;
 }
 
-/** Jobs created since the last microtask: one microtask ends the first tick of all of them. */
-let fresh: JobRunner[] = [];
+const ports = new WeakMap<JobStarter, JobPorts>();
+
+/** What the runtime's job handles ask of it: one object per runtime, not closures per job. */
+function portsOf(starter: JobStarter): JobPorts {
+  let made = ports.get(starter);
+  if (made) return made;
+  const { bus, checkpointer } = starter;
+  made = {
+    // The job's stream is made when first read (`job.events$`): most jobs are never watched.
+    events$: (runner) =>
+      bus.jobEvents$(
+        runner.id,
+        (delta) => {
+          runner.jobObserved += delta;
+        },
+        () => runner.closed,
+      ),
+    flush: checkpointer ? (jobId) => checkpointer.flush(jobId) : () => Promise.resolve(),
+  };
+  ports.set(starter, made);
+  return made;
+}
+
+/**
+ * Jobs created since the last microtask (the first `freshCount` entries): one microtask ends the first tick of all of
+ * them. The array is kept from tick to tick (its entries cleared), not made anew for every job created alone.
+ */
+const fresh: (JobRunner | undefined)[] = [];
+let freshCount = 0;
 
 function firstTick(runner: JobRunner): void {
-  if (fresh.push(runner) === 1) queueMicrotask(endFirstTick);
+  fresh[freshCount++] = runner;
+  if (freshCount === 1) queueMicrotask(endFirstTick);
 }
 
 function endFirstTick(): void {
-  const ended = fresh;
-  fresh = [];
-  for (const runner of ended) runner.wantEvents = false;
+  // Jobs created by what this loop runs (nothing today: it only clears a flag) would get a tick of their own.
+  const count = freshCount;
+  freshCount = 0;
+  for (let i = 0; i < count; i++) {
+    (fresh[i] as JobRunner).wantEvents = false;
+    fresh[i] = undefined;
+  }
 }
 
 function jobIdOf(table: JobTable, given: string | undefined): string {
   // `null` too, as `??` always took it: a new id.
-  if ((given as unknown) == null) return uuidv7();
+  if ((given as unknown) == null) return newJobId();
   if (typeof given !== 'string' || given === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', given);
   if (table.has(given)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', given);
   return given;
