@@ -10,7 +10,6 @@ import type { RoutineCell } from './RoutineCell.js';
 import type { JobStatus } from '../../types/JobState.js';
 import { dict } from '../../util/dict.js';
 import { deepFreeze } from '../../util/deepFreeze.js';
-import { sharedCounts } from './sharedCounts.js';
 import type { CycleRecord, HistoryRecord, JobState, RoutineState } from '../../types/JobState.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -146,7 +145,6 @@ export class JobStateView {
   addHistory(cell: RoutineCell, act: Activation, finishedAt: number, outcome: HistoryRecord['outcome'], error: Error | undefined): void {
     const limit = this.job.services.historyLimit;
     if (limit <= 0 || this.#frozen) return;
-    const counts = sharedCounts(cell.inst, act.inflight.counts, act.emitted);
     // The optional keys last, assigned (not spread: an object spread per activation takes V8's slow path).
     const record: Writable<HistoryRecord> = {
       routineId: cell.id,
@@ -154,8 +152,9 @@ export class JobStateView {
       startedAt: act.startedAt,
       finishedAt,
       durationMs: finishedAt - act.startedAt,
-      consumed: counts.consumed,
-      emitted: counts.emitted,
+      consumed: act.inflight.counts,
+      // Shared and frozen already unless the activation emitted twice or more (see `countEmission`): JobState is read-only.
+      emitted: Object.isFrozen(act.emitted) ? act.emitted : Object.freeze(act.emitted),
       outcome,
     };
     if (error) record.error = error;

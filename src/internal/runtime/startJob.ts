@@ -2,6 +2,7 @@
  * startJob: checks a job's options, builds its runner and handle, registers it and lets it run (or wait for a
  * `maxJobs` place). `exec`, `post` and `restore` all end here.
  */
+import { v7 as uuidv7 } from 'uuid';
 import type { FlowDefinition } from '../../flow/FlowDefinition.js';
 import { InvalidOptionError, SnapshotError } from '../../errors/index.js';
 import { breakpointRoutines } from '../job/breakpointRoutines.js';
@@ -19,7 +20,6 @@ import { assertSubflowDepth } from '../../subflow/subflowDepth.js';
 import type { Admission } from './Admission.js';
 import type { FlowRegistry } from './FlowRegistry.js';
 import type { JobTable } from './JobTable.js';
-import { newJobId } from './newJobId.js';
 
 /** What starting a job needs of the runtime. */
 export interface JobStarter {
@@ -129,7 +129,7 @@ function endFirstTick(): void {
 
 function jobIdOf(table: JobTable, given: string | undefined): string {
   // `null` too, as `??` always took it: a new id.
-  if ((given as unknown) == null) return newJobId();
+  if ((given as unknown) == null) return uuidv7();
   if (typeof given !== 'string' || given === '') throw new InvalidOptionError('exec({ jobId })', 'a non-empty string', given);
   if (table.has(given)) throw new InvalidOptionError('exec({ jobId })', 'an id no other job of this runtime has', given);
   return given;
