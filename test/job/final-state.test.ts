@@ -5,18 +5,9 @@
 import { createFlow, defineRoutine, type JobState } from 'slotflow';
 import { describe, expect, it } from 'vitest';
 import { useRuntimes } from '../helpers/runtimes.js';
+import { attempt } from '../helpers/attempt.js';
 
 const runtime = useRuntimes();
-
-/** Runs `mutate` and gives back the name of what it threw ('none' when it did not throw). */
-function attempt(mutate: () => void): string {
-  try {
-    mutate();
-    return 'none';
-  } catch (error) {
-    return error instanceof Error ? error.constructor.name : typeof error;
-  }
-}
 
 const split = defineRoutine({
   name: 'split',

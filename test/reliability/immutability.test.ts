@@ -5,16 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFlow, createRuntime, defineRoutine, RoutineError } from 'slotflow';
-
-/** Runs `mutate` and gives back the name of what it threw ('none' when it did not throw). */
-function attempt(mutate: () => void): string {
-  try {
-    mutate();
-    return 'none';
-  } catch (error) {
-    return error instanceof Error ? error.constructor.name : typeof error;
-  }
-}
+import { attempt } from '../helpers/attempt.js';
 
 describe('immutability: payloads', () => {
   it('a routine cannot change a payload a sibling receives: the mutation throws and the sibling sees the original', async () => {
