@@ -6,30 +6,13 @@
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createDistributedRuntime, createWorker, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
 import { useDistributedTest } from './useDistributedTest.js';
 
 const dist = useDistributedTest('early');
-const { server, opened } = dist;
-
-function setup(): { producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
-  const queue = dist.nextQueue();
-  const producer = createDistributedRuntime({ connection: server.url, queue });
-  opened.push(producer);
-  return {
-    producer,
-    worker: async () => {
-      const worker = createWorker({ connection: server.url, queue, flows: dist.fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined });
-      opened.push(worker);
-      await worker.ready();
-      return worker;
-    },
-  };
-}
 
 describe('control messages sent before any worker holds a job that ends at once', () => {
   it('cancel: the job ends cancelled and its first routine never ran', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const job = await producer.exec('gate', { params: { text: 'never' } });
     await job.cancel('called off before start');
     expect(await job.status()).toBe('queued');
@@ -43,7 +26,7 @@ describe('control messages sent before any worker holds a job that ends at once'
   }, 45_000);
 
   it('pause: the job stays paused, having run nothing, until resume()', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const job = await producer.exec('gate', { params: { text: 'held' } });
     await job.pause();
     const paused = firstValueFrom(job.events$.pipe(filter((e) => e.type === 'job.paused')));
@@ -68,7 +51,7 @@ describe('control messages sent before any worker holds a job that ends at once'
   }, 45_000);
 
   it('post: the posted payloads are consumed, in order, after the params', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const job = await producer.exec('gate', { params: { text: 'params' } });
     await job.post('echo', 'input', { text: 'first post' });
     await job.post('echo', 'input', { text: 'second post' });

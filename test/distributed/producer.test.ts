@@ -7,31 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowNotFoundError, InvalidOptionError, JobFinishedError, UnknownSlotError } from 'slotflow';
-import { createDistributedRuntime, createWorker, JobNotFoundError, type DistributedRuntime, type DistributedWorker } from 'slotflow/distributed';
+import { createDistributedRuntime, createWorker, JobNotFoundError } from 'slotflow/distributed';
 import { useDistributedTest } from './useDistributedTest.js';
 
 const dist = useDistributedTest('p');
 const { server, opened } = dist;
 
-function setup(options: { flows?: boolean; retainFinishedMs?: number } = {}): { queue: string; producer: DistributedRuntime; worker: () => Promise<DistributedWorker> } {
-  const queue = dist.nextQueue();
-  const producer = createDistributedRuntime({ connection: server.url, queue, ...(options.flows ? { flows: dist.fixtures.flows } : {}) });
-  opened.push(producer);
-  return {
-    queue,
-    producer,
-    worker: async () => {
-      const worker = createWorker({ connection: server.url, queue, flows: dist.fixtures.flows, lockDurationMs: 2_000, stalledIntervalMs: 1_000, onError: () => undefined, ...(options.retainFinishedMs === undefined ? {} : { retainFinishedMs: options.retainFinishedMs }) });
-      opened.push(worker);
-      await worker.ready();
-      return worker;
-    },
-  };
-}
-
 describe('control messages', () => {
   it('sent before any worker holds the job are applied in order when one takes it', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const job = await producer.exec('gate', { keepAlive: true });
     await job.post('echo', 'input', { text: 'a' });
     await job.pause();
@@ -46,7 +30,7 @@ describe('control messages', () => {
   }, 45_000);
 
   it('reach the worker that holds the job, live', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('gate', { keepAlive: true });
     const events = job.events$;
@@ -61,7 +45,7 @@ describe('control messages', () => {
   }, 45_000);
 
   it('cancel ends a running job cancelled; post to it afterwards rejects JobFinishedError', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('gate', { keepAlive: true });
     await job.cancel('no longer needed');
@@ -74,7 +58,7 @@ describe('control messages', () => {
 
 describe('control messages that fail on the worker', () => {
   it('reject the caller with the typed error the worker raised (no flows on the producer: no local check)', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('gate', { keepAlive: true });
     const events = firstValueFrom(job.events$.pipe(toArray()));
@@ -98,7 +82,7 @@ describe('control messages that fail on the worker', () => {
   }, 45_000);
 
   it('to a finished job: post, complete, pause and resume reject JobFinishedError; cancel stays a no-op', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('gate', { params: { text: 'once' } });
     expect((await job.wait({ timeoutMs: 30_000 })).status).toBe('completed');
@@ -112,7 +96,7 @@ describe('control messages that fail on the worker', () => {
   }, 45_000);
 
   it('sent while no worker holds the job resolve once stored; a failure when applied is in the job events', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const job = await producer.exec('gate', { keepAlive: true });
     await job.post('nobody', 'input', { text: 'x' });
     await job.complete();
@@ -128,7 +112,7 @@ describe('control messages that fail on the worker', () => {
 
 describe('retention', () => {
   it("a finished job's keys expire after retainFinishedMs, and listJobs forgets it", async () => {
-    const { producer, worker, queue } = setup({ retainFinishedMs: 1_500 });
+    const { producer, worker, queue } = dist.pair({ retainFinishedMs: 1_500 });
     const redis = new Redis(server.url);
     try {
       await worker();
@@ -170,7 +154,7 @@ describe('retention', () => {
 
 describe('events$', () => {
   it('replays a finished job from its start, in order, to a late subscriber', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('chain', { params: { n: 1 } });
     const state = await job.wait({ timeoutMs: 30_000 });
@@ -187,7 +171,7 @@ describe('events$', () => {
 
 describe('checks', () => {
   it('with flows given, exec and post reject unknown flows, routines and slots at once', async () => {
-    const { producer } = setup({ flows: true });
+    const { producer } = dist.pair({ flows: true });
     await expect(producer.exec('nope')).rejects.toBeInstanceOf(FlowNotFoundError);
     const job = await producer.exec('gate', { keepAlive: true });
     await expect(job.post('nobody', 'input', {})).rejects.toBeInstanceOf(UnknownSlotError);
@@ -198,7 +182,7 @@ describe('checks', () => {
   });
 
   it('a job whose flow no worker knows fails with FlowNotFoundError', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     await worker();
     const job = await producer.exec('unknown_flow', { params: {} });
     const state = await job.wait({ timeoutMs: 30_000 });
@@ -214,7 +198,7 @@ describe('checks', () => {
 
 describe('exec', () => {
   it('calls made together are queued together, and each resolves or rejects on its own', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const taken = await producer.exec('gate', { params: { text: 'first' }, jobId: 'taken' });
     const texts = Array.from({ length: 40 }, (_, i) => `t${String(i)}`);
     const settled = await Promise.allSettled([
@@ -237,7 +221,7 @@ describe('exec', () => {
   }, 60_000);
 
   it('more calls at once than one batch holds are all queued, once each', async () => {
-    const { queue, producer } = setup();
+    const { queue, producer } = dist.pair();
     const jobs = await Promise.all(Array.from({ length: 1_100 }, (_, i) => producer.exec('gate', { params: { text: String(i) } })));
     expect(new Set(jobs.map((job) => job.id)).size).toBe(1_100);
     expect((await producer.listJobs()).map((job) => job.jobId).sort()).toEqual(jobs.map((job) => job.id).sort());
@@ -253,7 +237,7 @@ describe('exec', () => {
 
 describe('listJobs and getJob', () => {
   it('read the queue from Redis', async () => {
-    const { producer, worker } = setup();
+    const { producer, worker } = dist.pair();
     const done = await producer.exec('gate', { params: { text: 'x' } });
     const open = await producer.exec('gate', { keepAlive: true });
     await worker();
