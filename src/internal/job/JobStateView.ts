@@ -34,6 +34,7 @@ const NO_CYCLES: Readonly<Record<string, CycleRecord>> = Object.freeze(dict<Cycl
 /**
  * A state's `cycles` when no bounded cycle ran, and its `log` or `history` when empty: shared by every job, frozen like
  * the state they are in (a finished job, which the runtime retains by the thousand, keeps no empty objects of its own).
+ * A plain object, like a state's non-empty `cycles`: `NO_CYCLES` above is the null-prototype record a snapshot carries.
  */
 const NO_CYCLES_STATE: Readonly<Record<string, CycleRecord>> = Object.freeze({});
 const NO_ENTRIES: unknown[] = Object.freeze([]) as unknown as unknown[];
