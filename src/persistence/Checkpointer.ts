@@ -1,11 +1,17 @@
 /**
- * Checkpointer: writes each job's snapshot to the runtime's store after the job changed.
+ * Checkpointer: writes each job's snapshot to the runtime's store after each turn of the event loop in which the job
+ * changed.
+ *
+ * A turn's changes make one save, taken as the turn ends (in the check phase, after every microtask of the turn):
+ * activations that run back to back within one turn cost one snapshot instead of one each, and a job that finishes
+ * within the turn it started in is deleted (or saved, `retainFinished`) once and never saved unfinished. A save
+ * starts at most one turn later than a save per change would have; after a crash, what ran before the last save
+ * that reached the store never runs again, as before.
  *
  * One writer per job id: a job has at most one store call in flight, and changes made meanwhile are coalesced into
- * the next save, which snapshots the job as it is then. Saves therefore never reorder, and a busy job costs one
- * write per store round trip rather than one per change. A job id used again (a new job after `retain` dropped the
- * old one) waits for the old job's last write. When a job finishes, its last snapshot is saved (`retainFinished`)
- * or the job is deleted from the store.
+ * the next save (at the end of the turn in which that call answers), which snapshots the job as it is then. Saves
+ * therefore never reorder. A job id used again (a new job after `retain` dropped the old one) waits for the old
+ * job's last write.
  */
 import { CheckpointError, SnapshotError } from '../errors/index.js';
 import { withTimeout } from '../util/withTimeout.js';
@@ -44,11 +50,16 @@ export interface CheckpointerOptions {
 
 type Operation = 'save' | 'load' | 'list' | 'delete';
 
+/** The host's own `setImmediate`, taken as this module loads: faked timers (`vi.useFakeTimers()`) never stall saves. */
+const realSetImmediate = globalThis.setImmediate;
+
 export class Checkpointer {
   readonly #entries = new Map<string, Entry>();
   readonly retainFinished: boolean;
   readonly #timeoutMs: number;
   readonly #report: (error: CheckpointError) => void;
+  /** Settles at the end of the current turn; one per turn, shared by every job that changed in it. */
+  #turnEnd: Promise<void> | undefined;
 
   constructor(
     readonly store: CheckpointStore,
@@ -78,7 +89,7 @@ export class Checkpointer {
     }
   }
 
-  /** Starts checkpointing a job: a first save now, then one after every change. */
+  /** Starts checkpointing a job: a first save as this turn ends, then one after each turn in which it changed. */
   track(job: Checkpointable): void {
     const previous = this.#entries.get(job.id);
     const entry: Entry = { job, dirty: false, busy: false, chain: previous?.chain ?? Promise.resolve(), waiters: [], failure: undefined };
@@ -123,13 +134,27 @@ export class Checkpointer {
     entry.dirty = true;
     if (entry.busy) return;
     entry.busy = true;
-    // After the current step: the changes of one routing step (or one activation) make one snapshot.
     entry.chain = entry.chain.then(() => this.#write(entry));
+  }
+
+  /** The end of the current turn of the event loop. */
+  #endOfTurn(): Promise<void> {
+    return (this.#turnEnd ??= new Promise((resolve) => {
+      realSetImmediate(() => {
+        this.#turnEnd = undefined;
+        resolve();
+      });
+    }));
   }
 
   async #write(entry: Entry): Promise<void> {
     const { job } = entry;
     while (entry.dirty) {
+      // Every change of this turn goes into the one save.
+      await this.#endOfTurn();
+      // Suspended meanwhile: `suspend` saves it.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `suspend` clears it during the await
+      if (!entry.dirty) break;
       entry.dirty = false;
       if (job.finished && !this.retainFinished) await this.#call(entry, 'delete', () => this.store.delete(job.id));
       else await this.#call(entry, 'save', () => this.store.save(assertSnapshotJson(job.snapshot())));
