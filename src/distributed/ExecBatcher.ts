@@ -76,7 +76,7 @@ export class ExecBatcher {
       const now = Date.now();
       const args: (string | number)[] = [now];
       for (const { jobId, data } of batch) args.push(jobId, data.flowId);
-      const created = await connections.bounded(redis.slotflowCreateMany(batch.length + 1, keys.jobs, ...batch.map((p) => keys.job(p.jobId)), ...args));
+      const created = await connections.bounded(redis.slotflowCreateMany(2 * batch.length + 1, keys.jobs, ...batch.flatMap((p) => [keys.job(p.jobId), keys.bullJob(p.jobId)]), ...args));
       queued = [];
       for (const [i, pending] of batch.entries()) {
         if (created[i] === 1) queued.push(pending);

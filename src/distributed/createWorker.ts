@@ -29,7 +29,11 @@ export interface WorkerOptions {
   readonly flows: readonly (FlowBuilder<RoutineMap> | FlowDefinition)[];
   /** Jobs this worker holds at once. @default 10 */
   readonly concurrency?: number;
-  /** Options of the local runtime that runs the jobs (its `store` is the worker's own). @default {} */
+  /**
+   * Options of the local runtime that runs the jobs (its `store` is the worker's own). Its `retain` defaults to 0:
+   * a worker's finished jobs are read from Redis (`getJob`, `listJobs`, `wait` on a producer), never from its
+   * runtime, so keeping them there would only cost memory and garbage collection. @default { retain: 0 }
+   */
   readonly runtime?: Omit<RuntimeOptions, 'store' | 'retainFinished'>;
   /**
    * How long a job's lock lasts without renewal (the worker renews it every half of this). A dead worker's jobs
@@ -156,6 +160,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
  */
 function localRuntime(options: WorkerOptions, store: RedisCheckpointStore, holdings: ReadonlyMap<string, HeldJob>, abort: (held: HeldJob, why: Error) => void, onError: (error: Error) => void): Runtime {
   const runtime = createRuntime({
+    retain: 0,
     ...options.runtime,
     store,
     onCheckpointError: (error: CheckpointError) => {
@@ -185,8 +190,9 @@ async function start({ o, keys, connections, redis, holdings, control, processor
     lockDuration: o.lockDurationMs,
     stalledInterval: o.stalledIntervalMs,
     maxStalledCount: o.maxStalledCount,
-    // BullMQ's own records of finished jobs: a bounded number, for no longer than slotflow's.
-    removeOnComplete: { count: 1000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
+    // A completed job's record is slotflow's (its final state, kept retainFinishedMs): BullMQ's copy goes at once,
+    // which also frees its id for a new job once slotflow's records expired. Failed ones stay a while, to look into.
+    removeOnComplete: { count: 0 },
     removeOnFail: { count: 5000, ...(retentionMs > 0 ? { age: Math.ceil(retentionMs / 1000) } : {}) },
     autorun: true,
   });

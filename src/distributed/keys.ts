@@ -10,7 +10,7 @@
  * - `slotflow:<queue>:ctl`            pub/sub channel: "job <id> has new control messages"
  * - `slotflow:<queue>:re`             pub/sub channel: replies to control messages, as they are written
  * A finished job's keys expire after the worker's `retainFinishedMs`.
- * BullMQ's lock of a job is `<prefix>:<queue>:<id>:lock`; its value is the token of the worker holding the job.
+ * BullMQ's job is `<prefix>:<queue>:<id>`, its lock `<prefix>:<queue>:<id>:lock` (the token of the worker holding it).
  */
 export class Keys {
   readonly jobs: string;
@@ -37,6 +37,10 @@ export class Keys {
   }
   events(id: string): string {
     return `slotflow:${this.queue}:ev:${id}`;
+  }
+  /** BullMQ's hash of the job of this id. */
+  bullJob(id: string): string {
+    return `${this.bullPrefix}:${this.queue}:${id}`;
   }
   lock(id: string): string {
     return `${this.bullPrefix}:${this.queue}:${id}:lock`;

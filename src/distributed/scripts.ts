@@ -77,20 +77,23 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {status, redis.call('EXISTS', KEYS[3])}`;
 
 /**
- * New jobs' records, several at once. KEYS: jobs, then each job's hash. ARGV: now, then id and flow id of each job.
- * Returns, per job, 1 when recorded and 0 when its id is taken (by an older job, or earlier in the same call).
+ * New jobs' records, several at once. KEYS: jobs, then each job's hash and BullMQ's key of the same id. ARGV: now,
+ * then id and flow id of each job. Returns, per job, 1 when recorded and 0 when its id is taken: by an older job
+ * (earlier in the same call included), or by a job BullMQ still keeps (a failed one, say, whose slotflow records
+ * expired), which BullMQ's add would silently take for this one.
  */
 const CREATE_MANY = `
 local now = ARGV[1]
 local out = {}
-for i = 2, #KEYS do
-  local id, flow = ARGV[2 * i - 2], ARGV[2 * i - 1]
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    out[i - 1] = 0
+for i = 1, (#KEYS - 1) / 2 do
+  local hash = KEYS[2 * i]
+  local id, flow = ARGV[2 * i], ARGV[2 * i + 1]
+  if redis.call('EXISTS', hash, KEYS[2 * i + 1]) > 0 then
+    out[i] = 0
   else
-    redis.call('HSET', KEYS[i], 'flowId', flow, 'status', 'queued', 'createdAt', now)
+    redis.call('HSET', hash, 'flowId', flow, 'status', 'queued', 'createdAt', now)
     redis.call('ZADD', KEYS[1], now, id)
-    out[i - 1] = 1
+    out[i] = 1
   end
 end
 return out`;
@@ -127,7 +130,7 @@ export interface FencedRedis extends Redis {
 
 export interface ProducerRedis extends Redis {
   slotflowSend(hash: string, control: string, lock: string, message: string, channel: string, jobId: string): Promise<[string, number]>;
-  /** `keyCount` is 1 + the number of jobs; then the jobs key, the jobs' hashes, now, and each id and flow id. */
+  /** `keyCount` is 1 + twice the number of jobs; then the jobs key, each job's hash and BullMQ key, now, and each id and flow id. */
   slotflowCreateMany(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 }
 

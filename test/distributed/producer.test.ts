@@ -140,6 +140,11 @@ describe('retention', () => {
       await next.wait({ timeoutMs: 30_000 });
       expect((await producer.listJobs()).map((j) => j.jobId)).toEqual([next.id]);
       expect(await redis.zscore(`slotflow:${queue}:jobs`, job.id)).toBeNull();
+      // Its id is free again: a new job of that id runs, on the same worker, to its own end.
+      const again = await producer.exec('gate', { jobId: job.id, params: { text: 'again' } });
+      const state = await again.wait({ timeoutMs: 30_000 });
+      expect(state.status).toBe('completed');
+      expect(state.outputs['echo.said']).toEqual([{ text: 'again' }]);
     } finally {
       await redis.quit();
     }
@@ -219,6 +224,19 @@ describe('exec', () => {
     expect(states.map((st) => st.outputs['echo.said'])).toEqual([[{ text: 'first' }], ...texts.map((text) => [{ text }]), [{ text: 'twice' }]]);
     expect((await producer.listJobs({ status: 'completed' })).length).toBe(42);
   }, 60_000);
+
+  it('an id BullMQ still holds a job of (one it failed, kept after slotflow forgot it) is refused, not silently dropped', async () => {
+    const { queue, producer } = dist.pair();
+    const redis = new Redis(server.url);
+    try {
+      // BullMQ's record of a job 'kept' that slotflow has no record of (as a failed job's, after slotflow's expired).
+      await redis.hset(`bull:${queue}:kept`, 'name', 'gate', 'data', '{}');
+      await expect(producer.exec('gate', { jobId: 'kept' })).rejects.toThrow(/an id no other job of this queue has/);
+      expect(await producer.getJob('kept')).toBeUndefined();
+    } finally {
+      await redis.quit();
+    }
+  }, 30_000);
 
   it('more calls at once than one batch holds are all queued, once each', async () => {
     const { queue, producer } = dist.pair();
