@@ -1,7 +1,7 @@
 /**
  * A worker process of the distributed workload: `distributed-worker.ts <slotflow|raw|local> <redisUrl> <queue> <stepMs>`.
- * `slotflow`: createWorker running a 3-routine flow, checkpointed after every activation. `raw`: a plain BullMQ
- * Worker doing the same 3 steps in one processor. `local`: a plain BullMQ Worker whose processor runs the same flow
+ * `slotflow`: createWorker running a 3-routine flow, checkpointed after each turn in which an activation changed it.
+ * `raw`: a plain BullMQ Worker doing the same 3 steps in one processor. `local`: a plain BullMQ Worker whose processor runs the same flow
  * in a local slotflow runtime without a store, its `events$` subscribed but the events going nowhere: what
  * slotflow/distributed adds over it is the checkpointing (fenced writes, serialised snapshots and events). Every activation records which process ran it
  * (`HSET bench:holder <jobId> <pid>`) when stepMs > 0 (the recovery part). Says 'ready' over IPC; SIGTERM closes.

@@ -2,8 +2,8 @@
  * The distributed workload (run.ts `--only distributed`): jobs through slotflow/distributed on a real redis-server.
  *
  * - throughput: jobs/s through 2 worker processes (concurrency 10 each, on every side) for 3-routine jobs,
- *   checkpointed after every activation, against raw BullMQ workers doing the same 3 steps in one processor, same
- *   Redis, same run, rounds rotating the contenders (medians of per-round ratios). Each round starts a fresh pair of
+ *   checkpointed after each turn in which an activation changed them, against raw BullMQ workers doing the same 3
+ *   steps in one processor, same Redis, same run, rounds rotating the contenders (medians of per-round ratios). Each round starts a fresh pair of
  *   workers and measures twice: cold (their first jobs, which pay V8 compiling the code) and warm (after warm-up
  *   blocks, until worker CPU per job settles: a long-running worker). Enqueueing is part of the time for all, in
  *   batches of 100 (BullMQ's `addBulk`; slotflow's `exec` calls of one turn, which leave as one batch). A third
@@ -325,7 +325,7 @@ export async function runDistributedWorkload(options: { quick: boolean; log: (li
       '| --- | --- | --- | --- | --- | --- | --- |',
       row('raw BullMQ (3 steps in one processor)', 'raw'),
       row('slotflow local runtime in a BullMQ processor (no store)', 'local'),
-      row('slotflow/distributed (checkpoint after every activation)', 'slotflow'),
+      row('slotflow/distributed (checkpointed each turn an activation changed the job)', 'slotflow'),
       '',
       `slotflow / raw (median of per-round ratios): warm ${pct(warm.slotflow.ratio)}, cold ${pct(cold.slotflow.ratio)} (target >= 60%); local runtime / raw: warm ${pct(warm.local.ratio)}, cold ${pct(cold.local.ratio)}; ` +
         `raw BullMQ's CPU per job (workers, producer, Redis) over slotflow's, warm: ${pct(cpuRatio('slotflow'))} (local runtime ${pct(cpuRatio('local'))}); load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
