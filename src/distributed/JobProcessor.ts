@@ -4,7 +4,7 @@
  * to the queue instead, and a job lost to another worker is given up without writing.
  */
 import { WaitingError, type Job as BullJob } from 'bullmq';
-import { FlowNotFoundError, isFinalStatus, parseSnapshot, RuntimeClosedError, type Job, type JobState, type Runtime } from 'slotflow';
+import { CheckpointError, FlowNotFoundError, isFinalStatus, parseSnapshot, RuntimeClosedError, type Job, type JobState, type Runtime } from 'slotflow';
 import type { ControlRelay } from './ControlRelay.js';
 import { holdJob, type HeldJob } from './HeldJob.js';
 import type { JobWriter } from './JobWriter.js';
@@ -33,6 +33,7 @@ export interface JobProcessorContext {
   readonly writer: JobWriter;
   readonly control: ControlRelay;
   readonly isClosing: () => boolean;
+  readonly onError: (error: Error) => void;
 }
 
 export class JobProcessor {
@@ -116,12 +117,24 @@ export class JobProcessor {
     const final = held.final ?? { type: `job.${state.status}`, jobId: id, flowId: state.flowId, at: Date.now(), ...(state.error ? { error: errorData(state.error) } : {}) };
     // The final state as readers derive it from a snapshot: plain JSON, errors as data.
     const finalState = finalStateJson(state) ?? JSON.stringify(stateOfSnapshot(job.snapshot()));
-    if (!(await writer.finish(id, token, finalState, state.status, [...held.takeEvents(), final]))) {
-      counts.released++;
-      throw new LockLostError(id);
-    }
-    counts[state.status as 'completed' | 'failed' | 'cancelled']++;
-    return state.status;
+    const status = state.status as 'completed' | 'failed' | 'cancelled';
+    // Not awaited: BullMQ's own completion of the job goes out on the same connection right after this write (one
+    // socket write, one round trip for both), and Redis runs them in that order. Both are fenced by the job's lock:
+    // a worker that lost the job has this write refused and BullMQ's completion too (the job stays the new
+    // holder's), so no job is ever completed in BullMQ without its final state in slotflow's records.
+    writer.finish(id, token, finalState, status, [...held.takeEvents(), final]).then(
+      (written) => {
+        if (written) counts[status]++;
+        else {
+          counts.released++;
+          this.context.onError(new LockLostError(id));
+        }
+      },
+      (error: unknown) => {
+        this.context.onError(new CheckpointError('save', id, error));
+      },
+    );
+    return status;
   }
 
   /** A job that cannot run here (unknown flow, checkpoint not restorable) fails with a final state, fenced. */

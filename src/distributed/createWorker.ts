@@ -137,7 +137,7 @@ export function createWorker(options: WorkerOptions): DistributedWorker {
     if (held) writer.relay(held, event);
   });
   const control = new ControlRelay({ redis, keys, onError, buffer: (held, event) => { writer.buffer(held, event); } });
-  const processor = new JobProcessor({ runtime, store, redis, keys, holdings, counts, writer, control, isClosing: () => life.closing });
+  const processor = new JobProcessor({ runtime, store, redis, keys, holdings, counts, writer, control, isClosing: () => life.closing, onError });
   const parts: WorkerParts = { o, keys, connections, redis, runtime, holdings, writer, control, processor, retentionMs, onError, life };
   let starting: Promise<void> | undefined;
 
@@ -184,7 +184,9 @@ async function start({ o, keys, connections, redis, holdings, control, processor
   await connections.bounded(subscriber.subscribe(keys.channel));
   if (life.closing) return;
   const bull = new BullWorker<QueuedJob>(o.queue, processor.process, {
-    connection: connections.open(),
+    // slotflow's own connection: a job's final write and BullMQ's completion of it leave together, in this order
+    // (see JobProcessor.settle). BullMQ blocks on a copy of it, never on it.
+    connection: redis,
     prefix: o.prefix,
     concurrency: o.concurrency,
     lockDuration: o.lockDurationMs,
