@@ -7,9 +7,12 @@
  *   - stores: durable checkpoints per second of one ~2 KB snapshot: one job saving in sequence (each save awaited),
  *     and 32 jobs saving at once (each its own sequence); the memory store, the file store with durability 'none'
  *     and 'fsync'.
- *   - chain with a store: the chain workload (5 routines in a line, one job at a time) on a runtime without a
- *     store, and with each store: every job is awaited with `job.wait()` and then `job.checkpoint()` (its last
- *     checkpoint is written, here: its delete, as the runtime deletes finished jobs by default).
+ *   - chain with a store: the chain workload (5 routines in a line, one job at a time), each step waiting one turn
+ *     of the event loop before it emits (a stand-in for I/O: a runtime checkpoints a job once per turn in which it
+ *     changed, so steps that run back to back in one turn would make no checkpoint but the final delete), on a
+ *     runtime without a store, and with each store: every job is awaited with `job.wait()` and then
+ *     `job.checkpoint()` (its last checkpoint is written, here: its delete, as the runtime deletes finished jobs by
+ *     default).
  */
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
@@ -145,9 +148,22 @@ async function storeSession(kind: StoreKind, jobs: number): Promise<Session> {
 }
 
 
+/** The chain's step here: n -> n + 1 after one turn of the event loop (each activation is a turn of its own). */
+function turnIncRoutine() {
+  return sf.defineRoutine({
+    name: 'inc',
+    slots: ['in'],
+    events: { out: ['n'] },
+    async run(ctx) {
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const payload of ctx.slots.in) ctx.emit('out', { n: Number(payload.n) + 1 });
+    },
+  });
+}
+
 /** chain: one unit = one 5-routine chain job, awaited to its end and its last checkpoint. */
 async function chainSession(kind: StoreKind | undefined, row: CheckpointRow): Promise<Session> {
-  const flow = chainFlow(sf, 'chain5', 5);
+  const flow = chainFlow(sf, 'chain5', 5, turnIncRoutine());
 
   const opened = kind === undefined ? undefined : await kind.open();
   const calls = { save: 0, delete: 0 };

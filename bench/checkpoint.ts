@@ -182,7 +182,7 @@ export function renderCheckpoint(report: CheckpointReport): string {
     `(median of ${report.rounds} rounds, ratios are medians of per-round ratios; files in ${report.dir ?? '?'} on ${report.fileSystem ?? '?'})`,
     storeTable,
     '',
-    'chain (5 routines, one job at a time) on a runtime without a store and with each store: job.wait(), then job.checkpoint()',
+    'chain (5 routines, each waiting one turn before it emits, one job at a time) on a runtime without a store and with each store: job.wait(), then job.checkpoint()',
     chainTable,
   ].join('\n');
 }
