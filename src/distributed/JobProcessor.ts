@@ -121,7 +121,8 @@ export class JobProcessor {
     // Not awaited: BullMQ's own completion of the job goes out on the same connection right after this write (one
     // socket write, one round trip for both), and Redis runs them in that order. Both are fenced by the job's lock:
     // a worker that lost the job has this write refused and BullMQ's completion too (the job stays the new
-    // holder's), so no job is ever completed in BullMQ without its final state in slotflow's records.
+    // holder's). A final write that lands without BullMQ's completion (the lock expired in between) is found by the
+    // next worker to take the job, which sees the final status and completes it (`process`).
     writer.finish(id, token, finalState, status, [...held.takeEvents(), final]).then(
       (written) => {
         if (written) counts[status]++;

@@ -14,6 +14,7 @@
  * job's last write.
  */
 import { CheckpointError, SnapshotError } from '../errors/index.js';
+import { macrotask } from '../util/macrotask.js';
 import { withTimeout } from '../util/withTimeout.js';
 import { assertSnapshotJson } from './assertSnapshotJson.js';
 import type { JobSnapshot } from './JobSnapshot.js';
@@ -49,9 +50,6 @@ export interface CheckpointerOptions {
 }
 
 type Operation = 'save' | 'load' | 'list' | 'delete';
-
-/** The host's own `setImmediate`, taken as this module loads: faked timers (`vi.useFakeTimers()`) never stall saves. */
-const realSetImmediate = globalThis.setImmediate;
 
 export class Checkpointer {
   readonly #entries = new Map<string, Entry>();
@@ -137,13 +135,10 @@ export class Checkpointer {
     entry.chain = entry.chain.then(() => this.#write(entry));
   }
 
-  /** The end of the current turn of the event loop. */
+  /** The end of the current turn of the event loop (the host's own, so faked timers never stall saves). */
   #endOfTurn(): Promise<void> {
-    return (this.#turnEnd ??= new Promise((resolve) => {
-      realSetImmediate(() => {
-        this.#turnEnd = undefined;
-        resolve();
-      });
+    return (this.#turnEnd ??= macrotask().then(() => {
+      this.#turnEnd = undefined;
     }));
   }
 

@@ -3,7 +3,7 @@
  * retry backoff, activation and job timeouts) goes through it, so `advance(ms)` replays them in due order.
  */
 import { InvalidOptionError, type Clock, type TimerHandle } from 'slotflow';
-import { macrotask } from './macrotask.js';
+import { macrotask } from '../util/macrotask.js';
 
 /** Options of `new TestClock(options)`. */
 export interface TestClockOptions {

@@ -19,7 +19,7 @@ import {
   type RuntimeOptions,
 } from 'slotflow';
 import { assertKnownKeys } from '../util/assertSubpathKeys.js';
-import { macrotask, realTimeout } from './macrotask.js';
+import { macrotask, realTimeout } from '../util/macrotask.js';
 import { RoutineDoubles, type FailOptions, type LooseRoutine, type MockImpl, type MockOptions } from './RoutineDoubles.js';
 import { settleWith, TestClock, timerActivity } from './TestClock.js';
 

@@ -6,11 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFlow, createMemoryStore, defineRoutine, type CheckpointStore, type JobSnapshot } from 'slotflow';
 import { deferred } from '../helpers/deferred.js';
+import { flush } from '../helpers/flush.js';
 import { useRuntimes } from '../helpers/runtimes.js';
 import { chain } from './chainFlow.js';
 
 const runtime = useRuntimes();
-const realSetImmediate = globalThis.setImmediate;
 
 /** A memory store that records each call, with a copy of each snapshot saved. */
 function recordingStore() {
@@ -82,7 +82,7 @@ describe('checkpoints per turn', () => {
     const rt = runtime({ store });
     const job = rt.exec(flow, { params: { n: 1 } });
     await job.checkpoint();
-    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => realSetImmediate(resolve));
+    await flush(5);
     expect(calls).toEqual(['save']);
     gate.resolve();
     await job.wait();
@@ -98,7 +98,7 @@ describe('checkpoints per turn', () => {
           events: { out: ['n'] },
           async run({ slots, emit }) {
             for (const { n: value } of slots.in as { n: number }[]) {
-              if (waits[index]) await new Promise((resolve) => realSetImmediate(resolve));
+              if (waits[index]) await flush(1);
               emit('out', { n: value * 2 + index });
             }
           },

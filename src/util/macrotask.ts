@@ -1,6 +1,6 @@
 /**
- * The host's real timers, captured when slotflow/testing loads, so the test runtime keeps working while a test has
- * faked the globals (`vi.useFakeTimers()`).
+ * The host's real timers, captured when slotflow loads, so the test runtime and checkpointing keep working while a
+ * test has faked the globals (`vi.useFakeTimers()`).
  */
 const realSetImmediate = globalThis.setImmediate;
 const realSetTimeout = globalThis.setTimeout;
